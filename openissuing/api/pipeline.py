@@ -1,0 +1,145 @@
+"""One request, from bytes to bytes: auth → decode → validate → idempotency →
+one transaction (handler + stored response) → JSON with Stripe's headers.
+
+Errors are handled here and only here, through ``openissuing.api.errors``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+
+from openissuing import ids
+from openissuing.api import auth, forms, idempotency, params as param_specs
+from openissuing.api.errors import error_body, internal_error_body
+from openissuing.api.routing import Call, Endpoint
+from openissuing.domain.errors import InvalidRequest, PermissionDenied, StripeError
+from openissuing.services.scope import Scope
+from openissuing.storage.uow import UnitOfWork, transaction
+
+log = logging.getLogger("openissuing.api")
+
+
+@dataclass
+class Runtime:
+    """What every request needs, built once by ``create_app``."""
+
+    engine: Any
+    settings: Any
+    clock: Any
+    box: Any
+    platform_id: str
+    api_key: str
+
+
+class HandlerFailed(Exception):
+    """A StripeError raised while the endpoint was executing (so its answer is stored)."""
+
+    def __init__(self, error: StripeError) -> None:
+        self.error = error
+
+
+def _json(body: Any) -> str:
+    return json.dumps(body, separators=(",", ":"))
+
+
+async def _read_params(request: Request) -> dict[str, Any]:
+    pairs = forms.parse_pairs(request.url.query)
+    if request.method == "POST":
+        content_type = request.headers.get("content-type", "")
+        raw = await request.body()
+        if raw and "json" in content_type:
+            raise InvalidRequest("Invalid request: bodies must be form-encoded (application/x-www-form-urlencoded).")
+        pairs += forms.parse_pairs(raw)
+    return forms.decode(pairs)
+
+
+def _respond(status: int, body: str, request_id: str, version: str, replayed: bool = False) -> Response:
+    headers = {"Request-Id": request_id, "Stripe-Version": version}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    if status == 409:
+        headers["Stripe-Should-Retry"] = "true"
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Response:
+    request_id = ids.new_id("req")
+    version = request.headers.get("stripe-version") or runtime.settings.api_version
+    claimed: tuple[str, str] | None = None
+    try:
+        auth.authenticate(request.headers.get("authorization"), runtime.api_key)
+        acting = request.headers.get("stripe-account") or runtime.platform_id
+        raw = await _read_params(request)
+        params = param_specs.validate(endpoint.key, raw)
+        expand = params.pop("expand", None) or []
+        key = request.headers.get("idempotency-key") if endpoint.method == "POST" else None
+        if key is not None:
+            if len(key) > idempotency.MAX_KEY_LENGTH:
+                raise InvalidRequest("Idempotency-Key must be at most 255 characters.", param="Idempotency-Key")
+            digest = idempotency.request_hash(endpoint.method, endpoint.path, raw)
+            replay = await run_in_threadpool(
+                idempotency.claim, runtime.engine, acting, key, digest,
+                runtime.clock.now(), runtime.settings.idempotency_retention_seconds,
+            )
+            if replay is not None:
+                return _respond(replay.status, replay.body, request_id, version, replayed=True)
+            claimed = (acting, key)
+        scope = Scope(acting, runtime.platform_id, runtime.clock, runtime.box, request_id, key)
+        status, body = await run_in_threadpool(
+            _execute, runtime, endpoint, scope, params, dict(request.path_params), expand, request.url.path, claimed
+        )
+        return _respond(status, body, request_id, version)
+    except HandlerFailed as failed:
+        status, payload = error_body(failed.error, request_id)
+        body = _json(payload)
+        if claimed is not None:
+            await run_in_threadpool(_store_failure, runtime, claimed, status, body)
+        return _respond(status, body, request_id, version)
+    except StripeError as error:
+        if claimed is not None:
+            await run_in_threadpool(idempotency.release, runtime.engine, *claimed)
+        status, payload = error_body(error, request_id)
+        return _respond(status, _json(payload), request_id, version)
+    except Exception:  # noqa: BLE001 - the one place unexpected errors become 500s
+        log.exception("unexpected error in %s %s (request %s)", endpoint.method, endpoint.path, request_id)
+        if claimed is not None:
+            await run_in_threadpool(idempotency.release, runtime.engine, *claimed)
+        return _respond(500, _json(internal_error_body(request_id)), request_id, version)
+
+
+def _execute(runtime, endpoint, scope, params, path, expand, url_path, claimed) -> tuple[int, str]:
+    def work(uow: UnitOfWork) -> tuple[int, str]:
+        _check_acting_account(uow, scope)
+        call = Call(scope, uow, params, path, expand, url_path)
+        try:
+            body = _json(endpoint.handler(call))
+        except StripeError as error:
+            raise HandlerFailed(error) from error
+        if claimed is not None:
+            idempotency.store(uow.conn, claimed[0], claimed[1], call.status, body)
+        return call.status, body
+
+    return transaction(runtime.engine, work, write=endpoint.method != "GET")
+
+
+def _check_acting_account(uow: UnitOfWork, scope: Scope) -> None:
+    if scope.is_platform:
+        return
+    account = uow.docs.get("account", scope.account, scope.platform)
+    if account is None or account.get("deleted"):
+        raise PermissionDenied(
+            f"The provided key does not have access to account '{scope.account}' (or that account "
+            "does not exist). Application access may have been revoked.",
+            code="account_invalid",
+        )
+
+
+def _store_failure(runtime: Runtime, claimed: tuple[str, str], status: int, body: str) -> None:
+    transaction(runtime.engine, lambda uow: idempotency.store(uow.conn, claimed[0], claimed[1], status, body))

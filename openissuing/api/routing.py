@@ -1,0 +1,69 @@
+"""The endpoint registry and what a route handler receives.
+
+Route modules declare endpoints with ``@route(METHOD, PATH)``; the path is
+written exactly as in Stripe's reference (``/v1/issuing/cards/{card}``), which
+is also the key of its parameter spec. Handlers decode nothing and do no SQL:
+they call one service function and render its result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from openissuing.api import render as rendering
+from openissuing.api.pagination import ListArgs, list_args
+from openissuing.services.scope import Scope
+from openissuing.storage.documents import Page
+from openissuing.storage.uow import UnitOfWork
+
+Json = dict[str, Any]
+
+
+@dataclass
+class Call:
+    scope: Scope
+    uow: UnitOfWork
+    params: dict[str, Any]
+    path: dict[str, str]
+    expand: list[str]
+    url_path: str
+    status: int = 200
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def _ctx(self, reveal_secrets: bool = False) -> rendering.RenderContext:
+        return rendering.RenderContext(self.uow, self.scope, set(), reveal_secrets)
+
+    def render(self, object_type: str, record: Json, *, reveal_secrets: bool = False) -> Json:
+        return rendering.render(object_type, record, self._ctx(reveal_secrets), self.expand)
+
+    def render_list(self, object_type: str, page: Page) -> Json:
+        return rendering.render_list(object_type, page, self.url_path, self._ctx(), self.expand)
+
+    def list_args(self) -> ListArgs:
+        return list_args(self.params)
+
+
+Handler = Callable[[Call], Json]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+ENDPOINTS: list[Endpoint] = []
+
+
+def route(method: str, path: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        ENDPOINTS.append(Endpoint(method, path, handler))
+        return handler
+
+    return register

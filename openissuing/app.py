@@ -1,0 +1,64 @@
+"""create_app(settings): the one place where the pieces are wired together."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from openissuing import ids
+from openissuing.api import routes  # noqa: F401 - importing registers every endpoint
+from openissuing.api import serializers  # noqa: F401 - importing registers every serializer
+from openissuing.api.pipeline import Runtime, handle
+from openissuing.api.routing import ENDPOINTS
+from openissuing.bootstrap import ensure_platform
+from openissuing.clock import Clock
+from openissuing.secrets_box import SecretBox, load_or_create_key
+from openissuing.settings import Settings
+from openissuing.storage.db import make_engine
+from openissuing.storage.migrate import upgrade
+
+
+def build_runtime(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> Runtime:
+    engine = make_engine(settings.sqlalchemy_url())
+    if migrate:
+        upgrade(engine)
+    clock = clock or Clock()
+    platform = ensure_platform(engine, clock, settings.api_key)
+    box = SecretBox(load_or_create_key(settings.encryption_key, settings.encryption_key_file))
+    runtime = Runtime(engine, settings, clock, box, platform.account_id, platform.api_key)
+    runtime.key_was_generated = platform.key_was_generated  # type: ignore[attr-defined]
+    return runtime
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    request_id = ids.new_id("req")
+    message = (
+        f"Unrecognized request URL ({request.method}: {request.url.path}). Please see "
+        "https://stripe.com/docs or we can help at https://support.stripe.com/."
+    )
+    return JSONResponse(
+        {"error": {"type": "invalid_request_error", "message": message, "request_id": request_id}},
+        status_code=404,
+        headers={"Request-Id": request_id},
+    )
+
+
+def create_app(runtime: Runtime) -> Starlette:
+    by_path: dict[str, dict[str, object]] = {}
+    for endpoint in ENDPOINTS:
+        by_path.setdefault(endpoint.path, {})[endpoint.method] = endpoint
+
+    routes_list = []
+    for path, methods in by_path.items():
+        async def dispatch(request: Request, methods=methods):
+            endpoint = methods.get(request.method)
+            if endpoint is None:
+                return await _not_found(request, None)
+            return await handle(runtime, endpoint, request)
+
+        routes_list.append(Route(path, dispatch, methods=list(methods)))
+    app = Starlette(routes=routes_list, exception_handlers={404: _not_found, 405: _not_found})
+    app.state.runtime = runtime
+    return app

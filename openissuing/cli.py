@@ -1,0 +1,69 @@
+"""The ``openissuing`` command: serve, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from openissuing.settings import Settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    for name in ("database_url", "api_key", "host", "port"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    return Settings(**overrides)
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from openissuing.app import build_runtime, create_app
+
+    settings = _settings(args)
+    runtime = build_runtime(settings)
+    print(f"openissuing: database {settings.database_url}", flush=True)
+    print(f"openissuing: platform account {runtime.platform_id}", flush=True)
+    label = "generated secret key (kept in the database)" if runtime.key_was_generated else "secret key"
+    print(f"openissuing: {label}: {runtime.api_key}", flush=True)
+    print(f"openissuing: listening on http://{settings.host}:{settings.port}", flush=True)
+    uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    from openissuing.storage.db import make_engine
+    from openissuing.storage.migrate import upgrade
+
+    settings = _settings(args)
+    upgrade(make_engine(settings.sqlalchemy_url()))
+    print(f"openissuing: schema of {settings.database_url} is up to date", flush=True)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="openissuing", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="run the API server (migrates the database first)")
+    serve_cmd.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, help="port (default 12111, stripe-mock's)")
+    serve_cmd.add_argument("--database-url", help="sqlite:///file or postgresql://… (env OPENISSUING_DATABASE_URL)")
+    serve_cmd.add_argument("--api-key", help="the platform's secret key (env OPENISSUING_API_KEY)")
+    serve_cmd.set_defaults(run=serve)
+    migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate_cmd.add_argument("--database-url")
+    migrate_cmd.set_defaults(run=migrate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

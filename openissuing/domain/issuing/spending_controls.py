@@ -1,0 +1,83 @@
+"""Spending controls as stored on cards and cardholders (validation and shape).
+
+Evaluating them against an authorization belongs to the authorization decision
+pipeline; this module only keeps what is stored well-formed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openissuing.domain.errors import InvalidRequest
+
+LIST_FIELDS = (
+    "allowed_card_presences",
+    "allowed_categories",
+    "allowed_merchant_countries",
+    "blocked_card_presences",
+    "blocked_categories",
+    "blocked_merchant_countries",
+)
+EXCLUSIVE_PAIRS = (
+    ("allowed_categories", "blocked_categories"),
+    ("allowed_merchant_countries", "blocked_merchant_countries"),
+    ("allowed_card_presences", "blocked_card_presences"),
+)
+
+
+def empty(with_currency: bool) -> dict[str, Any]:
+    controls: dict[str, Any] = {
+        "allowed_card_presences": None,
+        "allowed_categories": [],
+        "allowed_merchant_countries": [],
+        "blocked_card_presences": None,
+        "blocked_categories": [],
+        "blocked_merchant_countries": [],
+        "spending_limits": [],
+    }
+    if with_currency:
+        controls["spending_limits_currency"] = None
+    return controls
+
+
+def apply(existing: dict[str, Any], update: Any, *, with_currency: bool, param: str = "spending_controls") -> dict[str, Any]:
+    """Merge validated params into stored controls; ``""`` on a list clears it."""
+    if update is None:
+        return existing
+    controls = dict(existing)
+    if update == "":
+        return empty(with_currency)
+    for field in LIST_FIELDS:
+        if field in update:
+            value = update[field]
+            cleared = [] if field.endswith(("categories", "countries")) else None
+            controls[field] = cleared if value == "" else list(value)
+    if "spending_limits" in update:
+        limits = update["spending_limits"]
+        controls["spending_limits"] = [] if limits == "" else [_limit(item, f"{param}[spending_limits][{i}]") for i, item in enumerate(limits)]
+    if with_currency and "spending_limits_currency" in update:
+        controls["spending_limits_currency"] = (update["spending_limits_currency"] or None)
+        if controls["spending_limits_currency"]:
+            controls["spending_limits_currency"] = controls["spending_limits_currency"].lower()
+    for allowed, blocked in EXCLUSIVE_PAIRS:
+        if controls.get(allowed) and controls.get(blocked):
+            raise InvalidRequest(
+                f"You may only specify one of these parameters: {allowed}, {blocked}.",
+                code="parameters_exclusive",
+                param=f"{param}[{blocked}]",
+            )
+    for field in ("allowed_merchant_countries", "blocked_merchant_countries"):
+        controls[field] = [country.upper() for country in controls.get(field) or []]
+    return controls
+
+
+def _limit(item: dict[str, Any], param: str) -> dict[str, Any]:
+    amount = item["amount"]
+    if amount < 0:
+        raise InvalidRequest("This value must be greater than or equal to 0.", param=f"{param}[amount]")
+    categories = item.get("categories")
+    return {
+        "amount": amount,
+        "categories": None if categories in (None, "") else list(categories),
+        "interval": item["interval"],
+    }

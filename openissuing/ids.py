@@ -1,0 +1,70 @@
+"""Stripe-style object ids that sort by creation time.
+
+``ich_1PgafTB7WZ01zgkW...``: a prefix, then 10 base-62 characters of a
+microsecond counter that never goes backwards in this process, then random
+characters. Because the alphabet is in ASCII order, sorting ids (with a binary
+collation) sorts objects by creation, which is what cursor pagination needs.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_TIME_WIDTH = 10
+_RANDOM_WIDTH = 14
+
+_lock = threading.Lock()
+_last = 0
+
+
+def _monotonic_micros() -> int:
+    global _last
+    with _lock:
+        now = time.time_ns() // 1000
+        _last = now if now > _last else _last + 1
+        return _last
+
+
+def _base62(value: int, width: int) -> str:
+    chars = []
+    for _ in range(width):
+        value, digit = divmod(value, 62)
+        chars.append(ALPHABET[digit])
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str) -> str:
+    random_part = "".join(secrets.choice(ALPHABET) for _ in range(_RANDOM_WIDTH))
+    return f"{prefix}_{_base62(_monotonic_micros(), _TIME_WIDTH)}{random_part}"
+
+
+def new_secret(prefix: str, length: int = 32) -> str:
+    return prefix + "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+PREFIXES = {
+    "account": "acct",
+    "event": "evt",
+    "webhook_endpoint": "we",
+    "issuing.cardholder": "ich",
+    "issuing.card": "ic",
+    "issuing.authorization": "iauth",
+    "issuing.transaction": "ipi",
+    "issuing.dispute": "idp",
+    "treasury.financial_account": "fa",
+    "treasury.transaction": "trxn",
+    "treasury.transaction_entry": "trxne",
+    "treasury.received_credit": "rc",
+    "treasury.received_debit": "rd",
+    "treasury.debit_reversal": "debrev",
+    "treasury.credit_reversal": "credrev",
+    "balance_transaction": "txn",
+    "request": "req",
+}
+
+
+def id_for(object_type: str) -> str:
+    return new_id(PREFIXES[object_type])

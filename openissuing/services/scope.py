@@ -1,0 +1,26 @@
+"""Who is acting, and with what: passed to every service function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from openissuing.clock import Clock
+from openissuing.secrets_box import SecretBox
+
+
+@dataclass(frozen=True)
+class Scope:
+    # The account whose objects this request sees and creates (platform or connected).
+    account: str
+    platform: str
+    clock: Clock
+    box: SecretBox
+    request_id: str | None = None
+    idempotency_key: str | None = None
+
+    @property
+    def is_platform(self) -> bool:
+        return self.account == self.platform
+
+    def now(self) -> int:
+        return self.clock.now()

@@ -1,0 +1,35 @@
+"""Runtime settings, read from arguments or ``OPENISSUING_*`` environment variables.
+
+Nothing here connects to anything: building a Settings object is free.
+"""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite:///openissuing.sqlite3"
+STRIPE_API_VERSION = "2026-10-28.endive"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPENISSUING_", extra="ignore")
+
+    database_url: str = DEFAULT_SQLITE_URL
+    # The platform's secret key. None: generate one on first start, keep it in the database.
+    api_key: str | None = None
+    # Fernet key (urlsafe base64, 32 bytes) for card numbers and CVCs at rest.
+    # None: a key file beside the database (see openissuing.secrets_box).
+    encryption_key: str | None = None
+    encryption_key_file: str = "openissuing.key"
+    host: str = "127.0.0.1"
+    port: int = 12111
+    api_version: str = STRIPE_API_VERSION
+    idempotency_retention_seconds: int = 24 * 3600
+
+    def sqlalchemy_url(self) -> str:
+        """Users type ``postgresql://``; SQLAlchemy needs the psycopg 3 driver named."""
+        url = self.database_url
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url

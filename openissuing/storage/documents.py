@@ -1,0 +1,136 @@
+"""The repository of Stripe objects: one JSON document per object, scoped by owner.
+
+Every read takes the owning account, so one account can never load another's
+object by id: a foreign id is simply "not found".
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from openissuing.storage.tables import object_keys, objects
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CreatedRange:
+    gt: int | None = None
+    gte: int | None = None
+    lt: int | None = None
+    lte: int | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[Record]
+    has_more: bool
+
+
+def _dumps(record: Record) -> str:
+    return json.dumps(record, separators=(",", ":"), sort_keys=False)
+
+
+class Documents:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        # SQLite serialises writers with BEGIN IMMEDIATE; FOR UPDATE is PostgreSQL's tool.
+        self._row_locks = conn.dialect.name != "sqlite"
+
+    def get(self, object_type: str, object_id: str, owner: str, *, for_update: bool = False) -> Record | None:
+        query = select(objects.c.data).where(
+            objects.c.id == object_id, objects.c.type == object_type, objects.c.owner == owner
+        )
+        if for_update and self._row_locks:
+            query = query.with_for_update()
+        data = self.conn.execute(query).scalar_one_or_none()
+        return None if data is None else json.loads(data)
+
+    def owner_of(self, object_id: str) -> tuple[str, str] | None:
+        """(type, owner) of any object: for internal routing, never for authorising reads."""
+        row = self.conn.execute(
+            select(objects.c.type, objects.c.owner).where(objects.c.id == object_id)
+        ).first()
+        return None if row is None else (row[0], row[1])
+
+    def insert(self, object_type: str, owner: str, record: Record, keys: Mapping[str, str | None] = ()) -> None:
+        self.conn.execute(
+            insert(objects).values(
+                id=record["id"], type=object_type, owner=owner, created=record["created"], data=_dumps(record)
+            )
+        )
+        self._write_keys(record["id"], keys, replace=False)
+
+    def update(self, record: Record, keys: Mapping[str, str | None] | None = None) -> None:
+        self.conn.execute(update(objects).where(objects.c.id == record["id"]).values(data=_dumps(record)))
+        if keys is not None:
+            self._write_keys(record["id"], keys, replace=True)
+
+    def delete(self, object_id: str) -> None:
+        self.conn.execute(delete(object_keys).where(object_keys.c.object_id == object_id))
+        self.conn.execute(delete(objects).where(objects.c.id == object_id))
+
+    def _write_keys(self, object_id: str, keys: Mapping[str, str | None], *, replace: bool) -> None:
+        if replace:
+            self.conn.execute(delete(object_keys).where(object_keys.c.object_id == object_id))
+        rows = [
+            {"object_id": object_id, "name": name, "value": str(value)[:255]}
+            for name, value in dict(keys).items()
+            if value is not None
+        ]
+        if rows:
+            self.conn.execute(insert(object_keys), rows)
+
+    def find(self, object_type: str, owner: str, key: str, value: str) -> list[Record]:
+        """All of an owner's objects of a type whose filter key equals value."""
+        return self.list(object_type, owner, filters={key: value}, limit=None).records
+
+    def list(
+        self,
+        object_type: str,
+        owner: str | None,
+        *,
+        filters: Mapping[str, str] | None = None,
+        created: CreatedRange | None = None,
+        limit: int | None = 10,
+        starting_after: str | None = None,
+        ending_before: str | None = None,
+    ) -> Page:
+        """Newest first. Ids sort by creation, so the cursor is a plain id comparison."""
+        conditions = [objects.c.type == object_type]
+        if owner is not None:
+            conditions.append(objects.c.owner == owner)
+        for name, value in (filters or {}).items():
+            keyed = select(object_keys.c.object_id).where(
+                object_keys.c.name == name, object_keys.c.value == str(value)
+            )
+            conditions.append(objects.c.id.in_(keyed))
+        conditions.extend(_created_conditions(created))
+        if starting_after is not None:
+            conditions.append(objects.c.id < starting_after)
+        if ending_before is not None:
+            conditions.append(objects.c.id > ending_before)
+        # Paging backwards reads upwards from the cursor, then flips to newest-first.
+        order = objects.c.id.asc() if ending_before is not None else objects.c.id.desc()
+        query = select(objects.c.data).where(and_(*conditions)).order_by(order)
+        if limit is not None:
+            query = query.limit(limit + 1)
+        rows = [json.loads(data) for data in self.conn.execute(query).scalars()]
+        has_more = limit is not None and len(rows) > limit
+        rows = rows[:limit] if limit is not None else rows
+        if ending_before is not None:
+            rows.reverse()
+        return Page(rows, has_more)
+
+
+def _created_conditions(created: CreatedRange | None) -> Iterable:
+    if created is None:
+        return []
+    column = objects.c.created
+    pairs = [(created.gt, column.__gt__), (created.gte, column.__ge__), (created.lt, column.__lt__), (created.lte, column.__le__)]
+    return [op(value) for value, op in pairs if value is not None]

@@ -1,0 +1,55 @@
+"""Unit of work: one database transaction that rolls back unless committed.
+
+``transaction(engine, work)`` runs ``work(uow)`` and commits; on PostgreSQL it
+retries the whole unit on serialization failures and deadlocks, which is what
+makes the same code correct on SERIALIZABLE-only engines (CockroachDB, …).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Callable, TypeVar
+
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from openissuing.storage.documents import Documents
+
+T = TypeVar("T")
+
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+class UnitOfWork:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.docs = Documents(conn)
+        # Callbacks to run only once the transaction has committed (never inside it).
+        self.after_commit: list[Callable[[], None]] = []
+
+
+def _is_retryable(error: DBAPIError) -> bool:
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return True
+    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+
+
+def transaction(engine: Engine, work: Callable[[UnitOfWork], T], *, write: bool = True, attempts: int = 8) -> T:
+    for attempt in range(attempts):
+        try:
+            with engine.connect() as conn:
+                if engine.dialect.name == "sqlite":
+                    conn.info["sqlite_begin"] = "IMMEDIATE" if write else "DEFERRED"
+                with conn.begin():
+                    uow = UnitOfWork(conn)
+                    result = work(uow)
+            for callback in uow.after_commit:
+                callback()
+            return result
+        except DBAPIError as error:
+            if attempt + 1 == attempts or not _is_retryable(error):
+                raise
+            time.sleep(random.uniform(0, 0.005 * 2**attempt))
+    raise AssertionError("unreachable")  # the loop either returns or raises

@@ -1,0 +1,107 @@
+"""The real server, started once per test session, driven over HTTP.
+
+The database comes from ``OPENISSUING_TEST_DATABASE_URL``: unset means a fresh
+SQLite file; a ``postgresql://`` URL means a fresh database is created on that
+server for the session and dropped afterwards (so runs never see each other).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import stripe
+import uvicorn
+
+from openissuing.app import build_runtime, create_app
+from openissuing.clock import OffsetClock
+from openissuing.settings import Settings
+
+TEST_API_KEY = "sk_test_openissuing_" + "x" * 24
+
+
+@dataclass
+class RunningServer:
+    url: str
+    api_key: str
+    runtime: object
+    clock: OffsetClock
+    database_url: str
+
+    def client(self, **options) -> stripe.StripeClient:
+        return stripe.StripeClient(
+            self.api_key, base_addresses={"api": self.url}, max_network_retries=0, **options
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _fresh_postgres(url: str) -> tuple[str, callable]:
+    import psycopg
+
+    name = "oi_test_" + secrets.token_hex(6)
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return url.rsplit("/", 1)[0] + "/" + name, drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    configured = os.environ.get("OPENISSUING_TEST_DATABASE_URL")
+    if configured and configured.startswith("postgres"):
+        url, drop = _fresh_postgres(configured)
+        yield url
+        drop()
+        return
+    yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'openissuing.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def server(database_url, tmp_path_factory) -> RunningServer:
+    clock = OffsetClock()
+    settings = Settings(
+        database_url=database_url,
+        api_key=TEST_API_KEY,
+        encryption_key_file=str(tmp_path_factory.mktemp("keys") / "openissuing.key"),
+    )
+    runtime = build_runtime(settings, clock)
+    port = _free_port()
+    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 20
+    while not uv.started:
+        if time.time() > deadline:
+            raise RuntimeError("server did not start")
+        time.sleep(0.02)
+    yield RunningServer(f"http://127.0.0.1:{port}", TEST_API_KEY, runtime, clock, database_url)
+    uv.should_exit = True
+    thread.join(timeout=10)
+    runtime.engine.dispose()
+
+
+@pytest.fixture()
+def client(server) -> stripe.StripeClient:
+    return server.client()
+
+
+def pytest_report_header(config) -> str:
+    url = os.environ.get("OPENISSUING_TEST_DATABASE_URL") or "sqlite (fresh file)"
+    return f"openissuing test database: {url}"
