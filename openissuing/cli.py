@@ -44,6 +44,22 @@ def migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_ledger(args: argparse.Namespace) -> int:
+    from openissuing.storage.db import make_engine
+    from openissuing.storage.ledger_audit import audit
+
+    settings = _settings(args)
+    with make_engine(settings.sqlalchemy_url()).connect() as conn:
+        problems = audit(conn)
+    for problem in problems:
+        print(f"openissuing: ledger discrepancy: {problem}", file=sys.stderr)
+    if problems:
+        print(f"openissuing: ledger check FAILED ({len(problems)} discrepancies)", file=sys.stderr)
+        return 1
+    print("openissuing: ledger balances (per currency debits = credits; every total matches its transfers)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openissuing", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -56,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate_cmd.add_argument("--database-url")
     migrate_cmd.set_defaults(run=migrate)
+    check_cmd = commands.add_parser("check-ledger", help="verify the ledger; exit 1 naming any discrepancy")
+    check_cmd.add_argument("--database-url")
+    check_cmd.set_defaults(run=check_ledger)
     return parser
 
 

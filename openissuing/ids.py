@@ -20,7 +20,7 @@ _lock = threading.Lock()
 _last = 0
 
 
-def _monotonic_micros() -> int:
+def monotonic_micros() -> int:
     global _last
     with _lock:
         now = time.time_ns() // 1000
@@ -38,7 +38,7 @@ def _base62(value: int, width: int) -> str:
 
 def new_id(prefix: str) -> str:
     random_part = "".join(secrets.choice(ALPHABET) for _ in range(_RANDOM_WIDTH))
-    return f"{prefix}_{_base62(_monotonic_micros(), _TIME_WIDTH)}{random_part}"
+    return f"{prefix}_{_base62(monotonic_micros(), _TIME_WIDTH)}{random_part}"
 
 
 def new_secret(prefix: str, length: int = 32) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     ForeignKey,
     Index,
@@ -81,4 +82,85 @@ server_settings = Table(
     metadata,
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# ---------------------------------------------------------------- the ledger
+# Accounts keep running totals (never negative); transfers are immutable rows
+# (triggers refuse UPDATE and DELETE). A pending transfer is resolved at most
+# once: the unique index on ``pending_id`` allows one post-or-void per hold.
+
+ledger_accounts = Table(
+    "ledger_accounts",
+    metadata,
+    Column("id", ident(), primary_key=True),
+    # financial_account | external_ach | external_rtp | external_us_domestic_wire | card_network
+    Column("kind", String(32), nullable=False),
+    # The financial account id, or the platform id for the platform's system accounts.
+    Column("reference", ident(), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("debits_pending", BigInteger, nullable=False, default=0),
+    Column("debits_posted", BigInteger, nullable=False, default=0),
+    Column("credits_pending", BigInteger, nullable=False, default=0),
+    Column("credits_posted", BigInteger, nullable=False, default=0),
+    Column("created", BigInteger, nullable=False),
+    CheckConstraint(
+        "debits_pending >= 0 AND debits_posted >= 0 AND credits_pending >= 0 AND credits_posted >= 0",
+        name="ck_ledger_accounts_totals_not_negative",
+    ),
+    Index("ix_ledger_accounts_reference", "reference", "kind", "currency", unique=True),
+)
+
+ledger_transfers = Table(
+    "ledger_transfers",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("debit_account_id", ident(), ForeignKey("ledger_accounts.id"), nullable=False),
+    Column("credit_account_id", ident(), ForeignKey("ledger_accounts.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("pending_id", String(128), ForeignKey("ledger_transfers.id"), nullable=True),
+    Column("flow", ident(), nullable=True),
+    Column("created", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    CheckConstraint("amount > 0", name="ck_ledger_transfers_amount_positive"),
+    CheckConstraint("debit_account_id <> credit_account_id", name="ck_ledger_transfers_two_accounts"),
+    CheckConstraint(
+        "kind IN ('posted', 'pending', 'post_pending', 'void_pending')", name="ck_ledger_transfers_kind"
+    ),
+    CheckConstraint(
+        "(kind IN ('post_pending', 'void_pending')) = (pending_id IS NOT NULL)",
+        name="ck_ledger_transfers_pending_id",
+    ),
+    Index("ux_ledger_transfers_pending_id", "pending_id", unique=True),
+    Index("ix_ledger_transfers_debit", "debit_account_id"),
+    Index("ix_ledger_transfers_credit", "credit_account_id"),
+    Index("ix_ledger_transfers_flow", "flow"),
+)
+
+# ------------------------------------------------- issuing: spend and expiry
+# Spend rows feed spending limits: one signed row per change of an
+# authorization's or transaction's counted amount, so a window's spend is an
+# indexed range sum. Expiry rows list pending authorizations by deadline.
+
+card_spend = Table(
+    "card_spend",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("card_id", ident(), nullable=False),
+    Column("cardholder_id", ident(), nullable=False),
+    Column("category", String(96), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Index("ix_card_spend_card_at", "card_id", "at"),
+    Index("ix_card_spend_cardholder_at", "cardholder_id", "at"),
+)
+
+authorization_expiries = Table(
+    "authorization_expiries",
+    metadata,
+    Column("authorization_id", ident(), primary_key=True),
+    Column("owner", ident(), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_authorization_expiries_owner_due", "owner", "expires_at"),
 )

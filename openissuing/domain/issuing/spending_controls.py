@@ -81,3 +81,69 @@ def _limit(item: dict[str, Any], param: str) -> dict[str, Any]:
         "categories": None if categories in (None, "") else list(categories),
         "interval": item["interval"],
     }
+
+
+# ------------------------------------------------------------------ evaluation
+import datetime as _dt
+from typing import Callable
+
+INTERVALS = ("per_authorization", "daily", "weekly", "monthly", "yearly", "all_time")
+
+
+def window_start(interval: str, now: int) -> int | None:
+    """Start of the limit's window (midnight UTC based); None for per_authorization."""
+    if interval == "per_authorization":
+        return None
+    if interval == "all_time":
+        return 0
+    day = _dt.datetime.fromtimestamp(now, _dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    if interval == "weekly":
+        day -= _dt.timedelta(days=day.weekday())
+    elif interval == "monthly":
+        day = day.replace(day=1)
+    elif interval == "yearly":
+        day = day.replace(month=1, day=1)
+    return int(day.timestamp())
+
+
+def blocks(
+    controls: dict[str, Any] | None,
+    *,
+    amount: int,
+    category: str,
+    country: str | None,
+    card_presence: str,
+    now: int,
+    spent: Callable[[int, list[str] | None], int],
+) -> bool:
+    """True when these controls decline the request.
+
+    ``spent(since, categories)`` returns what was already counted against this
+    card or cardholder since ``since`` (optionally only in those categories).
+    A limit applies only when its categories include the request's (or it has
+    none); the most restrictive applicable limit wins by simply checking all.
+    """
+    if not controls:
+        return False
+    if controls.get("allowed_categories") and category not in controls["allowed_categories"]:
+        return True
+    if category in (controls.get("blocked_categories") or []):
+        return True
+    country = (country or "").upper()
+    if controls.get("allowed_merchant_countries") and country not in controls["allowed_merchant_countries"]:
+        return True
+    if country and country in (controls.get("blocked_merchant_countries") or []):
+        return True
+    if controls.get("allowed_card_presences") and card_presence not in controls["allowed_card_presences"]:
+        return True
+    if card_presence in (controls.get("blocked_card_presences") or []):
+        return True
+    for limit in controls.get("spending_limits") or []:
+        categories = limit.get("categories")
+        if categories and category not in categories:
+            continue
+        since = window_start(limit["interval"], now)
+        already = 0 if since is None else spent(since, categories)
+        if already + amount > limit["amount"]:
+            return True
+    return False

@@ -1,0 +1,68 @@
+"""/v1/issuing/authorizations and their test helpers."""
+
+from __future__ import annotations
+
+from openissuing.api.routing import Call, route
+from openissuing.services import authorization_actions as actions
+from openissuing.services import authorizations, issuing_transactions
+
+TYPE = "issuing.authorization"
+TXN = "issuing.transaction"
+
+
+@route("POST", "/v1/test_helpers/issuing/authorizations")
+def create(call: Call) -> dict:
+    return call.render(TYPE, authorizations.create(call.uow, call.scope, call.params))
+
+
+@route("GET", "/v1/issuing/authorizations/{authorization}")
+def retrieve(call: Call) -> dict:
+    return call.render(TYPE, actions.retrieve(call.uow, call.scope, call.path["authorization"]))
+
+
+@route("GET", "/v1/issuing/authorizations")
+def list_(call: Call) -> dict:
+    return call.render_list(TYPE, actions.list_(call.uow, call.scope, call.params, **call.list_args().as_kwargs()))
+
+
+@route("POST", "/v1/issuing/authorizations/{authorization}")
+def update(call: Call) -> dict:
+    return call.render(TYPE, actions.update(call.uow, call.scope, call.path["authorization"], call.params))
+
+
+@route("POST", "/v1/issuing/authorizations/{authorization}/approve")
+def approve(call: Call) -> dict:
+    return call.render(TYPE, actions.approve_or_decline(call.uow, call.scope, call.path["authorization"], True))
+
+
+@route("POST", "/v1/issuing/authorizations/{authorization}/decline")
+def decline(call: Call) -> dict:
+    return call.render(TYPE, actions.approve_or_decline(call.uow, call.scope, call.path["authorization"], False))
+
+
+@route("POST", "/v1/test_helpers/issuing/authorizations/{authorization}/capture")
+def capture(call: Call) -> dict:
+    issuing_transactions.capture(call.uow, call.scope, call.path["authorization"], call.params)
+    return call.render(TYPE, authorizations.load(call.uow, call.scope, call.path["authorization"]))
+
+
+@route("POST", "/v1/test_helpers/issuing/authorizations/{authorization}/expire")
+def expire(call: Call) -> dict:
+    actions.expire_due(call.uow, call.scope)
+    record = authorizations.load(call.uow, call.scope, call.path["authorization"], for_update=True)
+    return call.render(TYPE, authorizations.expire(call.uow, call.scope, record))
+
+
+@route("POST", "/v1/test_helpers/issuing/authorizations/{authorization}/increment")
+def increment(call: Call) -> dict:
+    return call.render(TYPE, actions.increment(call.uow, call.scope, call.path["authorization"], call.params))
+
+
+@route("POST", "/v1/test_helpers/issuing/authorizations/{authorization}/reverse")
+def reverse(call: Call) -> dict:
+    return call.render(TYPE, actions.reverse(call.uow, call.scope, call.path["authorization"], call.params))
+
+
+@route("POST", "/v1/test_helpers/issuing/authorizations/{authorization}/finalize_amount")
+def finalize_amount(call: Call) -> dict:
+    return call.render(TYPE, actions.finalize_amount(call.uow, call.scope, call.path["authorization"], call.params))

@@ -1,0 +1,124 @@
+"""What happens to a pending authorization afterwards: reverse, increment, finalize,
+the legacy approve/decline calls, metadata updates and listing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openissuing.domain import metadata
+from openissuing.domain.errors import InvalidRequest
+from openissuing.domain.issuing import authorizations as domain
+from openissuing.services import card_spend
+from openissuing.services.authorizations import (
+    TYPE, change_hold, end_pending, expire, expire_due, load, require_pending, save,
+)
+from openissuing.services.scope import Scope
+from openissuing.storage.uow import UnitOfWork
+
+
+def retrieve(uow: UnitOfWork, scope: Scope, auth_id: str) -> dict[str, Any]:
+    expire_due(uow, scope)
+    return load(uow, scope, auth_id, param="id")
+
+
+def list_(uow: UnitOfWork, scope: Scope, params: dict[str, Any], **page: Any):
+    expire_due(uow, scope)
+    filters = {k: params[k] for k in ("card", "cardholder", "status") if params.get(k)}
+    return uow.docs.list(TYPE, scope.account, filters=filters, **page)
+
+
+def update(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    record = load(uow, scope, auth_id, for_update=True)
+    before = domain.snapshot(record)
+    record["metadata"] = metadata.apply(record["metadata"], params.get("metadata"))
+    save(uow, scope, before, record)
+    return record
+
+
+def _pending(uow: UnitOfWork, scope: Scope, auth_id: str) -> dict[str, Any]:
+    expire_due(uow, scope)
+    record = load(uow, scope, auth_id, for_update=True)
+    require_pending(record)
+    return record
+
+
+def reverse(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    record = _pending(uow, scope, auth_id)
+    before = domain.snapshot(record)
+    amount = params.get("reverse_amount", record["_held"])
+    if amount <= 0 or amount > record["_held"]:
+        raise InvalidRequest(
+            f"The reverse_amount must be between 1 and the authorization's remaining amount ({record['_held']}).",
+            param="reverse_amount")
+    now = scope.now()
+    remaining = record["_held"] - amount
+    change_hold(uow, scope, record, remaining, now, closing=remaining == 0)
+    card_spend.add(uow, record["card"], record["cardholder"], record["merchant_data"]["category"], -amount, now)
+    record["amount"] = record["_captured"] + remaining
+    if remaining == 0:
+        record["status"] = "reversed" if record["_captured"] == 0 else "closed"
+        end_pending(uow, record)
+    save(uow, scope, before, record)
+    return record
+
+
+def increment(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """An incremental request: approved only if the added amount is available (and controls allow it)."""
+    from openissuing.services import ledger
+
+    record = _pending(uow, scope, auth_id)
+    before = domain.snapshot(record)
+    added = params["increment_amount"]
+    if added <= 0:
+        raise InvalidRequest("The increment_amount must be greater than 0.", param="increment_amount")
+    now = scope.now()
+    decision = domain.Decision(True, "card_active")
+    try:
+        change_hold(uow, scope, record, record["_held"] + added, now, require_available=True)
+    except ledger.LedgerRejected:
+        decision = domain.Decision(False, "insufficient_funds", "The financial account's cash balance is insufficient.")
+    if decision.approved:
+        record["amount"] += added
+        card_spend.add(uow, record["card"], record["cardholder"], record["merchant_data"]["category"], added, now)
+    record["request_history"].append(domain.history_entry(
+        decision, record["amount"] if decision.approved else record["amount"] + added, record["currency"],
+        record["merchant_amount"] + added, record["merchant_currency"], record["amount_details"], now))
+    if decision.approved:
+        record["merchant_amount"] += added
+    save(uow, scope, before, record)
+    return record
+
+
+def finalize_amount(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Fuel: the real amount replaces the estimate; the hold follows it."""
+    record = _pending(uow, scope, auth_id)
+    before = domain.snapshot(record)
+    final = params["final_amount"]
+    if final <= 0:
+        raise InvalidRequest("The final_amount must be greater than 0.", param="final_amount")
+    now = scope.now()
+    delta = final - record["_held"]
+    change_hold(uow, scope, record, final, now)
+    card_spend.add(uow, record["card"], record["cardholder"], record["merchant_data"]["category"], delta, now)
+    record["amount"] = record["_captured"] + final
+    record["merchant_amount"] = final
+    for key in ("fleet", "fuel"):
+        if params.get(key) is not None:
+            record[key] = params[key]
+    save(uow, scope, before, record)
+    return record
+
+
+def approve_or_decline(uow: UnitOfWork, scope: Scope, auth_id: str, approve: bool) -> dict[str, Any]:
+    """The deprecated approve/decline calls work only while the real-time request is open."""
+    record = load(uow, scope, auth_id, for_update=True)
+    if record.get("pending_request") is None:
+        verb = "approved" if approve else "declined"
+        raise InvalidRequest(
+            f"This authorization has already been decided and cannot be {verb}. Approve or decline "
+            "only while its issuing_authorization.request webhook is in flight.",
+            param="authorization")
+    raise InvalidRequest("Real-time decisions are not available yet.", param="authorization")
+
+
+__all__ = ["expire", "retrieve", "list_", "update", "reverse", "increment", "finalize_amount", "approve_or_decline"]

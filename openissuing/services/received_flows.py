@@ -1,0 +1,196 @@
+"""Money arriving in (received credits) and pulled out of (received debits) financial accounts.
+
+Each succeeded flow is one posted ledger transfer between the financial
+account and the counterparty account of its network, one posted Treasury
+transaction with one entry, and its events — all in the caller's transaction.
+A received debit that the cash cannot cover fails with ``insufficient_funds``
+and moves nothing (the ledger itself refuses it: the check and the debit are
+one locked step).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openissuing import ids
+from openissuing.domain import ledger as rules
+from openissuing.domain.errors import InvalidRequest, ResourceMissing
+from openissuing.services import events, ledger, treasury_records
+from openissuing.services.scope import Scope
+from openissuing.storage.uow import UnitOfWork
+
+CREDIT = "treasury.received_credit"
+DEBIT = "treasury.received_debit"
+FINANCIAL_ACCOUNT = "treasury.financial_account"
+
+
+def load_financial_account(uow: UnitOfWork, scope: Scope, fa_id: str, *, param: str = "financial_account") -> dict[str, Any]:
+    record = uow.docs.get(FINANCIAL_ACCOUNT, fa_id, scope.account)
+    if record is None:
+        raise ResourceMissing("treasury.financial_account", fa_id, param=param)
+    return record
+
+
+def _check_currency(fa: dict[str, Any], currency: str) -> str:
+    currency = currency.lower()
+    if currency not in fa.get("supported_currencies", []):
+        raise InvalidRequest(
+            f"The financial account does not support the currency '{currency}'.", param="currency"
+        )
+    return currency
+
+
+def _initiating_card(card_id: str) -> dict[str, Any]:
+    return {
+        "balance": None,
+        "billing_details": {
+            "address": {k: None for k in ("city", "country", "line1", "line2", "postal_code", "state")},
+            "email": None,
+            "name": None,
+        },
+        "financial_account": None,
+        "issuing_card": card_id,
+        "type": "issuing_card",
+        "us_bank_account": None,
+    }
+
+
+def _base(object_type: str, params: dict[str, Any], fa: dict[str, Any], now: int, network: str,
+          issuing_card: str | None = None) -> dict[str, Any]:
+    details = params.get("initiating_payment_method_details") or {}
+    bank = details.get("us_bank_account") or {}
+    account_number = bank.get("account_number") or "000123456789"
+    return {
+        "id": ids.id_for(object_type),
+        "object": object_type,
+        "amount": params["amount"],
+        "created": now,
+        "currency": params["currency"].lower(),
+        "description": params.get("description") or "Stripe Test",
+        "failure_code": None,
+        "financial_account": fa["id"],
+        "hosted_regulatory_receipt_url": None,
+        "initiating_payment_method_details": {
+            "balance": None,
+            "billing_details": {
+                "address": {k: None for k in ("city", "country", "line1", "line2", "postal_code", "state")},
+                "email": None,
+                "name": bank.get("account_holder_name"),
+            },
+            "financial_account": None,
+            "issuing_card": None,
+            "type": "us_bank_account",
+            "us_bank_account": {
+                "bank_name": "STRIPE TEST BANK",
+                "last4": account_number[-4:],
+                "routing_number": bank.get("routing_number") or "110000000",
+            },
+        },
+        "livemode": False,
+        "network": network,
+        "reversal_details": {"deadline": now + 5 * 86400, "restricted_reason": None},
+        "status": "succeeded",
+        "transaction": None,
+    } if issuing_card is None else {
+        "id": ids.id_for(object_type), "object": object_type, "amount": params["amount"], "created": now,
+        "currency": params["currency"].lower(), "description": params.get("description") or "Card transaction",
+        "failure_code": None, "financial_account": fa["id"], "hosted_regulatory_receipt_url": None,
+        "initiating_payment_method_details": _initiating_card(issuing_card), "livemode": False,
+        "network": network, "reversal_details": {"deadline": None, "restricted_reason": None},
+        "status": "succeeded", "transaction": None,
+    }
+
+
+def _positive(amount: int) -> None:
+    if amount <= 0:
+        raise InvalidRequest("This value must be greater than 0.", param="amount", code="parameter_invalid_integer")
+
+
+def create_credit(uow: UnitOfWork, scope: Scope, params: dict[str, Any], *, linked: dict | None = None,
+                  network: str | None = None, issuing_card: str | None = None) -> dict[str, Any]:
+    _positive(params["amount"])
+    fa = load_financial_account(uow, scope, params["financial_account"])
+    currency = _check_currency(fa, params["currency"])
+    now = scope.now()
+    network = network or params["network"]
+    record = _base(CREDIT, params, fa, now, network, issuing_card)
+    record["linked_flows"] = {
+        "credit_reversal": None, "issuing_authorization": None, "issuing_transaction": None,
+        "source_flow": None, "source_flow_details": None, "source_flow_type": None, **(linked or {}),
+    }
+    if fa["status"] != "open":
+        record.update(status="failed", failure_code="account_closed")
+    elif (fa.get("platform_restrictions") or {}).get("inbound_flows") == "restricted":
+        record.update(status="failed", failure_code="account_frozen")
+    else:
+        record["transaction"] = _move(uow, scope, fa, currency, record, network, incoming=True, now=now)["id"]
+    uow.docs.insert(CREDIT, scope.account, record, {"financial_account": fa["id"], "status": record["status"]})
+    events.record(uow, scope, "treasury.received_credit.created", CREDIT, record)
+    events.record(uow, scope, f"treasury.received_credit.{record['status']}", CREDIT, record)
+    return record
+
+
+def create_debit(uow: UnitOfWork, scope: Scope, params: dict[str, Any], *, linked: dict | None = None,
+                 network: str | None = None, allow_overdraft: bool = False,
+                 issuing_card: str | None = None) -> dict[str, Any]:
+    """A debit; card captures pass ``allow_overdraft`` (the platform covers a negative balance)."""
+    _positive(params["amount"])
+    fa = load_financial_account(uow, scope, params["financial_account"])
+    currency = _check_currency(fa, params["currency"])
+    now = scope.now()
+    network = network or params["network"]
+    record = _base(DEBIT, params, fa, now, network, issuing_card)
+    record["linked_flows"] = {
+        "debit_reversal": None, "inbound_transfer": None, "issuing_authorization": None,
+        "issuing_transaction": None, "payout": None, "topup": None, **(linked or {}),
+    }
+    if fa["status"] != "open":
+        record.update(status="failed", failure_code="account_closed")
+    else:
+        try:
+            trxn = _move(uow, scope, fa, currency, record, network, incoming=False, now=now,
+                         require_available=not allow_overdraft)
+            record["transaction"] = trxn["id"]
+        except ledger.LedgerRejected as rejected:
+            if rejected.result is not rules.Result.EXCEEDS_AVAILABLE:
+                raise
+            record.update(status="failed", failure_code="insufficient_funds")
+    uow.docs.insert(DEBIT, scope.account, record, {"financial_account": fa["id"], "status": record["status"]})
+    events.record(uow, scope, "treasury.received_debit.created", DEBIT, record)
+    return record
+
+
+def _move(uow, scope, fa, currency, record, network, *, incoming: bool, now: int, require_available: bool = False):
+    fa_account = ledger.account_id(uow, ledger.FINANCIAL_ACCOUNT, fa["id"], currency, now)
+    counterparty_kind = ledger.CARD_NETWORK if network == "card" else ledger.external(network)
+    # Counterparty accounts are per connected account, so unrelated accounts never contend for one row.
+    counterparty = ledger.account_id(uow, counterparty_kind, scope.account, currency, now)
+    debit, credit = (counterparty, fa_account) if incoming else (fa_account, counterparty)
+    transfer = rules.Transfer(
+        id=record["id"], debit_account=debit, credit_account=credit, amount=record["amount"],
+        currency=currency, kind=rules.Kind.POSTED, flow=record["id"], require_available=require_available,
+    )
+    outcome = ledger.execute(uow, [transfer], now)
+    flow_type = "received_credit" if incoming else "received_debit"
+    trxn = treasury_records.open_transaction(
+        uow, scope.account, fa["id"], currency, flow_type, record["id"], record["description"], now
+    )
+    treasury_records.add_entry(
+        uow, scope.account, trxn, flow_type, outcome.impact_on(fa_account, [transfer]), now, settle="posted"
+    )
+    return trxn
+
+
+def load(uow: UnitOfWork, scope: Scope, object_type: str, object_id: str) -> dict[str, Any]:
+    record = uow.docs.get(object_type, object_id, scope.account)
+    if record is None:
+        raise ResourceMissing(object_type, object_id, param="id")
+    return record
+
+
+def list_(uow: UnitOfWork, scope: Scope, object_type: str, params: dict[str, Any], **page: Any):
+    load_financial_account(uow, scope, params["financial_account"])
+    filters = {"financial_account": params["financial_account"]}
+    if params.get("status"):
+        filters["status"] = params["status"]
+    return uow.docs.list(object_type, scope.account, filters=filters, **page)
