@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -18,6 +21,7 @@ from openissuing.secrets_box import SecretBox, load_or_create_key
 from openissuing.settings import Settings
 from openissuing.storage.db import make_engine
 from openissuing.storage.migrate import upgrade
+from openissuing.webhooks.dispatcher import Dispatcher
 
 
 def build_runtime(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> Runtime:
@@ -45,6 +49,24 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _lifespan(runtime: Runtime):
+    """The webhook dispatcher runs beside the API while the app is up (unless settings say no)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        dispatcher = Dispatcher.from_runtime(runtime) if runtime.settings.webhook_dispatcher else None
+        runtime.dispatcher = dispatcher  # type: ignore[attr-defined] - tests pause or inspect it
+        if dispatcher is not None:
+            dispatcher.start()
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                await run_in_threadpool(dispatcher.close)
+
+    return lifespan
+
+
 def create_app(runtime: Runtime) -> Starlette:
     by_path: dict[str, dict[str, object]] = {}
     for endpoint in ENDPOINTS:
@@ -59,6 +81,8 @@ def create_app(runtime: Runtime) -> Starlette:
             return await handle(runtime, endpoint, request)
 
         routes_list.append(Route(path, dispatch, methods=list(methods)))
-    app = Starlette(routes=routes_list, exception_handlers={404: _not_found, 405: _not_found})
+    app = Starlette(
+        routes=routes_list, exception_handlers={404: _not_found, 405: _not_found}, lifespan=_lifespan(runtime)
+    )
     app.state.runtime = runtime
     return app

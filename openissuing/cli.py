@@ -1,4 +1,4 @@
-"""The ``openissuing`` command: serve, migrate."""
+"""The ``openissuing`` command: serve, migrate, check-ledger, dispatch, deliveries."""
 
 from __future__ import annotations
 
@@ -60,6 +60,45 @@ def check_ledger(args: argparse.Namespace) -> int:
     return 0
 
 
+def dispatch(args: argparse.Namespace) -> int:
+    from openissuing.app import build_runtime
+    from openissuing.webhooks.dispatcher import Dispatcher
+
+    settings = _settings(args)
+    dispatcher = Dispatcher.from_runtime(build_runtime(settings))
+    print(f"openissuing: delivering webhooks from {settings.database_url} (Ctrl-C to stop)", flush=True)
+    dispatcher.run_until_signalled()
+    return 0
+
+
+def webhook_attempts(args: argparse.Namespace) -> int:
+    import json
+    from datetime import datetime, timezone
+
+    from openissuing.services import deliveries
+    from openissuing.storage.db import make_engine
+    from openissuing.storage.uow import transaction
+
+    engine = make_engine(_settings(args).sqlalchemy_url())
+    rows = transaction(
+        engine,
+        lambda uow: deliveries.attempt_log(uow, event_id=args.event, endpoint_id=args.endpoint, limit=args.limit),
+        write=False,
+    )
+    for row in rows:
+        if args.json:
+            print(json.dumps(row, default=str), flush=True)
+            continue
+        when = datetime.fromtimestamp(row["started_at"] / 1000, timezone.utc).isoformat(timespec="milliseconds")
+        answer = row["http_status"] if row["http_status"] is not None else row["error"]
+        print(
+            f"{when}  {row['event_id']}  {row['event_type'] or '-'}  -> {row['endpoint_id']}  "
+            f"attempt {row['number']}: {answer} in {row['duration_ms']} ms  [{row['delivery_status']}]",
+            flush=True,
+        )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openissuing", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -75,6 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     check_cmd = commands.add_parser("check-ledger", help="verify the ledger; exit 1 naming any discrepancy")
     check_cmd.add_argument("--database-url")
     check_cmd.set_defaults(run=check_ledger)
+    dispatch_cmd = commands.add_parser("dispatch", help="deliver webhooks only (any number may share one PostgreSQL)")
+    dispatch_cmd.add_argument("--database-url")
+    dispatch_cmd.set_defaults(run=dispatch)
+    attempts_cmd = commands.add_parser("deliveries", help="list webhook delivery attempts, newest first")
+    attempts_cmd.add_argument("--database-url")
+    attempts_cmd.add_argument("--event", help="only this event (evt_…)")
+    attempts_cmd.add_argument("--endpoint", help="only this webhook endpoint (we_…)")
+    attempts_cmd.add_argument("--limit", type=int, default=50)
+    attempts_cmd.add_argument("--json", action="store_true", help="one JSON object per line")
+    attempts_cmd.set_defaults(run=webhook_attempts)
     return parser
 
 

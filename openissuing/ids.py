@@ -36,8 +36,14 @@ def _base62(value: int, width: int) -> str:
     return "".join(reversed(chars))
 
 
+def _random_part(width: int) -> str:
+    # One call for all the randomness; 62**14 > 2**83 so 11 bytes suffice for 14 characters.
+    value = int.from_bytes(secrets.token_bytes(12), "big")
+    return _base62(value, width)
+
+
 def new_id(prefix: str) -> str:
-    random_part = "".join(secrets.choice(ALPHABET) for _ in range(_RANDOM_WIDTH))
+    random_part = _random_part(_RANDOM_WIDTH)
     return f"{prefix}_{_base62(monotonic_micros(), _TIME_WIDTH)}{random_part}"
 
 

@@ -25,6 +25,13 @@ class Settings(BaseSettings):
     port: int = 12111
     api_version: str = STRIPE_API_VERSION
     idempotency_retention_seconds: int = 24 * 3600
+    # Webhooks (openissuing.webhooks.dispatcher). The server runs a dispatcher thread unless
+    # this is off (tests building their own; deployments running `openissuing dispatch` apart).
+    webhook_dispatcher: bool = True
+    # Seconds between delivery attempts, comma-separated ("1,1,2"); None: Stripe-like, ~3 days.
+    webhook_retry_schedule: str | None = None
+    webhook_timeout_seconds: float = 10.0
+    webhook_poll_interval_seconds: float = 1.0
 
     def sqlalchemy_url(self) -> str:
         """Users type ``postgresql://``; SQLAlchemy needs the psycopg 3 driver named."""

@@ -105,3 +105,4 @@ def client(server) -> stripe.StripeClient:
 def pytest_report_header(config) -> str:
     url = os.environ.get("OPENISSUING_TEST_DATABASE_URL") or "sqlite (fresh file)"
     return f"openissuing test database: {url}"
+

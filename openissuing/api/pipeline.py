@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -69,10 +70,19 @@ def _respond(status: int, body: str, request_id: str, version: str, replayed: bo
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
+@dataclass(frozen=True)
+class Idempotency:
+    scope: str
+    key: str
+    digest: str
+    now: int
+    retention_seconds: int
+
+
 async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Response:
     request_id = ids.new_id("req")
     version = request.headers.get("stripe-version") or runtime.settings.api_version
-    claimed: tuple[str, str] | None = None
+    idem: Idempotency | None = None
     try:
         auth.authenticate(request.headers.get("authorization"), runtime.api_key)
         acting = request.headers.get("stripe-account") or runtime.platform_id
@@ -83,48 +93,49 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
         if key is not None:
             if len(key) > idempotency.MAX_KEY_LENGTH:
                 raise InvalidRequest("Idempotency-Key must be at most 255 characters.", param="Idempotency-Key")
-            digest = idempotency.request_hash(endpoint.method, endpoint.path, raw)
-            replay = await run_in_threadpool(
-                idempotency.claim, runtime.engine, acting, key, digest,
-                runtime.clock.now(), runtime.settings.idempotency_retention_seconds,
-            )
-            if replay is not None:
-                return _respond(replay.status, replay.body, request_id, version, replayed=True)
-            claimed = (acting, key)
+            idem = Idempotency(acting, key, idempotency.request_hash(endpoint.method, endpoint.path, raw),
+                               runtime.clock.now(), runtime.settings.idempotency_retention_seconds)
         scope = Scope(acting, runtime.platform_id, runtime.clock, runtime.box, request_id, key)
-        status, body = await run_in_threadpool(
-            _execute, runtime, endpoint, scope, params, dict(request.path_params), expand, request.url.path, claimed
+        status, body, replayed = await run_in_threadpool(
+            _execute, runtime, endpoint, scope, params, dict(request.path_params), expand, request.url.path, idem
         )
-        return _respond(status, body, request_id, version)
+        return _respond(status, body, request_id, version, replayed=replayed)
     except HandlerFailed as failed:
         status, payload = error_body(failed.error, request_id)
         body = _json(payload)
-        if claimed is not None:
-            await run_in_threadpool(_store_failure, runtime, claimed, status, body)
+        if idem is not None:
+            await run_in_threadpool(_store_failure, runtime, idem, status, body)
         return _respond(status, body, request_id, version)
     except StripeError as error:
-        if claimed is not None:
-            await run_in_threadpool(idempotency.release, runtime.engine, *claimed)
         status, payload = error_body(error, request_id)
+        return _respond(status, _json(payload), request_id, version)
+    except IntegrityError:
+        if idem is None:
+            log.exception("integrity error in %s %s (request %s)", endpoint.method, endpoint.path, request_id)
+            return _respond(500, _json(internal_error_body(request_id)), request_id, version)
+        # A concurrent request with the same key committed first; this one changed nothing.
+        status, payload = error_body(idempotency.conflict(), request_id)
         return _respond(status, _json(payload), request_id, version)
     except Exception:  # noqa: BLE001 - the one place unexpected errors become 500s
         log.exception("unexpected error in %s %s (request %s)", endpoint.method, endpoint.path, request_id)
-        if claimed is not None:
-            await run_in_threadpool(idempotency.release, runtime.engine, *claimed)
         return _respond(500, _json(internal_error_body(request_id)), request_id, version)
 
 
-def _execute(runtime, endpoint, scope, params, path, expand, url_path, claimed) -> tuple[int, str]:
-    def work(uow: UnitOfWork) -> tuple[int, str]:
+def _execute(runtime, endpoint, scope, params, path, expand, url_path, idem: Idempotency | None) -> tuple[int, str, bool]:
+    def work(uow: UnitOfWork) -> tuple[int, str, bool]:
+        if idem is not None:
+            replay = idempotency.find(uow.conn, idem.scope, idem.key, idem.digest, idem.now, idem.retention_seconds)
+            if replay is not None:
+                return replay.status, replay.body, True
         _check_acting_account(uow, scope)
         call = Call(scope, uow, params, path, expand, url_path)
         try:
             body = _json(endpoint.handler(call))
         except StripeError as error:
             raise HandlerFailed(error) from error
-        if claimed is not None:
-            idempotency.store(uow.conn, claimed[0], claimed[1], call.status, body)
-        return call.status, body
+        if idem is not None:
+            idempotency.record(uow.conn, idem.scope, idem.key, idem.digest, idem.now, call.status, body)
+        return call.status, body, False
 
     return transaction(runtime.engine, work, write=endpoint.method != "GET")
 
@@ -141,5 +152,13 @@ def _check_acting_account(uow: UnitOfWork, scope: Scope) -> None:
         )
 
 
-def _store_failure(runtime: Runtime, claimed: tuple[str, str], status: int, body: str) -> None:
-    transaction(runtime.engine, lambda uow: idempotency.store(uow.conn, claimed[0], claimed[1], status, body))
+def _store_failure(runtime: Runtime, idem: Idempotency, status: int, body: str) -> None:
+    """A failure raised while executing is an answer too, and is replayed like one."""
+    def work(uow: UnitOfWork) -> None:
+        if idempotency.find(uow.conn, idem.scope, idem.key, idem.digest, idem.now, idem.retention_seconds) is None:
+            idempotency.record(uow.conn, idem.scope, idem.key, idem.digest, idem.now, status, body)
+
+    try:
+        transaction(runtime.engine, work)
+    except (StripeError, IntegrityError):
+        pass  # someone else stored an answer for this key meanwhile; theirs stands

@@ -26,6 +26,7 @@ TYPE = "issuing.authorization"
 CARD = "issuing.card"
 CARDHOLDER = "issuing.cardholder"
 FA = "treasury.financial_account"
+_INSERT_EXPIRY = insert(authorization_expiries)
 
 
 def load(uow: UnitOfWork, scope: Scope, auth_id: str, *, for_update: bool = False, param: str = "authorization") -> dict[str, Any]:
@@ -102,7 +103,7 @@ def _new_record(scope, params, card, merchant, request: domain.Request, now: int
         "verified_by_fraud_challenge": None, "wallet": params.get("wallet"),
         # Private bookkeeping, never on the wire: the live hold and what is counted as spend.
         "_financial_account": card.get("financial_account"), "_held": 0, "_hold_id": None, "_hold_seq": 0,
-        "_captured": 0,
+        "_captured": 0, "_transactions": [],
     }
 
 
@@ -113,11 +114,11 @@ def _place_first_hold(uow, scope, record, fa, request: domain.Request, now: int)
         if rejected.result is not rules.Result.EXCEEDS_AVAILABLE:
             raise
         return domain.Decision(False, "insufficient_funds", "The financial account's cash balance is insufficient.")
-    trxn = treasury_records.open_transaction(
+    trxn = treasury_records.create(
         uow, scope.account, fa["id"], request.currency, "issuing_authorization", record["id"],
-        f"{record['merchant_data']['name'] or 'Card'} | Issuing authorization", now,
+        f"{record['merchant_data']['name'] or 'Card'} | Issuing authorization",
+        "issuing_authorization_hold", impact, now,
     )
-    treasury_records.add_entry(uow, scope.account, trxn, "issuing_authorization_hold", impact, now)
     record["treasury"] = {"received_credits": [], "received_debits": [], "transaction": trxn["id"]}
     return domain.Decision(True, "card_active")
 
@@ -131,9 +132,9 @@ def _finish(uow, scope, record, decision: domain.Decision, request: domain.Reque
     uow.docs.insert(TYPE, scope.account, record, _keys(record))
     if decision.approved:
         card_spend.add(uow, card["id"], card["cardholder"], request.category, request.amount, now)
-        uow.conn.execute(insert(authorization_expiries).values(
-            authorization_id=record["id"], owner=scope.account,
-            expires_at=now + domain.expiry_seconds(request.category)))
+        uow.conn.execute(_INSERT_EXPIRY, {
+            "authorization_id": record["id"], "owner": scope.account,
+            "expires_at": now + domain.expiry_seconds(request.category)})
     events.record(uow, scope, "issuing_authorization.created", TYPE, record)
 
 

@@ -7,11 +7,13 @@ from sqlalchemy import func, insert, select
 from openissuing.storage.tables import card_spend
 from openissuing.storage.uow import UnitOfWork
 
+_INSERT = insert(card_spend)
+
 
 def add(uow: UnitOfWork, card: str, cardholder: str, category: str, amount: int, at: int) -> None:
     if amount:
-        uow.conn.execute(insert(card_spend).values(
-            card_id=card, cardholder_id=cardholder, category=category, amount=amount, at=at))
+        uow.conn.execute(_INSERT, {
+            "card_id": card, "cardholder_id": cardholder, "category": category, "amount": amount, "at": at})
 
 
 def spent(uow: UnitOfWork, *, card: str | None = None, cardholder: str | None = None,

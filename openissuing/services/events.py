@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from openissuing import ids
+from openissuing.services import deliveries
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
 
@@ -40,6 +41,8 @@ def record(
     if previous_attributes is not None:
         event["data"]["previous_attributes"] = previous_attributes
     uow.docs.insert("event", owner, event, keys={"type": event_type})
+    # The outbox: queue one delivery per matching webhook endpoint in this same transaction.
+    deliveries.fan_out(uow, scope.platform, event, owner)
     return event
 
 

@@ -21,6 +21,7 @@ from openissuing.storage.uow import UnitOfWork
 
 TYPE = "treasury.financial_account"
 ACCOUNT_NUMBER_DIGITS = 12
+_FEATURE_FIELDS = ("active_features", "pending_features", "restricted_features", "financial_addresses")
 
 
 def load(uow: UnitOfWork, scope: Scope, fa_id: str, *, param: str = "financial_account", for_update: bool = False) -> dict[str, Any]:
@@ -133,7 +134,8 @@ def refresh_features_for_account(uow: UnitOfWork, scope: Scope, account_id: str)
 
 
 def _features_event(uow: UnitOfWork, scope: Scope, before: dict[str, Any], after: dict[str, Any], account_id: str) -> None:
-    changed = {k: v for k, v in events.changed_attributes(before, after).items() if not k.startswith("_")}
+    # Only wire fields that show feature statuses (the stored features object is expand-only).
+    changed = {k: v for k, v in events.changed_attributes(before, after).items() if k in _FEATURE_FIELDS}
     events.record(
         uow, scope, "treasury.financial_account.features_status_updated", TYPE, after,
         previous_attributes=changed, account=account_id,

@@ -88,6 +88,7 @@ def capture(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any])
     flow = _move_money(uow, scope, card, txn, amount, record["currency"], {"issuing_authorization": record["id"]}, now)
     _insert(uow, scope, txn)
     record["_captured"] += amount
+    record.setdefault("_transactions", []).append(txn["id"])
     record["treasury"]["received_debits"].append(flow["id"])
     if close or remaining == 0:
         record["status"] = "closed"
@@ -158,6 +159,7 @@ def refund(uow: UnitOfWork, scope: Scope, txn_id: str, params: dict[str, Any]) -
         auth = authorizations.load(uow, scope, original["authorization"], for_update=True)
         before = auth_domain.snapshot(auth)
         auth["treasury"]["received_credits"].append(flow["id"])
+        auth.setdefault("_transactions", []).append(txn["id"])
         authorizations.save(uow, scope, before, auth)
     return txn
 

@@ -46,7 +46,7 @@ class Outcome:
 
 
 def store(uow: UnitOfWork) -> LedgerStore:
-    return LedgerStore(uow.conn)
+    return LedgerStore(uow.conn, uow.after_commit)
 
 
 def account_id(uow: UnitOfWork, kind: str, reference: str, currency: str, now: int) -> str:

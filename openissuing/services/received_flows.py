@@ -172,13 +172,10 @@ def _move(uow, scope, fa, currency, record, network, *, incoming: bool, now: int
     )
     outcome = ledger.execute(uow, [transfer], now)
     flow_type = "received_credit" if incoming else "received_debit"
-    trxn = treasury_records.open_transaction(
-        uow, scope.account, fa["id"], currency, flow_type, record["id"], record["description"], now
+    return treasury_records.create(
+        uow, scope.account, fa["id"], currency, flow_type, record["id"], record["description"],
+        flow_type, outcome.impact_on(fa_account, [transfer]), now, settle="posted",
     )
-    treasury_records.add_entry(
-        uow, scope.account, trxn, flow_type, outcome.impact_on(fa_account, [transfer]), now, settle="posted"
-    )
-    return trxn
 
 
 def load(uow: UnitOfWork, scope: Scope, object_type: str, object_id: str) -> dict[str, Any]:

@@ -24,10 +24,28 @@ def _impact(impact: Impact) -> dict[str, int]:
     return {"cash": impact.cash, "inbound_pending": impact.inbound_pending, "outbound_pending": impact.outbound_pending}
 
 
+def create(
+    uow: UnitOfWork, owner: str, fa_id: str, currency: str, flow_type: str, flow: str, description: str,
+    entry_type: str, impact: Impact, now: int, *, settle: str | None = None,
+) -> dict[str, Any]:
+    """A new transaction together with its first entry (two inserts, no update)."""
+    record = _new_transaction(fa_id, currency, flow_type, flow, description, now)
+    entry = _apply_entry(record, entry_type, impact, now, settle)
+    uow.docs.insert(TRANSACTION, owner, record, _transaction_keys(record))
+    _insert_entry(uow, owner, entry)
+    return record
+
+
 def open_transaction(
     uow: UnitOfWork, owner: str, fa_id: str, currency: str, flow_type: str, flow: str, description: str, now: int
 ) -> dict[str, Any]:
-    record = {
+    record = _new_transaction(fa_id, currency, flow_type, flow, description, now)
+    uow.docs.insert(TRANSACTION, owner, record, _transaction_keys(record))
+    return record
+
+
+def _new_transaction(fa_id: str, currency: str, flow_type: str, flow: str, description: str, now: int) -> dict[str, Any]:
+    return {
         "id": ids.id_for(TRANSACTION),
         "object": TRANSACTION,
         "amount": 0,
@@ -44,8 +62,6 @@ def open_transaction(
         "status": "open",
         "status_transitions": {"posted_at": None, "void_at": None},
     }
-    uow.docs.insert(TRANSACTION, owner, record, _transaction_keys(record))
-    return record
 
 
 def add_entry(
@@ -53,6 +69,20 @@ def add_entry(
     *, settle: str | None = None,
 ) -> dict[str, Any]:
     """Append one entry and update the transaction; ``settle`` = "posted" | "void" closes it."""
+    entry = _apply_entry(transaction, entry_type, impact, now, settle)
+    _insert_entry(uow, owner, entry)
+    uow.docs.update(transaction, _transaction_keys(transaction))
+    return entry
+
+
+def _insert_entry(uow: UnitOfWork, owner: str, entry: dict[str, Any]) -> None:
+    uow.docs.insert(ENTRY, owner, entry, {
+        "financial_account": entry["financial_account"], "transaction": entry["transaction"],
+    })
+
+
+def _apply_entry(transaction: dict[str, Any], entry_type: str, impact: Impact, now: int, settle: str | None) -> dict[str, Any]:
+    """The entry record, and its effect folded into the transaction (in memory)."""
     entry = {
         "id": ids.id_for(ENTRY),
         "object": ENTRY,
@@ -68,9 +98,6 @@ def add_entry(
         "transaction": transaction["id"],
         "type": entry_type,
     }
-    uow.docs.insert(ENTRY, owner, entry, {
-        "financial_account": entry["financial_account"], "transaction": transaction["id"],
-    })
     total = transaction["balance_impact"]
     for field, value in _impact(impact).items():
         total[field] += value
@@ -81,7 +108,6 @@ def add_entry(
     elif settle == "void":
         transaction["status"] = "void"
         transaction["status_transitions"]["void_at"] = now
-    uow.docs.update(transaction, _transaction_keys(transaction))
     return entry
 
 

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from openissuing.storage.tables import object_keys, objects
@@ -32,6 +32,19 @@ class Page:
     has_more: bool
 
 
+# Hot-path statements are built once: building a SQLAlchemy expression per call
+# costs more than executing it.
+_GET = select(objects.c.data).where(
+    objects.c.id == bindparam("id"), objects.c.type == bindparam("type"), objects.c.owner == bindparam("owner")
+)
+_GET_FOR_UPDATE = _GET.with_for_update()
+_OWNER_OF = select(objects.c.type, objects.c.owner).where(objects.c.id == bindparam("id"))
+_INSERT = insert(objects)
+_INSERT_KEYS = insert(object_keys)
+_UPDATE = update(objects).where(objects.c.id == bindparam("object_id")).values(data=bindparam("data"))
+_DELETE_KEYS = delete(object_keys).where(object_keys.c.object_id == bindparam("object_id"))
+
+
 def _dumps(record: Record) -> str:
     return json.dumps(record, separators=(",", ":"), sort_keys=False)
 
@@ -43,31 +56,24 @@ class Documents:
         self._row_locks = conn.dialect.name != "sqlite"
 
     def get(self, object_type: str, object_id: str, owner: str, *, for_update: bool = False) -> Record | None:
-        query = select(objects.c.data).where(
-            objects.c.id == object_id, objects.c.type == object_type, objects.c.owner == owner
-        )
-        if for_update and self._row_locks:
-            query = query.with_for_update()
-        data = self.conn.execute(query).scalar_one_or_none()
+        query = _GET_FOR_UPDATE if for_update and self._row_locks else _GET
+        data = self.conn.execute(query, {"id": object_id, "type": object_type, "owner": owner}).scalar_one_or_none()
         return None if data is None else json.loads(data)
 
     def owner_of(self, object_id: str) -> tuple[str, str] | None:
         """(type, owner) of any object: for internal routing, never for authorising reads."""
-        row = self.conn.execute(
-            select(objects.c.type, objects.c.owner).where(objects.c.id == object_id)
-        ).first()
+        row = self.conn.execute(_OWNER_OF, {"id": object_id}).first()
         return None if row is None else (row[0], row[1])
 
     def insert(self, object_type: str, owner: str, record: Record, keys: Mapping[str, str | None] = ()) -> None:
-        self.conn.execute(
-            insert(objects).values(
-                id=record["id"], type=object_type, owner=owner, created=record["created"], data=_dumps(record)
-            )
-        )
+        self.conn.execute(_INSERT, {
+            "id": record["id"], "type": object_type, "owner": owner, "created": record["created"],
+            "data": _dumps(record),
+        })
         self._write_keys(record["id"], keys, replace=False)
 
     def update(self, record: Record, keys: Mapping[str, str | None] | None = None) -> None:
-        self.conn.execute(update(objects).where(objects.c.id == record["id"]).values(data=_dumps(record)))
+        self.conn.execute(_UPDATE, {"object_id": record["id"], "data": _dumps(record)})
         if keys is not None:
             self._write_keys(record["id"], keys, replace=True)
 
@@ -77,14 +83,14 @@ class Documents:
 
     def _write_keys(self, object_id: str, keys: Mapping[str, str | None], *, replace: bool) -> None:
         if replace:
-            self.conn.execute(delete(object_keys).where(object_keys.c.object_id == object_id))
+            self.conn.execute(_DELETE_KEYS, {"object_id": object_id})
         rows = [
             {"object_id": object_id, "name": name, "value": str(value)[:255]}
             for name, value in dict(keys).items()
             if value is not None
         ]
         if rows:
-            self.conn.execute(insert(object_keys), rows)
+            self.conn.execute(_INSERT_KEYS, rows)
 
     def find(self, object_type: str, owner: str, key: str, value: str) -> list[Record]:
         """All of an owner's objects of a type whose filter key equals value."""

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import func, insert, select, update
+import threading
+
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -21,15 +23,41 @@ from openissuing.storage.tables import ledger_transfers as transfers
 
 TOTAL_COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
 
+_FIND_ID = select(accounts.c.id).where(
+    accounts.c.reference == bindparam("reference"), accounts.c.kind == bindparam("kind"),
+    accounts.c.currency == bindparam("currency"))
+_FIND = select(accounts).where(
+    accounts.c.reference == bindparam("reference"), accounts.c.kind == bindparam("kind"),
+    accounts.c.currency == bindparam("currency"))
+_READ = select(accounts).where(accounts.c.id.in_(bindparam("ids", expanding=True))).order_by(accounts.c.id)
+_LOCK = _READ.with_for_update()
+_TRANSFERS = select(transfers).where(transfers.c.id.in_(bindparam("ids", expanding=True)))
+_RESOLVED = select(transfers.c.pending_id).where(transfers.c.pending_id.in_(bindparam("ids", expanding=True)))
+_INSERT_TRANSFER = insert(transfers)
+_ADD_TOTALS = update(accounts).where(accounts.c.id == bindparam("account_id")).values(
+    **{c: getattr(accounts.c, c) + bindparam(f"d_{c}") for c in TOTAL_COLUMNS})
+
+# Ledger account ids never change once committed, so lookups are cached per process.
+_known_ids: dict[tuple[str, str, str, str], str] = {}
+_known_lock = threading.Lock()
+
 
 class LedgerStore:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, after_commit: list | None = None) -> None:
         self.conn = conn
         self._postgres = conn.dialect.name == "postgresql"
+        self.after_commit = after_commit if after_commit is not None else []
 
     def ensure_account(self, kind: str, reference: str, currency: str, now: int) -> str:
+        cache_key = (str(self.conn.engine.url), kind, reference, currency)
+        cached = _known_ids.get(cache_key)
+        if cached is not None:
+            return cached
         found = self._account_id(kind, reference, currency)
         if found is not None:
+            # Found by a read, it may still be this transaction's own insert: cache it
+            # only once the transaction has committed.
+            self._remember_after_commit(cache_key, found)
             return found
         dialect_insert = pg_insert if self._postgres else sqlite_insert
         statement = dialect_insert(accounts).values(
@@ -38,51 +66,48 @@ class LedgerStore:
         ).on_conflict_do_nothing(index_elements=["reference", "kind", "currency"])
         self.conn.execute(statement)
         # A concurrent creator may have won the race; either way, one row exists now.
-        return self._account_id(kind, reference, currency)  # type: ignore[return-value]
+        created = self._account_id(kind, reference, currency)
+        self._remember_after_commit(cache_key, created)
+        return created  # type: ignore[return-value]
+
+    def _remember_after_commit(self, cache_key, account_id) -> None:
+        def remember() -> None:
+            with _known_lock:
+                _known_ids[cache_key] = account_id
+
+        self.after_commit.append(remember)
 
     def _account_id(self, kind: str, reference: str, currency: str) -> str | None:
         return self.conn.execute(
-            select(accounts.c.id).where(
-                accounts.c.reference == reference, accounts.c.kind == kind, accounts.c.currency == currency
-            )
-        ).scalar_one_or_none()
+            _FIND_ID, {"reference": reference, "kind": kind, "currency": currency}).scalar_one_or_none()
 
     def lock(self, account_ids: Iterable[str]) -> dict[str, Account]:
-        query = select(accounts).where(accounts.c.id.in_(sorted(set(account_ids)))).order_by(accounts.c.id)
-        if self._postgres:
-            query = query.with_for_update()
-        return {row.id: _account(row) for row in self.conn.execute(query)}
+        query = _LOCK if self._postgres else _READ
+        return {row.id: _account(row) for row in self.conn.execute(query, {"ids": sorted(set(account_ids))})}
 
     def read(self, account_ids: Iterable[str]) -> dict[str, Account]:
-        query = select(accounts).where(accounts.c.id.in_(list(account_ids)))
-        return {row.id: _account(row) for row in self.conn.execute(query)}
+        return {row.id: _account(row) for row in self.conn.execute(_READ, {"ids": list(account_ids)})}
 
     def find_account(self, kind: str, reference: str, currency: str) -> Account | None:
-        row = self.conn.execute(
-            select(accounts).where(
-                accounts.c.reference == reference, accounts.c.kind == kind, accounts.c.currency == currency
-            )
-        ).first()
+        row = self.conn.execute(_FIND, {"reference": reference, "kind": kind, "currency": currency}).first()
         return None if row is None else _account(row)
 
     def transfers(self, transfer_ids: Iterable[str]) -> dict[str, Transfer]:
         wanted = [t for t in set(transfer_ids) if t]
         if not wanted:
             return {}
-        rows = self.conn.execute(select(transfers).where(transfers.c.id.in_(wanted)))
-        return {row.id: _transfer(row) for row in rows}
+        return {row.id: _transfer(row) for row in self.conn.execute(_TRANSFERS, {"ids": wanted})}
 
     def resolved(self, pending_ids: Iterable[str]) -> set[str]:
         wanted = [p for p in set(pending_ids) if p]
         if not wanted:
             return set()
-        rows = self.conn.execute(select(transfers.c.pending_id).where(transfers.c.pending_id.in_(wanted)))
-        return {row[0] for row in rows}
+        return {row[0] for row in self.conn.execute(_RESOLVED, {"ids": wanted})}
 
     def write(self, new_transfers: list[Transfer], deltas: dict[str, Totals], now: int) -> None:
         if new_transfers:
             self.conn.execute(
-                insert(transfers),
+                _INSERT_TRANSFER,
                 [
                     {
                         "id": t.id, "debit_account_id": t.debit_account, "credit_account_id": t.credit_account,
@@ -92,10 +117,13 @@ class LedgerStore:
                     for t in new_transfers
                 ],
             )
-        for account_id, delta in sorted(deltas.items()):
-            values = {c: getattr(accounts.c, c) + getattr(delta, c) for c in TOTAL_COLUMNS if getattr(delta, c)}
-            if values:
-                self.conn.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
+        changes = [
+            {"account_id": account_id, **{f"d_{c}": getattr(delta, c) for c in TOTAL_COLUMNS}}
+            for account_id, delta in sorted(deltas.items())
+            if any(getattr(delta, c) for c in TOTAL_COLUMNS)
+        ]
+        if changes:
+            self.conn.execute(_ADD_TOTALS, changes)
 
     def flow_transfers(self, flow: str) -> list[Transfer]:
         rows = self.conn.execute(select(transfers).where(transfers.c.flow == flow).order_by(transfers.c.seq))

@@ -164,3 +164,63 @@ authorization_expiries = Table(
     Column("expires_at", BigInteger, nullable=False),
     Index("ix_authorization_expiries_owner_due", "owner", "expires_at"),
 )
+
+# ------------------------------------------------------------ webhook delivery
+# The outbox's second half (see openissuing.services.deliveries). ``events.record``
+# fans each event out, in its own transaction, to one delivery row per matching
+# endpoint; the unique (event_id, endpoint_id) index makes fan-out idempotent.
+# Dispatchers claim due rows (FOR UPDATE SKIP LOCKED on PostgreSQL), lease them by
+# moving ``next_attempt_at`` forward, send with no transaction open, then record
+# the attempt. Times here are wall-clock milliseconds: delivery timing is real
+# network time, not the API's injectable clock.
+
+webhook_endpoint_secrets = Table(
+    "webhook_endpoint_secrets",
+    metadata,
+    Column("endpoint_id", ident(), ForeignKey("objects.id", ondelete="CASCADE"), primary_key=True),
+    # Sealed with the server's SecretBox, like card numbers: never in the JSON document.
+    Column("secret_encrypted", LargeBinary, nullable=False),
+)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", ident(), primary_key=True),
+    Column("event_id", ident(), ForeignKey("objects.id", ondelete="CASCADE"), nullable=False),
+    Column("endpoint_id", ident(), ForeignKey("objects.id", ondelete="CASCADE"), nullable=False),
+    # pending | succeeded | failed (schedule exhausted) | canceled (endpoint disabled first)
+    Column("status", String(16), nullable=False),
+    Column("attempt_count", Integer, nullable=False),
+    # When a dispatcher may (re)claim it; NULL once the delivery is finished.
+    Column("next_attempt_at", BigInteger, nullable=True),
+    # Token of the dispatcher currently holding it: only that one records the result.
+    Column("lease", String(32), nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("created", BigInteger, nullable=False),
+    CheckConstraint(
+        "status IN ('pending', 'succeeded', 'failed', 'canceled')", name="ck_webhook_deliveries_status"
+    ),
+    CheckConstraint(
+        "(status = 'pending') = (next_attempt_at IS NOT NULL)", name="ck_webhook_deliveries_next_attempt"
+    ),
+    CheckConstraint("attempt_count >= 0", name="ck_webhook_deliveries_attempt_count"),
+    Index("ux_webhook_deliveries_event_endpoint", "event_id", "endpoint_id", unique=True),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_endpoint", "endpoint_id", "status"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", ident(), primary_key=True),
+    Column("delivery_id", ident(), ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    # NULL when there was no answer (timeout, refused connection): then ``error`` says why.
+    Column("http_status", Integer, nullable=True),
+    Column("error", String(255), nullable=True),
+    # At most 1 KB of what the endpoint answered, for debugging from the CLI.
+    Column("response_excerpt", Text, nullable=True),
+    Index("ix_webhook_attempts_delivery", "delivery_id", "number"),
+)

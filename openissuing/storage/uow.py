@@ -7,7 +7,9 @@ makes the same code correct on SERIALIZABLE-only engines (CockroachDB, …).
 
 from __future__ import annotations
 
+import contextlib
 import random
+import threading
 import time
 from typing import Callable, TypeVar
 
@@ -36,10 +38,26 @@ def _is_retryable(error: DBAPIError) -> bool:
     return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
 
 
+_sqlite_writers: dict[int, threading.Lock] = {}
+
+
+def _writer_lock(engine: Engine) -> threading.Lock | contextlib.nullcontext:
+    """One SQLite writer at a time per process, queued fairly in Python.
+
+    SQLite allows one writer anyway; without this, threads of one server
+    would wait in SQLite's busy handler, which sleeps and polls (latency
+    spikes of a second or more at concurrency 8+). Other processes sharing
+    the file still wait through busy_timeout.
+    """
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    return _sqlite_writers.setdefault(id(engine), threading.Lock())
+
+
 def transaction(engine: Engine, work: Callable[[UnitOfWork], T], *, write: bool = True, attempts: int = 8) -> T:
     for attempt in range(attempts):
         try:
-            with engine.connect() as conn:
+            with (_writer_lock(engine) if write else contextlib.nullcontext()), engine.connect() as conn:
                 if engine.dialect.name == "sqlite":
                     conn.info["sqlite_begin"] = "IMMEDIATE" if write else "DEFERRED"
                 with conn.begin():

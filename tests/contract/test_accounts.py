@@ -8,10 +8,11 @@ import secrets
 import pytest
 import stripe
 
-from flows import ONBOARDED_ACCOUNT_PARAMS, TOS_ACCEPTANCE, activated_account, onboarded_account_params
+from tests.flows import ONBOARDED_ACCOUNT_PARAMS, TOS_ACCEPTANCE, activated_account, onboarded_account_params
 from openissuing.storage.uow import transaction
 
-__all__ = ["activated_account", "ONBOARDED_ACCOUNT_PARAMS"]  # reusable by other tests
+# ``activated_account`` (imported above from tests/flows.py) is the reusable helper: it creates an
+# account with card_issuing, transfers and treasury active and returns its id.
 
 GUIDE_CAPABILITIES = {name: {"requested": True} for name in ("card_issuing", "transfers", "treasury")}
 CUSTOM = {"type": "custom"}

@@ -194,11 +194,6 @@ def test_update_and_close_rules():
         fa_rules.check_can_close(closed, zero, [])
 
 
-def test_balance_is_derived_from_ledger_totals():
-    totals = fa_rules.LedgerTotals(debits_pending=100, debits_posted=250, credits_pending=40, credits_posted=1000)
-    assert fa_rules.balance_from_totals(totals) == {"cash": 650, "inbound_pending": 40, "outbound_pending": 100}
-
-
 def test_holder_name_and_rejection():
     assert fa_rules.account_holder_name({"business_profile": {"name": "Acme"}}) == "Acme"
     assert fa_rules.account_holder_name({"individual": {"first_name": "Jenny", "last_name": "Rosen"}}) == "Jenny Rosen"

@@ -17,8 +17,9 @@ def authorization(record: dict, ctx: RenderContext) -> dict:
     card = ctx.uow.docs.get("issuing.card", record["card"], ctx.scope.account)
     if card is not None:
         out["card"] = render("issuing.card", card, ctx.with_expand(set()))
-    transactions = ctx.uow.docs.find("issuing.transaction", ctx.scope.account, "authorization", record["id"])
-    out["transactions"] = [render("issuing.transaction", t, ctx.with_expand(set())) for t in reversed(transactions)]
+    # The authorization keeps its transactions' ids (oldest first), so no search is needed.
+    transactions = [ctx.uow.docs.get("issuing.transaction", t, ctx.scope.account) for t in record.get("_transactions", [])]
+    out["transactions"] = [render("issuing.transaction", t, ctx.with_expand(set())) for t in transactions if t]
     return out
 
 

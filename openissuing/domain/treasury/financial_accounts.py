@@ -1,8 +1,8 @@
 """Treasury financial accounts: building, updating and closing the record.
 
 Pure functions over validated params and the owning account's capabilities;
-no I/O. The balance is never part of the record: it is derived from ledger
-totals (``balance_from_totals``) every time it is shown.
+no I/O. The balance is never part of the record: ``services.balances`` derives
+it from the ledger every time it is shown.
 
 Besides the wire fields, the record keeps private fields the serializer never
 copies: ``_aba`` (the issued ABA account number, sealed, with its last four
@@ -12,7 +12,7 @@ digits and holder name) and ``_forwarding_settings`` (accepted and stored).
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping, NamedTuple
+from typing import Any, Mapping
 
 from openissuing.domain import metadata
 from openissuing.domain.errors import InvalidRequest, ParameterInvalid
@@ -23,25 +23,6 @@ SUPPORTED_CURRENCIES = ("usd",)
 TEST_BANK_NAME = "Stripe Test Bank"
 TEST_ROUTING_NUMBER = "101000091"
 ABA_NETWORKS = ["ach", "us_domestic_wire"]
-CLOSE_REASONS = ("account_rejected", "closed_by_platform", "other")
-
-
-class LedgerTotals(NamedTuple):
-    """A ledger account's four running totals (TigerBeetle's vocabulary), minor units."""
-
-    debits_pending: int
-    debits_posted: int
-    credits_pending: int
-    credits_posted: int
-
-
-def balance_from_totals(totals: LedgerTotals) -> dict[str, int]:
-    """Stripe's three balances of one currency, read off the ledger (see LEDGER.md)."""
-    return {
-        "cash": totals.credits_posted - totals.debits_posted - totals.debits_pending,
-        "inbound_pending": totals.credits_pending,
-        "outbound_pending": totals.debits_pending,
-    }
 
 
 def supported_currencies(value: Any) -> list[str]:

@@ -1,0 +1,177 @@
+"""Authorization throughput and latency against a real `openissuing serve` process.
+
+    .venv/bin/python bench/authorizations.py [--database-url URL] [--requests 400] [--runs 3]
+        [--concurrency 1,8,32] [--preload 0]
+
+Starts the server as a subprocess (SQLite in a temp folder unless --database-url),
+creates an onboarded connected account, a financial account funded for every
+purchase, a cardholder and a card, then fires full authorizations (decision,
+hold, Treasury records, event, idempotency record) at each concurrency level
+from an asyncio client over keep-alive connections. Prints, per level and run:
+approved authorizations/s, p50 and p99 latency, the capacity the median implies
+(concurrency / p50), and the server's peak RSS (VmHWM). ``--preload N`` first
+creates N authorizations so the cost can be compared as the store grows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.flows import onboarded_account_params  # noqa: E402
+
+API_KEY = "sk_test_bench_" + "b" * 24
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(database_url: str, workdir: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = dict(os.environ, OPENISSUING_WEBHOOK_DISPATCHER="false")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "openissuing.cli", "serve", "--port", str(port), "--database-url", database_url,
+         "--api-key", API_KEY],
+        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            httpx.get(url + "/v1/account", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=1)
+            return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not start: " + process.stderr.read().decode()[-2000:])
+
+
+def flatten(prefix: str, value, out: list) -> list:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            flatten(f"{prefix}[{key}]" if prefix else key, item, out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            flatten(f"{prefix}[{index}]", item, out)
+    else:
+        out.append((prefix, str(value).lower() if isinstance(value, bool) else str(value)))
+    return out
+
+
+def form(params: dict) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(flatten("", params, []))
+
+
+def setup(url: str, funds: int) -> tuple[str, str]:
+    http = httpx.Client(base_url=url, timeout=30, headers={
+        "Authorization": f"Bearer {API_KEY}", "Content-Type": "application/x-www-form-urlencoded"})
+    acct = http.post("/v1/accounts", content=form(onboarded_account_params())).json()["id"]
+    http.headers["Stripe-Account"] = acct
+    fa = http.post("/v1/treasury/financial_accounts", content=form({
+        "supported_currencies": ["usd"], "features": {"card_issuing": {"requested": True}}})).json()["id"]
+    http.post("/v1/test_helpers/treasury/received_credits",
+              data={"financial_account": fa, "amount": funds, "currency": "usd", "network": "ach"}).raise_for_status()
+    holder = http.post("/v1/issuing/cardholders", content=form({
+        "name": "Bench Holder", "individual": {"first_name": "Bench", "last_name": "Holder"},
+        "billing": {"address": {"line1": "1 Main", "city": "SF", "postal_code": "94111", "country": "US"}}})).json()["id"]
+    card = http.post("/v1/issuing/cards", data={"cardholder": holder, "financial_account": fa, "currency": "usd",
+                                                  "type": "virtual", "status": "active"}).json()["id"]
+    return acct, card
+
+
+async def fire(url: str, acct: str, card: str, requests: int, concurrency: int) -> tuple[float, list[float], int]:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    headers = {"Authorization": f"Bearer {API_KEY}", "Stripe-Account": acct}
+    latencies: list[float] = []
+    approved = 0
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(requests):
+        queue.put_nowait(index)
+
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=120) as client:
+        async def worker() -> None:
+            nonlocal approved
+            while not queue.empty():
+                queue.get_nowait()
+                started = time.perf_counter()
+                response = await client.post("/v1/test_helpers/issuing/authorizations",
+                                             data={"card": card, "amount": "100"},
+                                             headers={"Idempotency-Key": str(uuid.uuid4())})
+                latencies.append(time.perf_counter() - started)
+                approved += bool(response.json().get("approved"))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return elapsed, latencies, approved
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url")
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--concurrency", default="1,8,32")
+    parser.add_argument("--preload", type=int, default=0)
+    args = parser.parse_args()
+    levels = [int(c) for c in args.concurrency.split(",")]
+    with tempfile.TemporaryDirectory() as workdir:
+        database_url = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
+        process, url = start_server(database_url, workdir)
+        try:
+            total = args.requests * args.runs * len(levels) + args.preload
+            acct, card = setup(url, funds=100 * total + 100)
+            if args.preload:
+                asyncio.run(fire(url, acct, card, args.preload, 8))
+            label = "postgresql" if database_url.startswith("postgres") else "sqlite"
+            print(f"# {label}; {args.requests} authorizations per run; preload {args.preload}; cpus {os.cpu_count()}")
+            print(f"{'conc':>4} {'run':>3} {'auth/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'capacity/s':>11}")
+            for level in levels:
+                medians = []
+                for run in range(args.runs):
+                    elapsed, latencies, approved = asyncio.run(fire(url, acct, card, args.requests, level))
+                    p50 = statistics.median(latencies)
+                    medians.append(p50)
+                    print(f"{level:>4} {run + 1:>3} {approved / elapsed:>8.0f} {p50 * 1000:>8.2f} "
+                          f"{percentile(latencies, 0.99) * 1000:>8.2f} {level / p50:>11.0f}")
+                print(f"{level:>4} median-of-runs p50 {statistics.median(medians) * 1000:.2f} ms, "
+                      f"best {min(medians) * 1000:.2f} ms")
+            print(f"server peak RSS: {peak_rss_mb(process.pid):.0f} MB")
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()
