@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from openissuing.domain import ledger as rules
 from openissuing.domain import metadata
 from openissuing.domain.errors import InvalidRequest
 from openissuing.domain.issuing import authorizations as domain
@@ -12,6 +13,7 @@ from openissuing.services import card_spend
 from openissuing.services.authorizations import (
     TYPE, change_hold, end_pending, expire, expire_due, load, require_pending, save,
 )
+from openissuing.services.ledger import LedgerRejected
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
 
@@ -98,7 +100,14 @@ def finalize_amount(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[st
         raise InvalidRequest("The final_amount must be greater than 0.", param="final_amount")
     now = scope.now()
     delta = final - record["_held"]
-    change_hold(uow, scope, record, final, now)
+    try:
+        # A larger final amount holds more cash, which must be there (the hold never overdraws).
+        change_hold(uow, scope, record, final, now, require_available=delta > 0)
+    except LedgerRejected as rejected:
+        if rejected.result is not rules.Result.EXCEEDS_AVAILABLE:
+            raise
+        raise InvalidRequest("The financial account's cash balance is insufficient for this final_amount.",
+                             param="final_amount", code="insufficient_funds") from None
     card_spend.add(uow, record["card"], record["cardholder"], record["merchant_data"]["category"], delta, now)
     record["amount"] = record["_captured"] + final
     record["merchant_amount"] = final

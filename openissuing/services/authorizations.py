@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
 
 from openissuing import ids
 from openissuing.domain import ledger as rules
@@ -62,6 +62,8 @@ def _request(params: dict[str, Any], card: dict[str, Any], merchant: dict[str, A
 
 def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, Any]:
     """The test-helper purchase: decide, hold, record — one transaction."""
+    # Expiry is lazy: release overdue holds first, or they would still count against the cash.
+    expire_due(uow, scope)
     now = scope.now()
     card = uow.docs.get(CARD, params["card"], scope.account)
     if card is None:
@@ -208,11 +210,9 @@ def require_pending(record: dict[str, Any]) -> None:
 def expire_due(uow: UnitOfWork, scope: Scope, limit: int = 100) -> None:
     """Expire this account's authorizations whose window has passed (by the injected clock)."""
     now = scope.now()
-    due = uow.conn.execute(
-        select(authorization_expiries.c.authorization_id)
-        .where(authorization_expiries.c.owner == scope.account, authorization_expiries.c.expires_at <= now)
-        .order_by(authorization_expiries.c.expires_at).limit(limit)
-    ).scalars().all()
+    due = [row[0] for row in uow.docs.raw.all(
+        "SELECT authorization_id FROM authorization_expiries WHERE owner = ? AND expires_at <= ? "
+        "ORDER BY expires_at LIMIT ?", (scope.account, now, limit))]
     for auth_id in due:
         record = load(uow, scope, auth_id, for_update=True)
         if record["status"] == "pending":

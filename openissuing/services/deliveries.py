@@ -331,11 +331,16 @@ def _created_conditions(created: CreatedRange | None) -> Iterable:
     if created is None:
         return []
     column = objects.c.created
-    bounds = [(created.gt, column.__gt__), (created.gte, column.__ge__), (created.lt, column.__lt__), (created.lte, column.__le__)]
+    bounds = [
+        (created.gt, column.__gt__), (created.gte, column.__ge__),
+        (created.lt, column.__lt__), (created.lte, column.__le__),
+    ]
     return [op(value) for value, op in bounds if value is not None]
 
 
-def _page(conn: Connection, conditions: list, limit: int, starting_after: str | None, ending_before: str | None) -> Page:
+def _page(
+    conn: Connection, conditions: list, limit: int, starting_after: str | None, ending_before: str | None
+) -> Page:
     # Same cursor rules as Documents.list: ids sort by creation, newest first.
     if starting_after is not None:
         conditions.append(objects.c.id < starting_after)

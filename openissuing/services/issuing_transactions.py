@@ -81,7 +81,9 @@ def capture(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any])
     # Spend moves from "held" to "captured": count the capture, uncount what the hold covered.
     card_spend.add(uow, card["id"], card["cardholder"], record["merchant_data"]["category"],
                    amount - (record["_held"] - remaining), now)
-    authorizations.change_hold(uow, scope, record, remaining, now, closing=close)
+    # Capturing all that is held closes the authorization (below) even with close_authorization=false,
+    # so its Treasury transaction must settle too.
+    authorizations.change_hold(uow, scope, record, remaining, now, closing=close or remaining == 0)
     code = next((h["authorization_code"] for h in record["request_history"] if h["approved"]), None)
     txn = _record(card, "capture", amount, record["currency"], record["merchant_data"], now,
                   authorization=record["id"], purchase_details=params.get("purchase_details"), auth_code=code)

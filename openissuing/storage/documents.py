@@ -10,9 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import and_, bindparam, delete, insert, select, update
+from sqlalchemy import and_, delete, select
 from sqlalchemy.engine import Connection
 
+from openissuing.storage.raw import Raw
 from openissuing.storage.tables import object_keys, objects
 
 Record = dict[str, Any]
@@ -32,17 +33,9 @@ class Page:
     has_more: bool
 
 
-# Hot-path statements are built once: building a SQLAlchemy expression per call
-# costs more than executing it.
-_GET = select(objects.c.data).where(
-    objects.c.id == bindparam("id"), objects.c.type == bindparam("type"), objects.c.owner == bindparam("owner")
-)
-_GET_FOR_UPDATE = _GET.with_for_update()
-_OWNER_OF = select(objects.c.type, objects.c.owner).where(objects.c.id == bindparam("id"))
-_INSERT = insert(objects)
-_INSERT_KEYS = insert(object_keys)
-_UPDATE = update(objects).where(objects.c.id == bindparam("object_id")).values(data=bindparam("data"))
-_DELETE_KEYS = delete(object_keys).where(object_keys.c.object_id == bindparam("object_id"))
+# The per-object statements go through the raw cursor (see storage/raw.py: the
+# hot path is many tiny statements); lists keep SQLAlchemy's composability.
+_GET_SQL = "SELECT data FROM objects WHERE id = ? AND type = ? AND owner = ?"
 
 
 def _dumps(record: Record) -> str:
@@ -52,28 +45,29 @@ def _dumps(record: Record) -> str:
 class Documents:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.raw = Raw(conn)
         # SQLite serialises writers with BEGIN IMMEDIATE; FOR UPDATE is PostgreSQL's tool.
         self._row_locks = conn.dialect.name != "sqlite"
 
     def get(self, object_type: str, object_id: str, owner: str, *, for_update: bool = False) -> Record | None:
-        query = _GET_FOR_UPDATE if for_update and self._row_locks else _GET
-        data = self.conn.execute(query, {"id": object_id, "type": object_type, "owner": owner}).scalar_one_or_none()
-        return None if data is None else json.loads(data)
+        sql = _GET_SQL + (" FOR UPDATE" if for_update and self._row_locks else "")
+        row = self.raw.one(sql, (object_id, object_type, owner))
+        return None if row is None else json.loads(row[0])
 
     def owner_of(self, object_id: str) -> tuple[str, str] | None:
         """(type, owner) of any object: for internal routing, never for authorising reads."""
-        row = self.conn.execute(_OWNER_OF, {"id": object_id}).first()
+        row = self.raw.one("SELECT type, owner FROM objects WHERE id = ?", (object_id,))
         return None if row is None else (row[0], row[1])
 
     def insert(self, object_type: str, owner: str, record: Record, keys: Mapping[str, str | None] = ()) -> None:
-        self.conn.execute(_INSERT, {
-            "id": record["id"], "type": object_type, "owner": owner, "created": record["created"],
-            "data": _dumps(record),
-        })
+        self.raw.execute(
+            "INSERT INTO objects (id, type, owner, created, data) VALUES (?, ?, ?, ?, ?)",
+            (record["id"], object_type, owner, record["created"], _dumps(record)),
+        ).close()
         self._write_keys(record["id"], keys, replace=False)
 
     def update(self, record: Record, keys: Mapping[str, str | None] | None = None) -> None:
-        self.conn.execute(_UPDATE, {"object_id": record["id"], "data": _dumps(record)})
+        self.raw.execute("UPDATE objects SET data = ? WHERE id = ?", (_dumps(record), record["id"])).close()
         if keys is not None:
             self._write_keys(record["id"], keys, replace=True)
 
@@ -83,14 +77,10 @@ class Documents:
 
     def _write_keys(self, object_id: str, keys: Mapping[str, str | None], *, replace: bool) -> None:
         if replace:
-            self.conn.execute(_DELETE_KEYS, {"object_id": object_id})
-        rows = [
-            {"object_id": object_id, "name": name, "value": str(value)[:255]}
-            for name, value in dict(keys).items()
-            if value is not None
-        ]
+            self.raw.execute("DELETE FROM object_keys WHERE object_id = ?", (object_id,)).close()
+        rows = [(object_id, name, str(value)[:255]) for name, value in dict(keys).items() if value is not None]
         if rows:
-            self.conn.execute(_INSERT_KEYS, rows)
+            self.raw.executemany("INSERT INTO object_keys (object_id, name, value) VALUES (?, ?, ?)", rows)
 
     def find(self, object_type: str, owner: str, key: str, value: str) -> list[Record]:
         """All of an owner's objects of a type whose filter key equals value."""

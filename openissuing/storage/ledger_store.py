@@ -11,32 +11,33 @@ from typing import Iterable
 
 import threading
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from openissuing import ids
 from openissuing.domain.ledger import Account, Kind, Totals, Transfer
+from openissuing.storage.raw import Raw, placeholders
 from openissuing.storage.tables import ledger_accounts as accounts
 from openissuing.storage.tables import ledger_transfers as transfers
 
 TOTAL_COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
 
-_FIND_ID = select(accounts.c.id).where(
-    accounts.c.reference == bindparam("reference"), accounts.c.kind == bindparam("kind"),
-    accounts.c.currency == bindparam("currency"))
-_FIND = select(accounts).where(
-    accounts.c.reference == bindparam("reference"), accounts.c.kind == bindparam("kind"),
-    accounts.c.currency == bindparam("currency"))
-_READ = select(accounts).where(accounts.c.id.in_(bindparam("ids", expanding=True))).order_by(accounts.c.id)
-_LOCK = _READ.with_for_update()
-_TRANSFERS = select(transfers).where(transfers.c.id.in_(bindparam("ids", expanding=True)))
-_RESOLVED = select(transfers.c.pending_id).where(transfers.c.pending_id.in_(bindparam("ids", expanding=True)))
-_INSERT_TRANSFER = insert(transfers)
-_ADD_TOTALS = update(accounts).where(accounts.c.id == bindparam("account_id")).values(
-    **{c: getattr(accounts.c, c) + bindparam(f"d_{c}") for c in TOTAL_COLUMNS})
-
+_ACCOUNT_COLUMNS = "id, currency, debits_pending, debits_posted, credits_pending, credits_posted"
+_FIND_ID_SQL = "SELECT id FROM ledger_accounts WHERE reference = ? AND kind = ? AND currency = ?"
+_FIND_SQL = f"SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts WHERE reference = ? AND kind = ? AND currency = ?"
+_READ_SQL = f"SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id IN ({{}}) ORDER BY id"
+_TRANSFER_COLUMNS = "id, debit_account_id, credit_account_id, amount, currency, kind, pending_id, flow"
+_TRANSFERS_SQL = f"SELECT {_TRANSFER_COLUMNS} FROM ledger_transfers WHERE id IN ({{}})"
+_INSERT_TRANSFER_SQL = (
+    "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, kind, "
+    "pending_id, flow, created, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_ADD_TOTALS_SQL = (
+    "UPDATE ledger_accounts SET debits_pending = debits_pending + ?, debits_posted = debits_posted + ?, "
+    "credits_pending = credits_pending + ?, credits_posted = credits_posted + ? WHERE id = ?"
+)
 # Ledger account ids never change once committed, so lookups are cached per process.
 _known_ids: dict[tuple[str, str, str, str], str] = {}
 _known_lock = threading.Lock()
@@ -45,6 +46,7 @@ _known_lock = threading.Lock()
 class LedgerStore:
     def __init__(self, conn: Connection, after_commit: list | None = None) -> None:
         self.conn = conn
+        self.raw = Raw(conn)
         self._postgres = conn.dialect.name == "postgresql"
         self.after_commit = after_commit if after_commit is not None else []
 
@@ -78,52 +80,50 @@ class LedgerStore:
         self.after_commit.append(remember)
 
     def _account_id(self, kind: str, reference: str, currency: str) -> str | None:
-        return self.conn.execute(
-            _FIND_ID, {"reference": reference, "kind": kind, "currency": currency}).scalar_one_or_none()
+        row = self.raw.one(_FIND_ID_SQL, (reference, kind, currency))
+        return None if row is None else row[0]
 
     def lock(self, account_ids: Iterable[str]) -> dict[str, Account]:
-        query = _LOCK if self._postgres else _READ
-        return {row.id: _account(row) for row in self.conn.execute(query, {"ids": sorted(set(account_ids))})}
+        wanted = sorted(set(account_ids))
+        sql = _READ_SQL.format(placeholders(len(wanted))) + (" FOR UPDATE" if self._postgres else "")
+        return {row[0]: _account_tuple(row) for row in self.raw.all(sql, wanted)}
 
     def read(self, account_ids: Iterable[str]) -> dict[str, Account]:
-        return {row.id: _account(row) for row in self.conn.execute(_READ, {"ids": list(account_ids)})}
+        wanted = list(account_ids)
+        return {row[0]: _account_tuple(row) for row in self.raw.all(_READ_SQL.format(placeholders(len(wanted))), wanted)}
 
     def find_account(self, kind: str, reference: str, currency: str) -> Account | None:
-        row = self.conn.execute(_FIND, {"reference": reference, "kind": kind, "currency": currency}).first()
-        return None if row is None else _account(row)
+        row = self.raw.one(_FIND_SQL, (reference, kind, currency))
+        return None if row is None else _account_tuple(row)
 
     def transfers(self, transfer_ids: Iterable[str]) -> dict[str, Transfer]:
         wanted = [t for t in set(transfer_ids) if t]
         if not wanted:
             return {}
-        return {row.id: _transfer(row) for row in self.conn.execute(_TRANSFERS, {"ids": wanted})}
+        sql = _TRANSFERS_SQL.format(placeholders(len(wanted)))
+        return {row[0]: _transfer_tuple(row) for row in self.raw.all(sql, wanted)}
 
     def resolved(self, pending_ids: Iterable[str]) -> set[str]:
         wanted = [p for p in set(pending_ids) if p]
         if not wanted:
             return set()
-        return {row[0] for row in self.conn.execute(_RESOLVED, {"ids": wanted})}
+        sql = "SELECT pending_id FROM ledger_transfers WHERE pending_id IN ({})".format(placeholders(len(wanted)))
+        return {row[0] for row in self.raw.all(sql, wanted)}
 
     def write(self, new_transfers: list[Transfer], deltas: dict[str, Totals], now: int) -> None:
         if new_transfers:
-            self.conn.execute(
-                _INSERT_TRANSFER,
-                [
-                    {
-                        "id": t.id, "debit_account_id": t.debit_account, "credit_account_id": t.credit_account,
-                        "amount": t.amount, "currency": t.currency, "kind": t.kind.value,
-                        "pending_id": t.pending_id, "flow": t.flow, "created": now, "seq": ids.monotonic_micros(),
-                    }
-                    for t in new_transfers
-                ],
-            )
+            self.raw.executemany(_INSERT_TRANSFER_SQL, [
+                (t.id, t.debit_account, t.credit_account, t.amount, t.currency, t.kind.value, t.pending_id,
+                 t.flow, now, ids.monotonic_micros())
+                for t in new_transfers
+            ])
         changes = [
-            {"account_id": account_id, **{f"d_{c}": getattr(delta, c) for c in TOTAL_COLUMNS}}
+            (*(getattr(delta, c) for c in TOTAL_COLUMNS), account_id)
             for account_id, delta in sorted(deltas.items())
             if any(getattr(delta, c) for c in TOTAL_COLUMNS)
         ]
         if changes:
-            self.conn.execute(_ADD_TOTALS, changes)
+            self.raw.executemany(_ADD_TOTALS_SQL, changes)
 
     def flow_transfers(self, flow: str) -> list[Transfer]:
         rows = self.conn.execute(select(transfers).where(transfers.c.flow == flow).order_by(transfers.c.seq))
@@ -131,6 +131,15 @@ class LedgerStore:
 
     def count(self) -> int:
         return self.conn.execute(select(func.count()).select_from(transfers)).scalar_one()
+
+
+def _account_tuple(row: tuple) -> Account:
+    return Account(row[0], row[1], Totals(*row[2:6]))
+
+
+def _transfer_tuple(row: tuple) -> Transfer:
+    return Transfer(id=row[0], debit_account=row[1], credit_account=row[2], amount=row[3], currency=row[4],
+                    kind=Kind(row[5]), pending_id=row[6], flow=row[7])
 
 
 def _account(row) -> Account:

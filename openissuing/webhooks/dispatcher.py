@@ -163,8 +163,12 @@ class Dispatcher:
 
     def start(self) -> None:
         if self.running:
-            return
+            if not self._stopping.is_set():
+                return
+            self._thread.join()  # a stop still finishing its last attempt: let it end first
         self._stopping.clear()
+        # httpx logs every request at INFO; our own line per attempt says more.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         webhooks.listen(self._wake)
         self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
@@ -175,7 +179,8 @@ class Dispatcher:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout if timeout is not None else self.config.timeout_seconds + 5)
-            self._thread = None
+            if not self._thread.is_alive():
+                self._thread = None
         webhooks.unlisten(self._wake)
 
     def close(self) -> None:
@@ -273,7 +278,7 @@ class Dispatcher:
             lambda uow: deliveries.record(uow, job.claim, outcome, self.now_ms(), self.config.schedule)
         )
         log.info(
-            "webhook %s → %s attempt %d: %s (%s)", job.claim.event_id, job.claim.endpoint_id,
+            "webhook %s -> %s attempt %d: %s (%s)", job.claim.event_id, job.claim.endpoint_id,
             job.claim.attempt_count + 1, outcome.http_status or outcome.error, status,
         )
 

@@ -206,7 +206,7 @@ def test_decline_reasons_follow_the_documented_precedence(client, server):
     assert _reason(currency) == "not_allowed" and currency.currency == "eur"
     assert _reason(w.authorize(1_000)) == "spending_controls"
     client.v1.issuing.cards.update(
-        w.card, params={"spending_controls": {"blocked_categories": ""}}, options=w.o)
+        w.card, params={"spending_controls": {"blocked_categories": ["bakeries"]}}, options=w.o)
     assert _reason(w.authorize(1_000)) == "insufficient_funds"
     w.books(cash=0)
     w.fund(1_000)
@@ -451,6 +451,19 @@ def test_multi_capture_keeps_the_authorization_open_until_the_final_capture(worl
     w.audit_clean()
 
 
+def test_capture_of_everything_left_closes_the_authorization_even_when_asked_to_keep_it_open(world):
+    w = world
+    auth = w.authorize(5_000)
+    w.capture(auth.id, capture_amount=2_000, close_authorization=False)
+    rest = w.capture(auth.id, capture_amount=3_500, close_authorization=False)  # more than is left
+    assert rest.status == "closed"
+    w.books(cash=4_500)
+    hold_trxn = w.trxn(auth.treasury.transaction)
+    assert (hold_trxn.status, hold_trxn.amount) == ("void", 0)
+    assert _error(w.capture, auth.id, capture_amount=1).http_status == 400
+    w.audit_clean()
+
+
 def test_multi_capture_then_reverse_the_remainder(world):
     w = world
     auth = w.authorize(5_000)
@@ -542,6 +555,17 @@ def test_expired_holds_do_not_block_new_spending(world):
     w.audit_clean()
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "expiry is lazy (services.authorizations.expire_due runs only on authorization endpoints, "
+    "authorization create and received debits); GET /v1/treasury/financial_accounts/{fa} does not "
+    "run it, so its balance still shows an overdue hold until something touches the authorizations"))
+def test_financial_account_balance_releases_overdue_holds_by_itself(world):
+    w = world
+    w.authorize(3_000)
+    w.server.clock.advance(7 * DAY + 1)
+    w.books(cash=10_000)
+
+
 def test_increment_is_approved_only_when_funds_allow(world):
     w = world
     auth = w.authorize(4_000)
@@ -566,6 +590,19 @@ def test_increment_is_approved_only_when_funds_allow(world):
     w.capture(auth.id)
     w.books(cash=0)
     w.audit_clean()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "authorization_actions.increment checks only the funds, not the card's/cardholder's spending "
+    "controls (its docstring says it does); an increment past a daily limit is approved"))
+def test_increment_past_a_spending_limit_is_declined(client, server):
+    limit = {"spending_limits": [{"amount": 1_000, "interval": "daily"}]}
+    w = make_world(client, server, fund=10_000, card={"spending_controls": limit})
+    auth = w.authorize(800)
+    up = w.helpers().increment(auth.id, params={"increment_amount": 500}, options=w.o)
+    assert (up.amount, up.request_history[-1].approved) == (800, False)
+    assert up.request_history[-1].reason == "spending_controls"
+    w.books(cash=9_200, outbound_pending=800)
 
 
 def test_finalize_amount_moves_the_hold_to_the_final_amount(world):

@@ -272,3 +272,19 @@ def test_lists_filter_by_financial_account_and_status(client, server, acct):
     assert _error(credits.retrieve, "rc_nope", options=_opts(acct)).http_status == 404
     assert _error(debits.retrieve, "rd_nope", options=_opts(acct)).http_status == 404
     assert_audit_clean(server)
+
+
+def test_closed_financial_account_refuses_received_flows(client, server, acct):
+    fa = _financial_account(client, acct)
+    closed = client.v1.treasury.financial_accounts.close(fa, options=_opts(acct))
+    assert closed.status == "closed"
+    credit = _credit(client, acct, fa, 1_000)
+    debit = _debit(client, acct, fa, 1_000)
+    assert (credit.status, credit.failure_code, credit.transaction) == ("failed", "account_closed", None)
+    assert (debit.status, debit.failure_code, debit.transaction) == ("failed", "account_closed", None)
+    assert_books(client, acct, fa, cash=0)
+    assert _transactions(client, acct, fa) == []
+    failed = client.v1.treasury.received_credits.list(
+        params={"financial_account": fa, "status": "failed"}, options=_opts(acct))
+    assert [c.id for c in failed.data] == [credit.id]
+    assert_audit_clean(server)

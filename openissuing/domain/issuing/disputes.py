@@ -85,9 +85,9 @@ def blank(reason: str) -> Record:
 
 
 def empty_evidence() -> Record:
+    """No evidence yet: reason ``other``, whose object ``merge_evidence`` fills in when chosen."""
     evidence: Record = {reason: None for reason in REASONS}
     evidence["reason"] = "other"
-    evidence["other"] = blank("other")
     return evidence
 
 
