@@ -21,6 +21,7 @@ from openissuing.api import auth, forms, idempotency, params as param_specs
 from openissuing.api.errors import error_body, internal_error_body
 from openissuing.api.routing import Call, Endpoint
 from openissuing.domain.errors import InvalidRequest, PermissionDenied, StripeError
+from openissuing.services import authorizations
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork, transaction
 
@@ -128,6 +129,9 @@ def _execute(runtime, endpoint, scope, params, path, expand, url_path, idem: Ide
             if replay is not None:
                 return replay.status, replay.body, True
         _check_acting_account(uow, scope)
+        # Time-driven transitions (authorization expiry) are applied before anything
+        # reads this account's state, so balances never show an overdue hold.
+        authorizations.expire_due(uow, scope)
         call = Call(scope, uow, params, path, expand, url_path)
         try:
             body = _json(endpoint.handler(call))

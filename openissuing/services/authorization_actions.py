@@ -9,9 +9,10 @@ from openissuing.domain import ledger as rules
 from openissuing.domain import metadata
 from openissuing.domain.errors import InvalidRequest
 from openissuing.domain.issuing import authorizations as domain
+from openissuing.domain.issuing import spending_controls
 from openissuing.services import card_spend
 from openissuing.services.authorizations import (
-    TYPE, change_hold, end_pending, expire, expire_due, load, require_pending, save,
+    TYPE, change_hold, end_pending, expire, load, require_pending, save,
 )
 from openissuing.services.ledger import LedgerRejected
 from openissuing.services.scope import Scope
@@ -19,12 +20,10 @@ from openissuing.storage.uow import UnitOfWork
 
 
 def retrieve(uow: UnitOfWork, scope: Scope, auth_id: str) -> dict[str, Any]:
-    expire_due(uow, scope)
     return load(uow, scope, auth_id, param="id")
 
 
 def list_(uow: UnitOfWork, scope: Scope, params: dict[str, Any], **page: Any):
-    expire_due(uow, scope)
     filters = {k: params[k] for k in ("card", "cardholder", "status") if params.get(k)}
     return uow.docs.list(TYPE, scope.account, filters=filters, **page)
 
@@ -38,7 +37,6 @@ def update(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any]) 
 
 
 def _pending(uow: UnitOfWork, scope: Scope, auth_id: str) -> dict[str, Any]:
-    expire_due(uow, scope)
     record = load(uow, scope, auth_id, for_update=True)
     require_pending(record)
     return record
@@ -74,11 +72,12 @@ def increment(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any
     if added <= 0:
         raise InvalidRequest("The increment_amount must be greater than 0.", param="increment_amount")
     now = scope.now()
-    decision = domain.Decision(True, "card_active")
-    try:
-        change_hold(uow, scope, record, record["_held"] + added, now, require_available=True)
-    except ledger.LedgerRejected:
-        decision = domain.Decision(False, "insufficient_funds", "The financial account's cash balance is insufficient.")
+    decision = _increment_controls(uow, scope, record, added, now)
+    if decision.approved:
+        try:
+            change_hold(uow, scope, record, record["_held"] + added, now, require_available=True)
+        except ledger.LedgerRejected:
+            decision = domain.Decision(False, "insufficient_funds", "The financial account's cash balance is insufficient.")
     if decision.approved:
         record["amount"] += added
         card_spend.add(uow, record["card"], record["cardholder"], record["merchant_data"]["category"], added, now)
@@ -89,6 +88,21 @@ def increment(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any
         record["merchant_amount"] += added
     save(uow, scope, before, record)
     return record
+
+
+def _increment_controls(uow: UnitOfWork, scope: Scope, record: dict[str, Any], added: int, now: int) -> domain.Decision:
+    """Spending controls see only the added amount: the authorized part is already counted as spend."""
+    card = uow.docs.get("issuing.card", record["card"], scope.account)
+    holder = uow.docs.get("issuing.cardholder", record["cardholder"], scope.account)
+    merchant = record["merchant_data"]
+    shared = dict(amount=added, category=merchant["category"], country=merchant.get("country"),
+                  card_presence=record["card_presence"] or "not_present", now=now)
+    for controls, key in ((card.get("spending_controls"), "card"), (holder.get("spending_controls"), "cardholder")):
+        def spent(since, categories, key=key):
+            return card_spend.spent(uow, **{key: record[key]}, since=since, categories=categories)
+        if spending_controls.blocks(controls, spent=spent, **shared):
+            return domain.Decision(False, "spending_controls", f"The {key}'s spending controls declined this increment.")
+    return domain.Decision(True, "card_active")
 
 
 def finalize_amount(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any]) -> dict[str, Any]:

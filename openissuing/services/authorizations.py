@@ -61,9 +61,11 @@ def _request(params: dict[str, Any], card: dict[str, Any], merchant: dict[str, A
 
 
 def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, Any]:
-    """The test-helper purchase: decide, hold, record — one transaction."""
-    # Expiry is lazy: release overdue holds first, or they would still count against the cash.
-    expire_due(uow, scope)
+    """The test-helper purchase: decide, hold, record — one transaction.
+
+    Overdue holds were already released by the pipeline (``expire_due`` runs
+    before every request), so they never count against the cash here.
+    """
     now = scope.now()
     card = uow.docs.get(CARD, params["card"], scope.account)
     if card is None:
@@ -208,7 +210,11 @@ def require_pending(record: dict[str, Any]) -> None:
 
 
 def expire_due(uow: UnitOfWork, scope: Scope, limit: int = 100) -> None:
-    """Expire this account's authorizations whose window has passed (by the injected clock)."""
+    """Expire this account's authorizations whose window has passed (by the injected clock).
+
+    Called before every API request of the account: one indexed read when
+    nothing is due, so expiry needs no background job and tests need no sleep.
+    """
     now = scope.now()
     due = [row[0] for row in uow.docs.raw.all(
         "SELECT authorization_id FROM authorization_expiries WHERE owner = ? AND expires_at <= ? "

@@ -67,7 +67,6 @@ def _insert(uow, scope, txn) -> None:
 
 
 def capture(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    authorizations.expire_due(uow, scope)
     record = authorizations.load(uow, scope, auth_id, for_update=True)
     authorizations.require_pending(record)
     before = auth_domain.snapshot(record)

@@ -15,7 +15,7 @@ from typing import Any
 from openissuing import ids
 from openissuing.domain import ledger as rules
 from openissuing.domain.errors import InvalidRequest, ResourceMissing
-from openissuing.services import authorizations, events, ledger, treasury_records
+from openissuing.services import events, ledger, treasury_records
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
 
@@ -147,8 +147,6 @@ def create_debit(uow: UnitOfWork, scope: Scope, params: dict[str, Any], *, linke
     if fa["status"] != "open":
         record.update(status="failed", failure_code="account_closed")
     else:
-        # Authorization expiry is lazy: overdue holds must not make this debit fail.
-        authorizations.expire_due(uow, scope)
         try:
             trxn = _move(uow, scope, fa, currency, record, network, incoming=False, now=now,
                          require_available=not allow_overdraft)

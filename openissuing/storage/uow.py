@@ -69,5 +69,8 @@ def transaction(engine: Engine, work: Callable[[UnitOfWork], T], *, write: bool 
         except DBAPIError as error:
             if attempt + 1 == attempts or not _is_retryable(error):
                 raise
+            # A read that had to write (e.g. an overdue expiry) lost the race to
+            # upgrade its SQLite snapshot; run it again as a writer from the start.
+            write = True
             time.sleep(random.uniform(0, 0.005 * 2**attempt))
     raise AssertionError("unreachable")  # the loop either returns or raises

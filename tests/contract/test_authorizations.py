@@ -555,10 +555,6 @@ def test_expired_holds_do_not_block_new_spending(world):
     w.audit_clean()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "expiry is lazy (services.authorizations.expire_due runs only on authorization endpoints, "
-    "authorization create and received debits); GET /v1/treasury/financial_accounts/{fa} does not "
-    "run it, so its balance still shows an overdue hold until something touches the authorizations"))
 def test_financial_account_balance_releases_overdue_holds_by_itself(world):
     w = world
     w.authorize(3_000)
@@ -592,9 +588,6 @@ def test_increment_is_approved_only_when_funds_allow(world):
     w.audit_clean()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "authorization_actions.increment checks only the funds, not the card's/cardholder's spending "
-    "controls (its docstring says it does); an increment past a daily limit is approved"))
 def test_increment_past_a_spending_limit_is_declined(client, server):
     limit = {"spending_limits": [{"amount": 1_000, "interval": "daily"}]}
     w = make_world(client, server, fund=10_000, card={"spending_controls": limit})

@@ -5,6 +5,8 @@ retry schedule (tenths of seconds, never real minutes)."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import threading
 import time
 
@@ -12,6 +14,7 @@ import pytest
 import stripe
 
 from openissuing import cli
+from openissuing.app import create_app
 from openissuing.services import deliveries
 from openissuing.storage.uow import transaction
 from openissuing.webhooks import matching
@@ -264,13 +267,13 @@ def test_disabled_endpoint_receives_nothing(server, client, dispatchers, endpoin
 def test_disabling_cancels_queued_retries(server, client, dispatchers, receiver, endpoints):
     endpoint = endpoints(receiver, CARDHOLDER_EVENTS)
     receiver.fail_next(10)
-    dispatchers(schedule=(0.4, 0.4))
+    dispatchers(schedule=(0.8, 0.8))
     new_cardholder(client)
     receiver.wait_for(1)
     eventually(lambda: attempts(server, endpoint.id))
     client.v1.webhook_endpoints.update(endpoint.id, params={"disabled": True})
     client.v1.webhook_endpoints.update(endpoint.id, params={"disabled": False})
-    time.sleep(0.6)
+    time.sleep(0.9)  # past the retry that would have come
     assert len(receiver.requests) == 1
     assert [r["status"] for r in delivery_rows(server, endpoint.id)] == ["canceled"]
 
@@ -477,4 +480,14 @@ def test_authorization_requests_are_answered_synchronously_never_queued():
 def test_server_runs_a_dispatcher_unless_told_not_to(server):
     # The session server was built with the default settings: a dispatcher thread is part of it.
     assert isinstance(server.runtime.dispatcher, Dispatcher)
-    assert server.runtime.settings.webhook_dispatcher is True
+    for wanted in (True, False):
+        settings = server.runtime.settings.model_copy(update={"webhook_dispatcher": wanted})
+        runtime = dataclasses.replace(server.runtime, settings=settings)
+        app = create_app(runtime)
+
+        async def while_up(app=app, runtime=runtime, wanted=wanted) -> None:
+            async with app.router.lifespan_context(app):
+                assert (runtime.dispatcher is not None and runtime.dispatcher.running) is wanted
+
+        asyncio.run(while_up())
+        assert runtime.dispatcher is None or not runtime.dispatcher.running

@@ -131,9 +131,13 @@ class Runner:
         return candidates[pick % len(candidates)] if candidates else None
 
     def _expect_auth(self, returned, auth: Auth) -> None:
-        assert returned.status == auth.status, (returned.status, auth)
+        """Status and amount as modelled; its Treasury transaction holds exactly what is held."""
+        assert returned.status == auth.status, (returned.status, auth, self.log)
         if auth.status == "pending":
             assert returned.amount == auth.captured + auth.held
+        trxn = self.c.v1.treasury.transactions.retrieve(returned.treasury.transaction, options=self.s.o)
+        assert trxn.amount == -auth.held and trxn.balance_impact.outbound_pending == auth.held, self.log
+        assert trxn.status == ("open" if auth.status == "pending" else "void"), self.log
 
     # Each op returns True when it moved money through a funds-checked path.
     def fund(self, amount, pick, variant) -> bool:

@@ -48,7 +48,6 @@ def capture(call: Call) -> dict:
 
 @route("POST", "/v1/test_helpers/issuing/authorizations/{authorization}/expire")
 def expire(call: Call) -> dict:
-    actions.expire_due(call.uow, call.scope)
     record = authorizations.load(call.uow, call.scope, call.path["authorization"], for_update=True)
     return call.render(TYPE, authorizations.expire(call.uow, call.scope, record))
 
