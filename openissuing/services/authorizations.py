@@ -216,15 +216,18 @@ def expire_due(uow: UnitOfWork, scope: Scope, limit: int = 100) -> None:
     nothing is due, so expiry needs no background job and tests need no sleep.
     """
     now = scope.now()
-    due = [row[0] for row in uow.docs.raw.all(
-        "SELECT authorization_id FROM authorization_expiries WHERE owner = ? AND expires_at <= ? "
-        "ORDER BY expires_at LIMIT ?", (scope.account, now, limit))]
-    for auth_id in due:
-        record = load(uow, scope, auth_id, for_update=True)
-        if record["status"] == "pending":
-            expire(uow, scope, record)
-        else:
-            end_pending(uow, record)
+    while True:  # in batches, until none is due: a later read must never see an overdue hold
+        due = [row[0] for row in uow.docs.raw.all(
+            "SELECT authorization_id FROM authorization_expiries WHERE owner = ? AND expires_at <= ? "
+            "ORDER BY expires_at LIMIT ?", (scope.account, now, limit))]
+        for auth_id in due:
+            record = load(uow, scope, auth_id, for_update=True)
+            if record["status"] == "pending":
+                expire(uow, scope, record)
+            else:
+                end_pending(uow, record)
+        if len(due) < limit:
+            return
 
 
 def expire(uow: UnitOfWork, scope: Scope, record: dict[str, Any]) -> dict[str, Any]:

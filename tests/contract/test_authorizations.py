@@ -290,6 +290,19 @@ def test_card_daily_limit_counts_earlier_approvals_but_not_declines_or_reversals
     w.audit_clean()
 
 
+def test_daily_limit_counts_what_was_captured_not_what_was_held(client, server):
+    limit = {"spending_limits": [{"amount": 3_000, "interval": "daily"}]}
+    w = make_world(client, server, fund=10_000, card={"spending_controls": limit})
+    first = w.authorize(2_000)
+    w.capture(first.id, capture_amount=500)
+    w.books(cash=9_500)
+    assert _reason(w.authorize(2_501)) == "spending_controls"
+    second = w.authorize(2_500)
+    assert second.approved is True
+    w.books(cash=7_000, outbound_pending=2_500)
+    w.audit_clean()
+
+
 def test_limit_scoped_to_categories_leaves_other_categories_alone(client, server):
     limit = {"spending_limits": [{"amount": 500, "interval": "daily", "categories": ["bakeries"]}]}
     w = make_world(client, server, fund=10_000, card={"spending_controls": limit})
@@ -562,6 +575,19 @@ def test_financial_account_balance_releases_overdue_holds_by_itself(world):
     w.books(cash=10_000)
 
 
+def test_every_overdue_hold_is_released_at_once(client, server):
+    """More overdue authorizations than one expiry batch: none may still hold cash afterwards."""
+    w = make_world(client, server, fund=120)
+    for _ in range(120):
+        assert w.authorize(1).approved is True
+    w.books(cash=0, outbound_pending=120)
+    w.server.clock.advance(7 * DAY + 1)
+    w.books(cash=120)
+    pending = w.client.v1.issuing.authorizations.list(params={"status": "pending"}, options=w.o)
+    assert pending.data == []
+    w.audit_clean()
+
+
 def test_increment_is_approved_only_when_funds_allow(world):
     w = world
     auth = w.authorize(4_000)
@@ -631,6 +657,30 @@ def test_actions_on_bad_amounts_and_unknown_authorizations(world):
     assert _error(w.reverse, "iauth_nope").http_status == 404
     assert _error(w.helpers().expire, "iauth_nope", options=w.o).http_status == 404
     w.books(cash=9_000, outbound_pending=1_000)
+    w.audit_clean()
+
+
+def test_closed_authorizations_cannot_be_incremented_or_finalized(world):
+    w = world
+    declined = w.authorize(20_000)
+    captured = w.capture(w.authorize(1_000).id)
+    for auth in (declined, captured):
+        assert _error(w.helpers().increment, auth.id, params={"increment_amount": 1}, options=w.o).http_status == 400
+        assert _error(w.helpers().finalize_amount, auth.id, params={"final_amount": 1}, options=w.o).http_status == 400
+        assert _error(w.reverse, auth.id).http_status == 400
+        assert _error(w.helpers().expire, auth.id, options=w.o).http_status == 400
+    w.books(cash=9_000)
+    w.audit_clean()
+
+
+def test_amount_defaults_to_the_merchant_amount_and_must_be_positive(world):
+    w = world
+    auth = w.authorize(merchant_amount=1_200)
+    assert (auth.approved, auth.amount, auth.merchant_amount) == (True, 1_200, 1_200)
+    w.books(cash=8_800, outbound_pending=1_200)
+    assert _error(w.authorize, 0).http_status == 400
+    assert _error(w.authorize).http_status == 400
+    w.books(cash=8_800, outbound_pending=1_200)
     w.audit_clean()
 
 

@@ -288,3 +288,35 @@ def test_closed_financial_account_refuses_received_flows(client, server, acct):
         params={"financial_account": fa, "status": "failed"}, options=_opts(acct))
     assert [c.id for c in failed.data] == [credit.id]
     assert_audit_clean(server)
+
+
+def test_a_replayed_received_flow_moves_money_once(client, server, acct):
+    fa = _financial_account(client, acct)
+    params = {"financial_account": fa, "amount": 2_500, "currency": "usd", "network": "ach"}
+    options = {"stripe_account": acct, "idempotency_key": "fund-once-" + fa}
+    first = client.v1.test_helpers.treasury.received_credits.create(params=params, options=options)
+    again = client.v1.test_helpers.treasury.received_credits.create(params=params, options=options)
+    assert again.id == first.id
+    assert_books(client, acct, fa, cash=2_500)
+    debit_options = {"stripe_account": acct, "idempotency_key": "pull-once-" + fa}
+    pulled = client.v1.test_helpers.treasury.received_debits.create(params=params, options=debit_options)
+    assert client.v1.test_helpers.treasury.received_debits.create(params=params, options=debit_options).id == pulled.id
+    assert_books(client, acct, fa, cash=0)
+    assert len(_transactions(client, acct, fa)) == 2
+    assert_audit_clean(server)
+
+
+def test_listed_transactions_and_entries_can_include_their_flows(client, server, acct):
+    fa = _financial_account(client, acct)
+    credit = _credit(client, acct, fa, 900)
+    debit = _debit(client, acct, fa, 400)
+    listed = client.v1.treasury.transactions.list(
+        params={"financial_account": fa, "expand": ["data.flow_details"]}, options=_opts(acct)).data
+    assert [(t.flow_details.type, getattr(t.flow_details, t.flow_details.type).id) for t in listed] == [
+        ("received_debit", debit.id), ("received_credit", credit.id)]
+    assert all(t.entries is None for t in listed)
+    entries = client.v1.treasury.transaction_entries.list(
+        params={"financial_account": fa, "expand": ["data.flow_details"]}, options=_opts(acct)).data
+    assert [e.flow_details.type for e in entries] == ["received_debit", "received_credit"]
+    assert_books(client, acct, fa, cash=500)
+    assert_audit_clean(server)
