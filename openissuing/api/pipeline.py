@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,8 +63,12 @@ async def _read_params(request: Request) -> dict[str, Any]:
     return forms.decode(pairs)
 
 
-def _respond(status: int, body: str, request_id: str, version: str, replayed: bool = False) -> Response:
+def _respond(status: int, body: str, request_id: str, version: str, replayed: bool = False,
+             started: float | None = None) -> Response:
     headers = {"Request-Id": request_id, "Stripe-Version": version}
+    if started is not None:
+        # W3C Server-Timing: the server's own share of the latency (benchmarks read it).
+        headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.3f}"
     if replayed:
         headers["Idempotent-Replayed"] = "true"
     if status == 409:
@@ -81,6 +86,7 @@ class Idempotency:
 
 
 async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Response:
+    started = time.perf_counter()
     request_id = ids.new_id("req")
     version = request.headers.get("stripe-version") or runtime.settings.api_version
     idem: Idempotency | None = None
@@ -100,7 +106,7 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
         status, body, replayed = await run_in_threadpool(
             _execute, runtime, endpoint, scope, params, dict(request.path_params), expand, request.url.path, idem
         )
-        return _respond(status, body, request_id, version, replayed=replayed)
+        return _respond(status, body, request_id, version, replayed=replayed, started=started)
     except HandlerFailed as failed:
         status, payload = error_body(failed.error, request_id)
         body = _json(payload)

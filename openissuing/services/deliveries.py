@@ -67,14 +67,19 @@ def wall_ms() -> int:
 
 def fan_out(uow: UnitOfWork, platform: str, event: dict[str, Any], owner: str) -> int:
     """Queue ``event`` for every endpoint that should hear it; runs inside the event's transaction."""
+    owners = matching.candidate_owners(owner, platform)
+    # One indexed read per event (this runs inside every state change, hot paths included).
+    rows = uow.docs.raw.all(
+        "SELECT o.owner, o.data FROM objects o JOIN object_keys k ON k.object_id = o.id "
+        f"WHERE o.type = ? AND o.owner IN ({', '.join('?' * len(owners))}) "
+        "AND k.name = 'status' AND k.value = 'enabled'",
+        (ENDPOINT_TYPE, *owners),
+    )
     targets = []
-    for endpoint_owner in matching.candidate_owners(owner, platform):
-        enabled = uow.docs.list(ENDPOINT_TYPE, endpoint_owner, filters={"status": "enabled"}, limit=None)
-        targets += [
-            endpoint["id"]
-            for endpoint in enabled.records
-            if matching.receives(endpoint, endpoint_owner, event, owner, platform)
-        ]
+    for endpoint_owner, data in rows:
+        endpoint = json.loads(data)
+        if matching.receives(endpoint, endpoint_owner, event, owner, platform):
+            targets.append(endpoint["id"])
     if not targets:
         return 0
     now_ms = wall_ms()
