@@ -5,6 +5,8 @@ Nothing here connects to anything: building a Settings object is free.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite:///openissuing.sqlite3"
@@ -31,6 +33,10 @@ class Settings(BaseSettings):
     # Seconds between delivery attempts, comma-separated ("1,1,2"); None: Stripe-like, ~3 days.
     webhook_retry_schedule: str | None = None
     webhook_timeout_seconds: float = 10.0
+    # Real-time authorizations: how long to wait for the issuing_authorization.request
+    # endpoint, and what a timeout (or an unusable answer) decides.
+    realtime_deadline_seconds: float = 2.0
+    realtime_timeout_decision: Literal["approve", "decline"] = "decline"
     webhook_poll_interval_seconds: float = 1.0
 
     def sqlalchemy_url(self) -> str:

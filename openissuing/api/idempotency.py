@@ -18,7 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from openissuing.domain.errors import Conflict, IdempotencyMismatch
@@ -74,6 +74,26 @@ def find(conn: Connection, scope: str, key: str, digest: str, now: int, retentio
 def record(conn: Connection, scope: str, key: str, digest: str, now: int, status: int, body: str) -> None:
     conn.execute(_INSERT, {"scope": scope, "key": key, "request_hash": digest, "created": now,
                            "response_status": status, "response_body": body})
+
+
+def placeholder(conn: Connection, scope: str, key: str, digest: str, now: int) -> None:
+    """Claim the key before a request leaves its first transaction (real-time authorizations):
+    a duplicate arriving meanwhile finds a row without an answer and gets 409."""
+    conn.execute(_INSERT, {"scope": scope, "key": key, "request_hash": digest, "created": now,
+                           "response_status": None, "response_body": None})
+
+
+def complete(conn: Connection, scope: str, key: str, status: int, body: str) -> bool:
+    """Fill in a placeholder's answer; False when there was no placeholder."""
+    result = conn.execute(
+        update(table).where(table.c.scope == scope, table.c.key == key, table.c.response_status.is_(None))
+        .values(response_status=status, response_body=body))
+    return result.rowcount == 1
+
+
+def release(conn: Connection, scope: str, key: str) -> None:
+    """Drop an unanswered placeholder so a retry runs afresh."""
+    conn.execute(delete(table).where(table.c.scope == scope, table.c.key == key, table.c.response_status.is_(None)))
 
 
 def prune(conn: Connection, older_than: int) -> None:

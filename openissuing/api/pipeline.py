@@ -20,7 +20,7 @@ from starlette.responses import Response
 from openissuing import ids
 from openissuing.api import auth, forms, idempotency, params as param_specs
 from openissuing.api.errors import error_body, internal_error_body
-from openissuing.api.routing import Call, Endpoint
+from openissuing.api.routing import Call, Continuation, Endpoint
 from openissuing.domain.errors import InvalidRequest, PermissionDenied, StripeError
 from openissuing.services import authorizations
 from openissuing.services.scope import Scope
@@ -129,7 +129,10 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
 
 
 def _execute(runtime, endpoint, scope, params, path, expand, url_path, idem: Idempotency | None) -> tuple[int, str, bool]:
-    def work(uow: UnitOfWork) -> tuple[int, str, bool]:
+    def call_for(uow: UnitOfWork) -> Call:
+        return Call(scope, uow, params, path, expand, url_path, runtime=runtime)
+
+    def work(uow: UnitOfWork):
         if idem is not None:
             replay = idempotency.find(uow.conn, idem.scope, idem.key, idem.digest, idem.now, idem.retention_seconds)
             if replay is not None:
@@ -138,16 +141,54 @@ def _execute(runtime, endpoint, scope, params, path, expand, url_path, idem: Ide
         # Time-driven transitions (authorization expiry) are applied before anything
         # reads this account's state, so balances never show an overdue hold.
         authorizations.expire_due(uow, scope)
-        call = Call(scope, uow, params, path, expand, url_path)
-        try:
-            body = _json(endpoint.handler(call))
-        except StripeError as error:
-            raise HandlerFailed(error) from error
-        if idem is not None:
-            idempotency.record(uow.conn, idem.scope, idem.key, idem.digest, idem.now, call.status, body)
-        return call.status, body, False
+        call = call_for(uow)
+        result = _run_handler(lambda: endpoint.handler(call))
+        if isinstance(result, Continuation):
+            if idem is not None:
+                idempotency.placeholder(uow.conn, idem.scope, idem.key, idem.digest, idem.now)
+            return result
+        return _answer(uow, call, result, idem, placeholder=False)
 
-    return transaction(runtime.engine, work, write=endpoint.method != "GET")
+    result = transaction(runtime.engine, work, write=endpoint.method != "GET")
+    if not isinstance(result, Continuation):
+        return result
+    return _continue(runtime, result, call_for, idem)
+
+
+def _continue(runtime, continuation: Continuation, call_for, idem: Idempotency | None) -> tuple[int, str, bool]:
+    """The second half of a two-phase request: network first (no transaction), then finish."""
+    try:
+        outside_result = continuation.outside()
+
+        def finish(uow: UnitOfWork):
+            call = call_for(uow)
+            return _answer(uow, call, _run_handler(lambda: continuation.inside(call, outside_result)), idem,
+                           placeholder=True)
+
+        return transaction(runtime.engine, finish)
+    except HandlerFailed:
+        raise  # its answer is stored by the caller, completing the placeholder
+    except Exception:
+        if idem is not None:
+            transaction(runtime.engine, lambda uow: idempotency.release(uow.conn, idem.scope, idem.key))
+        raise
+
+
+def _run_handler(handler):
+    try:
+        return handler()
+    except StripeError as error:
+        raise HandlerFailed(error) from error
+
+
+def _answer(uow: UnitOfWork, call: Call, result, idem: Idempotency | None, *, placeholder: bool) -> tuple[int, str, bool]:
+    body = _json(result)
+    if idem is not None:
+        if placeholder:
+            idempotency.complete(uow.conn, idem.scope, idem.key, call.status, body)
+        else:
+            idempotency.record(uow.conn, idem.scope, idem.key, idem.digest, idem.now, call.status, body)
+    return call.status, body, False
 
 
 def _check_acting_account(uow: UnitOfWork, scope: Scope) -> None:
@@ -165,6 +206,8 @@ def _check_acting_account(uow: UnitOfWork, scope: Scope) -> None:
 def _store_failure(runtime: Runtime, idem: Idempotency, status: int, body: str) -> None:
     """A failure raised while executing is an answer too, and is replayed like one."""
     def work(uow: UnitOfWork) -> None:
+        if idempotency.complete(uow.conn, idem.scope, idem.key, status, body):
+            return
         if idempotency.find(uow.conn, idem.scope, idem.key, idem.digest, idem.now, idem.retention_seconds) is None:
             idempotency.record(uow.conn, idem.scope, idem.key, idem.digest, idem.now, status, body)
 

@@ -30,6 +30,8 @@ class Call:
     url_path: str
     status: int = 200
     extra: dict[str, Any] = field(default_factory=dict)
+    # The server's runtime (settings, engine), for handlers that need more than one transaction.
+    runtime: Any = None
 
     def _ctx(self, reveal_secrets: bool = False) -> rendering.RenderContext:
         return rendering.RenderContext(self.uow, self.scope, set(), reveal_secrets)
@@ -44,7 +46,20 @@ class Call:
         return list_args(self.params)
 
 
-Handler = Callable[[Call], Json]
+@dataclass(frozen=True)
+class Continuation:
+    """A handler's answer that needs the network before it can finish.
+
+    The pipeline commits the first transaction, runs ``outside()`` with no
+    transaction open (never hold a lock across a network call), then runs
+    ``inside(call, result)`` in a second transaction whose return is the answer.
+    """
+
+    outside: Callable[[], Any]
+    inside: Callable[["Call", Any], Json]
+
+
+Handler = Callable[[Call], "Json | Continuation"]
 
 
 @dataclass(frozen=True)

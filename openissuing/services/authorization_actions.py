@@ -132,16 +132,4 @@ def finalize_amount(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[st
     return record
 
 
-def approve_or_decline(uow: UnitOfWork, scope: Scope, auth_id: str, approve: bool) -> dict[str, Any]:
-    """The deprecated approve/decline calls work only while the real-time request is open."""
-    record = load(uow, scope, auth_id, for_update=True)
-    if record.get("pending_request") is None:
-        verb = "approved" if approve else "declined"
-        raise InvalidRequest(
-            f"This authorization has already been decided and cannot be {verb}. Approve or decline "
-            "only while its issuing_authorization.request webhook is in flight.",
-            param="authorization")
-    raise InvalidRequest("Real-time decisions are not available yet.", param="authorization")
-
-
-__all__ = ["expire", "retrieve", "list_", "update", "reverse", "increment", "finalize_amount", "approve_or_decline"]
+__all__ = ["expire", "retrieve", "list_", "update", "reverse", "increment", "finalize_amount"]

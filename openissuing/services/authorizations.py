@@ -80,12 +80,16 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
         card_spent=lambda since, cats: card_spend.spent(uow, card=card["id"], since=since, categories=cats),
         cardholder_spent=lambda since, cats: card_spend.spent(uow, cardholder=cardholder["id"], since=since, categories=cats),
     )
-    # Seam: the platform's real-time decision (issuing_authorization.request) plugs in here,
-    # only for requests the built-in checks approved.
     record = _new_record(scope, params, card, merchant, request, now)
     if decision.approved:
-        decision = _place_first_hold(uow, scope, record, fa, request, now)
-    _finish(uow, scope, record, decision, request, params, card, now)
+        # The platform's real-time decision, only for what the built-in checks approved.
+        from openissuing.services import realtime_authorizations as realtime
+
+        endpoint = realtime.find_endpoint(uow, scope)
+        if endpoint is not None:
+            return realtime.begin(uow, scope, record, request, endpoint, now)
+        decision = place_first_hold(uow, scope, record, request.amount, now, decision)
+    finish(uow, scope, record, decision, request.amount, now, insert=True)
     return record
 
 
@@ -108,37 +112,46 @@ def _new_record(scope, params, card, merchant, request: domain.Request, now: int
         # Private bookkeeping, never on the wire: the live hold and what is counted as spend.
         "_financial_account": card.get("financial_account"), "_held": 0, "_hold_id": None, "_hold_seq": 0,
         "_captured": 0, "_transactions": [],
+        "_is_amount_controllable": bool(params.get("is_amount_controllable", False)),
     }
 
 
-def _place_first_hold(uow, scope, record, fa, request: domain.Request, now: int) -> domain.Decision:
+def place_first_hold(uow, scope, record, amount: int, now: int, decision: domain.Decision) -> domain.Decision:
+    """Hold ``amount``; the ledger re-checks the cash under its lock (the final funds check)."""
     try:
-        impact = _set_hold(uow, scope, record, request.amount, now, require_available=True)
+        impact = _set_hold(uow, scope, record, amount, now, require_available=True)
     except ledger.LedgerRejected as rejected:
         if rejected.result is not rules.Result.EXCEEDS_AVAILABLE:
             raise
         return domain.Decision(False, "insufficient_funds", "The financial account's cash balance is insufficient.")
     trxn = treasury_records.create(
-        uow, scope.account, fa["id"], request.currency, "issuing_authorization", record["id"],
+        uow, scope.account, record["_financial_account"], record["currency"], "issuing_authorization", record["id"],
         f"{record['merchant_data']['name'] or 'Card'} | Issuing authorization",
         "issuing_authorization_hold", impact, now,
     )
     record["treasury"] = {"received_credits": [], "received_debits": [], "transaction": trxn["id"]}
-    return domain.Decision(True, "card_active")
+    return decision
 
 
-def _finish(uow, scope, record, decision: domain.Decision, request: domain.Request, params, card, now: int) -> None:
+def finish(uow, scope, record, decision: domain.Decision, amount: int, now: int, *, insert: bool) -> None:
+    """Record the decision: history, status, spend, expiry, and ``issuing_authorization.created``."""
+    requested = record["amount"] if insert else record["_requested"]
     record["approved"] = decision.approved
     record["status"] = "pending" if decision.approved else "closed"
+    record["amount"] = amount if decision.approved else requested
     record["request_history"].append(domain.history_entry(
-        decision, request.amount, request.currency, record["merchant_amount"], record["merchant_currency"],
-        params.get("amount_details"), now))
-    uow.docs.insert(TYPE, scope.account, record, _keys(record))
+        decision, record["amount"], record["currency"], record["merchant_amount"], record["merchant_currency"],
+        record["amount_details"], now))
+    if insert:
+        uow.docs.insert(TYPE, scope.account, record, _keys(record))
+    else:
+        uow.docs.update(record, _keys(record))
     if decision.approved:
-        card_spend.add(uow, card["id"], card["cardholder"], request.category, request.amount, now)
+        category = record["merchant_data"]["category"]
+        card_spend.add(uow, record["card"], record["cardholder"], category, amount, now)
         uow.conn.execute(_INSERT_EXPIRY, {
             "authorization_id": record["id"], "owner": scope.account,
-            "expires_at": now + domain.expiry_seconds(request.category)})
+            "expires_at": now + domain.expiry_seconds(category)})
     events.record(uow, scope, "issuing_authorization.created", TYPE, record)
 
 

@@ -1,9 +1,9 @@
 """Pure ledger rules (openissuing.domain.ledger): check precedence, effects, impacts.
 
-A tiny in-memory executor at the bottom applies batches the way
-``services.ledger.execute`` does (validate every transfer against the state
-the earlier ones leave, then commit all or nothing), so a hypothesis test can
-check the ledger's invariants without a database.
+A tiny in-memory executor applies batches the way ``services.ledger.execute``
+does (validate every transfer against the state the earlier ones leave, then
+commit all or nothing), so a hypothesis test can check the ledger's invariants
+without a database; the last test runs ``execute`` itself on in-memory SQLite.
 """
 
 from __future__ import annotations
@@ -14,8 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sqlalchemy import create_engine
+
 from openissuing.domain import ledger
 from openissuing.domain.ledger import Account, Impact, Kind, Result, Totals, Transfer
+from openissuing.services import ledger as service
+from openissuing.storage import tables
+from openissuing.storage.ledger_audit import audit
+from openissuing.storage.uow import UnitOfWork
 
 FA = Account("la_fa", "usd", Totals(credits_posted=10_000))
 NET = Account("la_net", "usd")
@@ -268,3 +274,64 @@ def test_in_memory_ledger_keeps_its_invariants(ops):
         # A funds-checked debit or hold never leaves cash below zero; only a capture can.
         if op in ("debit", "hold") and result is Result.OK:
             assert ledger.balance_of(fa).cash >= 0
+
+
+# -- services.ledger.execute on a real (in-memory SQLite) store ----------------------------
+
+
+@pytest.fixture()
+def uow():
+    engine = create_engine("sqlite://")
+    tables.metadata.create_all(engine)
+    with engine.connect() as conn, conn.begin():
+        yield UnitOfWork(conn)
+    engine.dispose()
+
+
+def _store_accounts(uow):
+    fa = service.account_id(uow, service.FINANCIAL_ACCOUNT, "fa_1", "USD", 0)
+    net = service.account_id(uow, service.CARD_NETWORK, "acct_1", "usd", 0)
+    ach = service.account_id(uow, service.external("ach"), "acct_1", "usd", 0)
+    assert service.account_id(uow, service.FINANCIAL_ACCOUNT, "fa_1", "usd", 0) == fa  # found, not duplicated
+    return fa, net, ach
+
+
+def test_execute_applies_a_batch_atomically_and_replays_are_no_ops(uow):
+    fa, net, ach = _store_accounts(uow)
+    credit = _t("c1", 5_000, debit=ach, credit=fa)
+    assert service.execute(uow, [credit], 1).results == [Result.OK]
+    hold = _t("h1", 3_000, Kind.PENDING, debit=fa, credit=net, require_available=True)
+    service.execute(uow, [hold], 2)
+    store = service.store(uow)
+    assert ledger.balance_of(store.read([fa])[fa].totals) == Impact(cash=2_000, outbound_pending=3_000)
+
+    # A void then a bigger hold in one batch: the second sees the first's release.
+    void = _t("h1:void", 3_000, Kind.VOID_PENDING, debit=fa, credit=net, pending_id="h1")
+    bigger = _t("h2", 5_000, Kind.PENDING, debit=fa, credit=net, require_available=True)
+    outcome = service.execute(uow, [void, bigger], 3)
+    assert outcome.impact_on(fa, [void, bigger]) == Impact(cash=-2_000, outbound_pending=2_000)
+    assert service.is_resolved(uow, "h1") and service.pending_of(uow, "h2").same_fields(bigger)
+
+    # A batch whose last transfer fails writes nothing at all.
+    count = store.count()
+    before = store.read([fa, net, ach])
+    post = _t("p2", 1_000, Kind.POST_PENDING, debit=fa, credit=net, pending_id="h2")
+    greedy = _t("d1", 4_001, debit=fa, credit=ach, require_available=True)  # the post leaves 4000
+    with pytest.raises(service.LedgerRejected) as rejected:
+        service.execute(uow, [post, greedy], 4)
+    assert rejected.value.result is Result.EXCEEDS_AVAILABLE and rejected.value.transfer == greedy
+    assert store.count() == count and store.read([fa, net, ach]) == before
+    assert not service.is_resolved(uow, "h2")
+
+    # A replay of a committed transfer is EXISTS and changes nothing; different fields are refused.
+    assert service.execute(uow, [credit], 5).results == [Result.EXISTS]
+    with pytest.raises(service.LedgerRejected) as different:
+        service.execute(uow, [_t("c1", 5_001, debit=ach, credit=fa)], 5)
+    assert different.value.result is Result.EXISTS_WITH_DIFFERENT_FIELDS
+    assert store.read([fa, net, ach]) == before
+
+    # Posting part of the hold releases the rest.
+    service.execute(uow, [post], 6)
+    assert ledger.balance_of(store.read([fa])[fa].totals) == Impact(cash=4_000)
+    assert [t.id for t in store.flow_transfers("flow_1")] == ["c1", "h1", "h1:void", "h2", "p2"]
+    assert audit(uow.conn) == []

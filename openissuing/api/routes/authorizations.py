@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from openissuing.api.routing import Call, route
+from openissuing.api.routing import Call, Continuation, route
 from openissuing.services import authorization_actions as actions
 from openissuing.services import authorizations, issuing_transactions
+from openissuing.services import realtime_authorizations as realtime
+from openissuing.webhooks import realtime as realtime_http
 
 TYPE = "issuing.authorization"
 TXN = "issuing.transaction"
 
 
 @route("POST", "/v1/test_helpers/issuing/authorizations")
-def create(call: Call) -> dict:
-    return call.render(TYPE, authorizations.create(call.uow, call.scope, call.params))
+def create(call: Call) -> dict | Continuation:
+    result = authorizations.create(call.uow, call.scope, call.params)
+    if not isinstance(result, realtime.Pending):
+        return call.render(TYPE, result)
+    settings = call.runtime.settings
+    # The platform decides in real time: ask it with no transaction open, then conclude.
+    return Continuation(
+        outside=lambda: realtime_http.ask(result.url, result.body, result.secret, settings.realtime_deadline_seconds),
+        inside=lambda again, reply: again.render(TYPE, realtime.conclude(
+            again.uow, again.scope, result, reply, settings.realtime_timeout_decision == "approve")),
+    )
 
 
 @route("GET", "/v1/issuing/authorizations/{authorization}")
@@ -32,12 +43,12 @@ def update(call: Call) -> dict:
 
 @route("POST", "/v1/issuing/authorizations/{authorization}/approve")
 def approve(call: Call) -> dict:
-    return call.render(TYPE, actions.approve_or_decline(call.uow, call.scope, call.path["authorization"], True))
+    return call.render(TYPE, realtime.record_api_decision(call.uow, call.scope, call.path["authorization"], True, call.params))
 
 
 @route("POST", "/v1/issuing/authorizations/{authorization}/decline")
 def decline(call: Call) -> dict:
-    return call.render(TYPE, actions.approve_or_decline(call.uow, call.scope, call.path["authorization"], False))
+    return call.render(TYPE, realtime.record_api_decision(call.uow, call.scope, call.path["authorization"], False, call.params))
 
 
 @route("POST", "/v1/test_helpers/issuing/authorizations/{authorization}/capture")
