@@ -49,7 +49,7 @@ def start_server(database_url: str, workdir: str) -> tuple[subprocess.Popen, str
     process = subprocess.Popen(
         [sys.executable, "-m", "openissuing.cli", "serve", "--port", str(port), "--database-url", database_url,
          "--api-key", API_KEY],
-        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=open(Path(workdir) / "server.log", "w"),
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -60,7 +60,7 @@ def start_server(database_url: str, workdir: str) -> tuple[subprocess.Popen, str
         except httpx.HTTPError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("server did not start: " + process.stderr.read().decode()[-2000:])
+    raise RuntimeError("server did not start: " + (Path(workdir) / "server.log").read_text()[-2000:])
 
 
 def flatten(prefix: str, value, out: list) -> list:
@@ -178,7 +178,10 @@ def main() -> None:
             print(f"server peak RSS: {peak_rss_mb(process.pid):.0f} MB")
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 if __name__ == "__main__":
