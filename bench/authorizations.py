@@ -147,34 +147,32 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", default="1,8,32")
-    parser.add_argument("--preload", type=int, default=0)
+    parser.add_argument("--preload", type=int, default=0, help="authorizations made through the API first")
+    parser.add_argument("--synthetic", default="0",
+                        help="comma-separated store sizes: before each, grow the store to that many "
+                             "authorizations (bench/synthetic_store.py), then measure again")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     with tempfile.TemporaryDirectory() as workdir:
         database_url = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
         process, url = start_server(database_url, workdir)
         try:
-            total = args.requests * args.runs * len(levels) + args.preload
+            sizes = [int(n) for n in args.synthetic.split(",")]
+            total = args.requests * args.runs * len(levels) * len(sizes) + args.preload
             acct, card = setup(url, funds=100 * total + 100)
             if args.preload:
                 asyncio.run(fire(url, acct, card, args.preload, 8))  # grow the store first
             label = "postgresql" if database_url.startswith("postgres") else "sqlite"
             print(f"# {label}; {args.requests} authorizations per run; preload {args.preload}; cpus {os.cpu_count()}")
-            print("# client: latency seen by the load generator (it shares the machine's cores);")
-            print("# server: the server's own time per request (Server-Timing), which the capacity uses")
-            print(f"{'conc':>4} {'run':>3} {'auth/s':>7} {'client p50':>10} {'client p99':>10} "
-                  f"{'server p50':>10} {'server p99':>10} {'capacity/s':>10}")
-            for level in levels:
-                medians = []
-                for run in range(args.runs):
-                    elapsed, latencies, approved, server = asyncio.run(fire(url, acct, card, args.requests, level))
-                    p50, s50 = statistics.median(latencies), statistics.median(server)
-                    medians.append(s50)
-                    print(f"{level:>4} {run + 1:>3} {approved / elapsed:>7.0f} {p50 * 1000:>10.2f} "
-                          f"{percentile(latencies, 0.99) * 1000:>10.2f} {s50 * 1000:>10.2f} "
-                          f"{percentile(server, 0.99) * 1000:>10.2f} {level / p50:>10.0f}")
-                print(f"{level:>4} server p50 over runs: median {statistics.median(medians) * 1000:.2f} ms, "
-                      f"best {min(medians) * 1000:.2f} ms; one-core capacity ~{1 / statistics.median(medians):.0f}/s")
+            grown = 0
+            for size in sizes:
+                if size > grown:
+                    from synthetic_store import grow
+
+                    seconds = grow(database_url, acct, card, size - grown)
+                    print(f"# store grown by {size - grown} synthetic authorizations in {seconds:.0f}s")
+                    grown = size
+                measure(url, acct, card, args, levels, grown)
             print(f"server peak RSS: {peak_rss_mb(process.pid):.0f} MB")
         finally:
             process.terminate()
@@ -182,6 +180,29 @@ def main() -> None:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def measure(url: str, acct: str, card: str, args, levels: list[int], store: int) -> None:
+    print(f"# store: {store} synthetic authorizations (+ those of earlier runs)")
+    print("# client: latency seen by the load generator (it shares the machine's cores);")
+    print("# server: the server's own time per request (Server-Timing); at concurrency > 1 it")
+    print("#   includes waiting for the database's write lock; capacity = concurrency / client p50")
+    print(f"{'conc':>4} {'run':>3} {'auth/s':>7} {'client p50':>10} {'client p99':>10} "
+          f"{'server p50':>10} {'server p99':>10} {'capacity/s':>10}")
+    for level in levels:
+        medians = []
+        for run in range(args.runs):
+            elapsed, latencies, approved, server = asyncio.run(fire(url, acct, card, args.requests, level))
+            p50, s50 = statistics.median(latencies), statistics.median(server)
+            medians.append(s50)
+            print(f"{level:>4} {run + 1:>3} {approved / elapsed:>7.0f} {p50 * 1000:>10.2f} "
+                  f"{percentile(latencies, 0.99) * 1000:>10.2f} {s50 * 1000:>10.2f} "
+                  f"{percentile(server, 0.99) * 1000:>10.2f} {level / p50:>10.0f}")
+        line = (f"{level:>4} server p50 over runs: median {statistics.median(medians) * 1000:.2f} ms, "
+                f"best {min(medians) * 1000:.2f} ms")
+        if level == 1:
+            line += f" -> one process's capacity ~{1 / statistics.median(medians):.0f} authorizations/s"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -98,6 +98,9 @@ class _Run:
     def node(self, schema: dict, value: Any, path: Path) -> Any:
         schema = _deref(schema)
         kind = schema["type"]
+        if value == "" and kind == "array":
+            # The SDKs drop empty lists, so "" is how a client clears one (e.g. blocked_categories).
+            return ""
         if value == "" and kind not in ("string", "empty", "any", "union"):
             raise _cannot_be_empty(path)
         handler: Callable[[dict, Any, Path], Any] = getattr(self, f"_{kind}")
@@ -117,6 +120,10 @@ class _Run:
             for name, field in fields.items()
             if field["required"] and name not in value
         )
+        for key, item in value.items():
+            # A required list cannot be cleared.
+            if item == "" and fields[key]["required"] and _deref(fields[key]["schema"])["type"] == "array":
+                raise _cannot_be_empty((*path, key))
         return {key: self.node(fields[key]["schema"], item, (*path, key)) for key, item in value.items()}
 
     def _map(self, schema: dict, value: Any, path: Path) -> dict:

@@ -260,6 +260,14 @@ def test_spending_controls(client, acct):
         params={"spending_controls": {"allowed_categories": ["florists"]}}, options=_opts(acct),
     )
     assert (err.http_status, err.code) == (400, "parameters_exclusive")
+    # The SDK drops empty lists, so "" is how a client clears one; then the other side is allowed.
+    cleared = client.v1.issuing.cards.update(
+        card.id, params={"spending_controls": {"blocked_categories": "", "spending_limits": ""}}, options=_opts(acct))
+    assert cleared.spending_controls.blocked_categories == []
+    assert cleared.spending_controls.spending_limits == []
+    allowed = client.v1.issuing.cards.update(
+        card.id, params={"spending_controls": {"allowed_categories": ["florists"]}}, options=_opts(acct))
+    assert allowed.spending_controls.allowed_categories == ["florists"]
 
 
 # -- status -------------------------------------------------------------------------

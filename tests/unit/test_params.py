@@ -324,3 +324,11 @@ def test_validate_does_not_mutate_its_input():
     params = decode(parse_pairs("limit=3&expand[]=x"))
     validate(CARDHOLDER_LIST, params)
     assert params == {"limit": "3", "expand": ["x"]}
+
+
+def test_empty_string_clears_an_optional_list_but_not_a_required_one():
+    cleared = validate("POST /v1/issuing/cards/{card}", {"spending_controls": {"blocked_categories": ""}})
+    assert cleared == {"spending_controls": {"blocked_categories": ""}}
+    with pytest.raises(ParameterInvalid) as raised:
+        validate("POST /v1/webhook_endpoints", {"url": "https://example.com", "enabled_events": ""})
+    assert (raised.value.code, raised.value.param) == ("parameter_invalid_empty", "enabled_events")
