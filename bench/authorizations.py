@@ -63,6 +63,24 @@ def start_server(database_url: str, workdir: str) -> tuple[subprocess.Popen, str
     raise RuntimeError("server did not start: " + (Path(workdir) / "server.log").read_text()[-2000:])
 
 
+def fresh_postgres(url: str):
+    """A new database on that server for this run (dropped afterwards), so runs never mix."""
+    import secrets
+
+    import psycopg
+
+    name = "oi_bench_" + secrets.token_hex(4)
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return url.rsplit("/", 1)[0] + "/" + name, drop
+
+
 def flatten(prefix: str, value, out: list) -> list:
     if isinstance(value, dict):
         for key, item in value.items():
@@ -98,9 +116,11 @@ def setup(url: str, funds: int) -> tuple[str, str]:
     return acct, card
 
 
-async def fire(url: str, acct: str, card: str, requests: int, concurrency: int) -> tuple[float, list[float], int, list[float]]:
+async def fire(url: str, targets: list[tuple[str, str]], requests: int,
+               concurrency: int) -> tuple[float, list[float], int, list[float]]:
+    """``requests`` purchases from ``concurrency`` workers; worker k buys on targets[k % len]."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    headers = {"Authorization": f"Bearer {API_KEY}", "Stripe-Account": acct}
+    headers = {"Authorization": f"Bearer {API_KEY}"}
     latencies: list[float] = []
     server_times: list[float] = []
     approved = 0
@@ -109,14 +129,15 @@ async def fire(url: str, acct: str, card: str, requests: int, concurrency: int) 
         queue.put_nowait(index)
 
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=120) as client:
-        async def worker() -> None:
+        async def worker(number: int) -> None:
             nonlocal approved
+            acct, card = targets[number % len(targets)]
             while not queue.empty():
                 queue.get_nowait()
                 started = time.perf_counter()
                 response = await client.post("/v1/test_helpers/issuing/authorizations",
                                              data={"card": card, "amount": "100"},
-                                             headers={"Idempotency-Key": str(uuid.uuid4())})
+                                             headers={"Idempotency-Key": str(uuid.uuid4()), "Stripe-Account": acct})
                 latencies.append(time.perf_counter() - started)
                 timing = response.headers.get("server-timing", "")
                 if "dur=" in timing:
@@ -124,9 +145,17 @@ async def fire(url: str, acct: str, card: str, requests: int, concurrency: int) 
                 approved += bool(response.json().get("approved"))
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(number) for number in range(concurrency)))
         elapsed = time.perf_counter() - started
     return elapsed, latencies, approved, server_times
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used (clock ticks from /proc): noise-robust cost."""
+    import os as _os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -148,22 +177,30 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument("--preload", type=int, default=0, help="authorizations made through the API first")
+    parser.add_argument("--cards", type=int, default=1,
+                        help="connected accounts (each with its financial account and card) the workers "
+                             "spread over; one financial account serializes its own purchases by design")
     parser.add_argument("--synthetic", default="0",
                         help="comma-separated store sizes: before each, grow the store to that many "
                              "authorizations (bench/synthetic_store.py), then measure again")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     with tempfile.TemporaryDirectory() as workdir:
+        drop = None
         database_url = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
+        if database_url.startswith("postgres"):
+            database_url, drop = fresh_postgres(database_url)
         process, url = start_server(database_url, workdir)
         try:
             sizes = [int(n) for n in args.synthetic.split(",")]
             total = args.requests * args.runs * len(levels) * len(sizes) + args.preload
-            acct, card = setup(url, funds=100 * total + 100)
+            targets = [setup(url, funds=100 * total + 100) for _ in range(args.cards)]
+            acct, card = targets[0]
             if args.preload:
-                asyncio.run(fire(url, acct, card, args.preload, 8))  # grow the store first
+                asyncio.run(fire(url, targets, args.preload, 8))  # grow the store first
             label = "postgresql" if database_url.startswith("postgres") else "sqlite"
-            print(f"# {label}; {args.requests} authorizations per run; preload {args.preload}; cpus {os.cpu_count()}")
+            print(f"# {label}; {args.requests} authorizations per run over {args.cards} card(s); "
+                  f"preload {args.preload}; cpus {os.cpu_count()}")
             grown = 0
             for size in sizes:
                 if size > grown:
@@ -172,7 +209,7 @@ def main() -> None:
                     seconds = grow(database_url, acct, card, size - grown)
                     print(f"# store grown by {size - grown} synthetic authorizations in {seconds:.0f}s")
                     grown = size
-                measure(url, acct, card, args, levels, grown)
+                measure(url, targets, args, levels, grown, process.pid)
             print(f"server peak RSS: {peak_rss_mb(process.pid):.0f} MB")
         finally:
             process.terminate()
@@ -180,24 +217,29 @@ def main() -> None:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+            if drop is not None:
+                drop()
 
 
-def measure(url: str, acct: str, card: str, args, levels: list[int], store: int) -> None:
+def measure(url: str, targets: list[tuple[str, str]], args, levels: list[int], store: int, pid: int) -> None:
     print(f"# store: {store} synthetic authorizations (+ those of earlier runs)")
     print("# client: latency seen by the load generator (it shares the machine's cores);")
     print("# server: the server's own time per request (Server-Timing); at concurrency > 1 it")
     print("#   includes waiting for the database's write lock; capacity = concurrency / client p50")
+    print("#   cpu/auth: the server process's CPU time per authorization (user+system)")
     print(f"{'conc':>4} {'run':>3} {'auth/s':>7} {'client p50':>10} {'client p99':>10} "
-          f"{'server p50':>10} {'server p99':>10} {'capacity/s':>10}")
+          f"{'server p50':>10} {'server p99':>10} {'capacity/s':>10} {'cpu/auth':>9}")
     for level in levels:
         medians = []
         for run in range(args.runs):
-            elapsed, latencies, approved, server = asyncio.run(fire(url, acct, card, args.requests, level))
+            cpu_before = cpu_seconds(pid)
+            elapsed, latencies, approved, server = asyncio.run(fire(url, targets, args.requests, level))
+            cpu_ms = (cpu_seconds(pid) - cpu_before) / args.requests * 1000
             p50, s50 = statistics.median(latencies), statistics.median(server)
             medians.append(s50)
             print(f"{level:>4} {run + 1:>3} {approved / elapsed:>7.0f} {p50 * 1000:>10.2f} "
                   f"{percentile(latencies, 0.99) * 1000:>10.2f} {s50 * 1000:>10.2f} "
-                  f"{percentile(server, 0.99) * 1000:>10.2f} {level / p50:>10.0f}")
+                  f"{percentile(server, 0.99) * 1000:>10.2f} {level / p50:>10.0f} {cpu_ms:>7.2f}ms")
         line = (f"{level:>4} server p50 over runs: median {statistics.median(medians) * 1000:.2f} ms, "
                 f"best {min(medians) * 1000:.2f} ms")
         if level == 1:

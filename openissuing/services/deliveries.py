@@ -67,6 +67,8 @@ def wall_ms() -> int:
 
 def fan_out(uow: UnitOfWork, platform: str, event: dict[str, Any], owner: str) -> int:
     """Queue ``event`` for every endpoint that should hear it; runs inside the event's transaction."""
+    if event["type"] in matching.SYNCHRONOUS_EVENT_TYPES:
+        return 0  # answered during the request itself, never queued
     owners = matching.candidate_owners(owner, platform)
     # One indexed read per event (this runs inside every state change, hot paths included).
     rows = uow.docs.raw.all(

@@ -2,13 +2,21 @@
 
 Runs with no database transaction open: the request is signed like every
 webhook, bounded by the deadline, and whatever happens becomes a ``Reply``.
+
+This is on every real-time purchase's critical path, so it uses the standard
+library's ``http.client`` with one keep-alive connection per (thread, host):
+an httpx request costs about a millisecond of CPU here, ``http.client`` a
+fraction of that. TCP_NODELAY keeps Nagle's algorithm from holding the body
+back until the handler acknowledges the headers.
 """
 
 from __future__ import annotations
 
+import http.client
+import socket
+import threading
 import time
-
-import httpx
+from urllib.parse import urlsplit
 
 from openissuing.domain.issuing.realtime import Reply
 from openissuing.webhooks import signer
@@ -16,7 +24,7 @@ from openissuing.webhooks import signer
 USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 MAX_REPLY_BYTES = 64 * 1024
 
-_client = httpx.Client(follow_redirects=False)
+_connections = threading.local()
 
 
 def ask(url: str, body: str, secret: str, deadline_seconds: float) -> Reply:
@@ -25,15 +33,55 @@ def ask(url: str, body: str, secret: str, deadline_seconds: float) -> Reply:
         "User-Agent": USER_AGENT,
         "Stripe-Signature": signer.header(body, secret, int(time.time())),
     }
-    try:
-        response = _client.post(url, content=body.encode("utf-8"), headers=headers,
-                                timeout=httpx.Timeout(deadline_seconds))
-    except httpx.TimeoutException:
-        return Reply(timed_out=True)
-    except httpx.HTTPError as exc:
-        return Reply(error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-    return Reply(
-        status=response.status_code,
-        headers={k.lower(): v for k, v in response.headers.items()},
-        body=response.content[:MAX_REPLY_BYTES],
-    )
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    for attempt in range(2):
+        connection = None
+        try:
+            connection = _connection(parts.scheme, parts.netloc, deadline_seconds)
+            connection.request("POST", path, body=body.encode("utf-8"), headers=headers)
+            response = connection.getresponse()
+            return Reply(
+                status=response.status,
+                headers={k.lower(): v for k, v in response.getheaders()},
+                body=response.read(MAX_REPLY_BYTES),
+            )
+        except socket.timeout:
+            _drop(parts.netloc)
+            return Reply(timed_out=True)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+            _drop(parts.netloc)
+            if attempt == 0 and getattr(connection, "_reused", False):
+                continue  # a kept-alive connection the handler had closed: one fresh try
+            return Reply(error=f"{type(exc).__name__}: {exc}")
+        except (OSError, http.client.HTTPException) as exc:
+            _drop(parts.netloc)
+            return Reply(error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+    return Reply(error="the connection was closed")
+
+
+def _connection(scheme: str, netloc: str, deadline_seconds: float) -> http.client.HTTPConnection:
+    pool = getattr(_connections, "pool", None)
+    if pool is None:
+        pool = _connections.pool = {}
+    connection = pool.get(netloc)
+    if connection is not None:
+        connection._reused = True  # type: ignore[attr-defined]
+        connection.timeout = deadline_seconds
+        if connection.sock is not None:
+            connection.sock.settimeout(deadline_seconds)
+        return connection
+    cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+    connection = cls(netloc, timeout=deadline_seconds)
+    connection.connect()
+    connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    connection._reused = False  # type: ignore[attr-defined]
+    pool[netloc] = connection
+    return connection
+
+
+def _drop(netloc: str) -> None:
+    pool = getattr(_connections, "pool", {})
+    connection = pool.pop(netloc, None)
+    if connection is not None:
+        connection.close()
