@@ -40,64 +40,50 @@ def _check_currency(fa: dict[str, Any], currency: str) -> str:
     return currency
 
 
-def _initiating_card(card_id: str) -> dict[str, Any]:
+_NO_ADDRESS = ("city", "country", "line1", "line2", "postal_code", "state")
+
+
+def _initiating(params: dict[str, Any], issuing_card: str | None) -> dict[str, Any]:
+    """Who sent or pulled the money: a card (Issuing flows) or a bank account (test helpers)."""
+    bank = (params.get("initiating_payment_method_details") or {}).get("us_bank_account") or {}
+    account_number = bank.get("account_number") or "000123456789"
     return {
         "balance": None,
         "billing_details": {
-            "address": {k: None for k in ("city", "country", "line1", "line2", "postal_code", "state")},
+            "address": {k: None for k in _NO_ADDRESS},
             "email": None,
-            "name": None,
+            "name": None if issuing_card else bank.get("account_holder_name"),
         },
         "financial_account": None,
-        "issuing_card": card_id,
-        "type": "issuing_card",
-        "us_bank_account": None,
+        "issuing_card": issuing_card,
+        "type": "issuing_card" if issuing_card else "us_bank_account",
+        "us_bank_account": None if issuing_card else {
+            "bank_name": "STRIPE TEST BANK",
+            "last4": account_number[-4:],
+            "routing_number": bank.get("routing_number") or "110000000",
+        },
     }
 
 
 def _base(object_type: str, params: dict[str, Any], fa: dict[str, Any], now: int, network: str,
           issuing_card: str | None = None) -> dict[str, Any]:
-    details = params.get("initiating_payment_method_details") or {}
-    bank = details.get("us_bank_account") or {}
-    account_number = bank.get("account_number") or "000123456789"
     return {
         "id": ids.id_for(object_type),
         "object": object_type,
         "amount": params["amount"],
         "created": now,
         "currency": params["currency"].lower(),
-        "description": params.get("description") or "Stripe Test",
+        "description": params.get("description") or ("Card transaction" if issuing_card else "Stripe Test"),
         "failure_code": None,
         "financial_account": fa["id"],
         "hosted_regulatory_receipt_url": None,
-        "initiating_payment_method_details": {
-            "balance": None,
-            "billing_details": {
-                "address": {k: None for k in ("city", "country", "line1", "line2", "postal_code", "state")},
-                "email": None,
-                "name": bank.get("account_holder_name"),
-            },
-            "financial_account": None,
-            "issuing_card": None,
-            "type": "us_bank_account",
-            "us_bank_account": {
-                "bank_name": "STRIPE TEST BANK",
-                "last4": account_number[-4:],
-                "routing_number": bank.get("routing_number") or "110000000",
-            },
-        },
+        "initiating_payment_method_details": _initiating(params, issuing_card),
         "livemode": False,
         "network": network,
-        "reversal_details": {"deadline": now + 5 * 86400, "restricted_reason": None},
+        # Card flows are reversed through disputes, not by deadline-bound reversals.
+        "reversal_details": {"deadline": None if issuing_card else now + 5 * 86400, "restricted_reason": None},
         "status": "succeeded",
         "transaction": None,
-    } if issuing_card is None else {
-        "id": ids.id_for(object_type), "object": object_type, "amount": params["amount"], "created": now,
-        "currency": params["currency"].lower(), "description": params.get("description") or "Card transaction",
-        "failure_code": None, "financial_account": fa["id"], "hosted_regulatory_receipt_url": None,
-        "initiating_payment_method_details": _initiating_card(issuing_card), "livemode": False,
-        "network": network, "reversal_details": {"deadline": None, "restricted_reason": None},
-        "status": "succeeded", "transaction": None,
     }
 
 
