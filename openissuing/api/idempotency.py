@@ -15,9 +15,9 @@ as on Stripe.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
@@ -41,8 +41,8 @@ class Replay:
 
 
 def request_hash(method: str, path: str, params: dict) -> str:
-    canonical = json.dumps([method, path, params], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    canonical = orjson.dumps([method, path, params], option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def conflict() -> Conflict:

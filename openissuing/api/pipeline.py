@@ -6,12 +6,12 @@ Errors are handled here and only here, through ``openissuing.api.errors``.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -49,7 +49,7 @@ class HandlerFailed(Exception):
 
 
 def _json(body: Any) -> str:
-    return json.dumps(body, separators=(",", ":"))
+    return orjson.dumps(body).decode()
 
 
 async def _read_params(request: Request) -> dict[str, Any]:
