@@ -9,6 +9,7 @@ authorizations can never spend the same money.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from sqlalchemy import delete, insert
@@ -88,7 +89,8 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
         endpoint = realtime.find_endpoint(uow, scope)
         if endpoint is not None:
             return realtime.begin(uow, scope, record, request, endpoint, now)
-        decision = place_first_hold(uow, scope, record, request.amount, now, decision)
+        approve_with_hold_last(uow, scope, record, request.amount, now, decision, insert=True)
+        return record
     finish(uow, scope, record, decision, request.amount, now, insert=True)
     return record
 
@@ -116,21 +118,44 @@ def _new_record(scope, params, card, merchant, request: domain.Request, now: int
     }
 
 
-def place_first_hold(uow, scope, record, amount: int, now: int, decision: domain.Decision) -> domain.Decision:
-    """Hold ``amount``; the ledger re-checks the cash under its lock (the final funds check)."""
+def approve_with_hold_last(uow, scope, record, amount: int, now: int, decision: domain.Decision,
+                           *, insert: bool) -> domain.Decision:
+    """Write everything an approval writes, then place the hold last; returns the final decision.
+
+    The hold locks the financial account's ledger row until commit, so it comes
+    last to keep that lock short (a busy account's purchases queue on it). Its
+    funds check, under the lock, is the final one: if another purchase took the
+    cash since the unlocked pre-check, the approval's writes are rolled back to
+    a savepoint and the decline is recorded instead.
+    """
+    fa_account, network = _ledger_accounts(uow, scope, record["_financial_account"], record["currency"], now)
+    hold = rules.Transfer(
+        id=f"{record['id']}:hold:{record['_hold_seq'] + 1}", debit_account=fa_account, credit_account=network,
+        amount=amount, currency=record["currency"], kind=rules.Kind.PENDING, flow=record["id"],
+        require_available=True)
+    before = copy.deepcopy(record)
+    savepoint = uow.conn.begin_nested()
     try:
-        impact = _set_hold(uow, scope, record, amount, now, require_available=True)
+        trxn = treasury_records.create(
+            uow, scope.account, record["_financial_account"], record["currency"], "issuing_authorization",
+            record["id"], f"{record['merchant_data']['name'] or 'Card'} | Issuing authorization",
+            "issuing_authorization_hold", rules.impact_on(fa_account, hold, None), now)
+        record["treasury"] = {"received_credits": [], "received_debits": [], "transaction": trxn["id"]}
+        record["_hold_seq"] += 1
+        record["_hold_id"], record["_held"] = hold.id, amount
+        finish(uow, scope, record, decision, amount, now, insert=insert)
+        ledger.execute(uow, [hold], now)
+        savepoint.commit()
+        return decision
     except ledger.LedgerRejected as rejected:
+        savepoint.rollback()
         if rejected.result is not rules.Result.EXCEEDS_AVAILABLE:
             raise
-        return domain.Decision(False, "insufficient_funds", "The financial account's cash balance is insufficient.")
-    trxn = treasury_records.create(
-        uow, scope.account, record["_financial_account"], record["currency"], "issuing_authorization", record["id"],
-        f"{record['merchant_data']['name'] or 'Card'} | Issuing authorization",
-        "issuing_authorization_hold", impact, now,
-    )
-    record["treasury"] = {"received_credits": [], "received_debits": [], "transaction": trxn["id"]}
-    return decision
+    record.clear()
+    record.update(before)
+    declined = domain.Decision(False, "insufficient_funds", "The financial account's cash balance is insufficient.")
+    finish(uow, scope, record, declined, amount, now, insert=insert)
+    return declined
 
 
 def finish(uow, scope, record, decision: domain.Decision, amount: int, now: int, *, insert: bool) -> None:

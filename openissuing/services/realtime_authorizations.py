@@ -104,10 +104,10 @@ def conclude(uow: UnitOfWork, scope: Scope, pending: Pending, reply: rules.Reply
     record["pending_request"] = None
     if outcome.metadata:
         record["metadata"] = {**record["metadata"], **outcome.metadata}
-    decision = outcome.decision
-    if decision.approved:
-        decision = authorizations.place_first_hold(uow, scope, record, outcome.amount, now, decision)
-    authorizations.finish(uow, scope, record, decision, outcome.amount, now, insert=False)
+    if outcome.decision.approved:
+        authorizations.approve_with_hold_last(uow, scope, record, outcome.amount, now, outcome.decision, insert=False)
+    else:
+        authorizations.finish(uow, scope, record, outcome.decision, outcome.amount, now, insert=False)
     return record
 
 

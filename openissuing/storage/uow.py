@@ -8,6 +8,7 @@ makes the same code correct on SERIALIZABLE-only engines (CockroachDB, …).
 from __future__ import annotations
 
 import contextlib
+import logging
 import random
 import threading
 import time
@@ -19,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from openissuing.storage.documents import Documents
 
 T = TypeVar("T")
+log = logging.getLogger("openissuing.storage")
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
@@ -69,6 +71,7 @@ def transaction(engine: Engine, work: Callable[[UnitOfWork], T], *, write: bool 
         except DBAPIError as error:
             if attempt + 1 == attempts or not _is_retryable(error):
                 raise
+            log.info("retrying a transaction (attempt %d) after: %s", attempt + 2, type(error.orig).__name__)
             # A read that had to write (e.g. an overdue expiry) lost the race to
             # upgrade its SQLite snapshot; run it again as a writer from the start.
             write = True
