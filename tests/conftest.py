@@ -95,6 +95,20 @@ def server(database_url, tmp_path_factory) -> RunningServer:
     uv.should_exit = True
     thread.join(timeout=10)
     runtime.engine.dispose()
+    _check_ledger_after_the_suite(database_url)
+
+
+def _check_ledger_after_the_suite(database_url: str) -> None:
+    """Whatever the suite did to money, the books must still balance: run the real CLI on its database."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "openissuing.cli", "check-ledger", "--database-url", database_url],
+        capture_output=True, text=True, timeout=300,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"openissuing check-ledger failed after the suite:\n{result.stdout}{result.stderr}")
 
 
 @pytest.fixture()

@@ -213,3 +213,26 @@ def test_unknown_stripe_account_is_refused(client):
     with pytest.raises(stripe.PermissionError) as raised:
         client.v1.issuing.cardholders.list(options={"stripe_account": "acct_doesnotexist"})
     assert raised.value.http_status == 403
+
+
+def test_unexpected_failure_is_a_stripe_shaped_500_and_changes_nothing(client, monkeypatch):
+    from openissuing.services import cardholders as service
+
+    real_create = service.create
+
+    def half_then_crash(uow, scope, params):
+        real_create(uow, scope, params)  # the effect happens ... then something unexpected breaks
+        raise RuntimeError("internal detail that must not leak")
+
+    monkeypatch.setattr(service, "create", half_then_crash)
+    tag = uuid.uuid4().hex[:8]
+    with pytest.raises(stripe.APIError) as raised:
+        client.v1.issuing.cardholders.create(params=cardholder_params("Crash", email=f"{tag}@example.com"))
+    error = raised.value
+    assert error.http_status == 500
+    assert error.error.type == "api_error"
+    assert error.request_id and error.request_id.startswith("req_")
+    assert "internal detail" not in str(error.json_body)
+    monkeypatch.undo()
+    # The transaction rolled back: no half-created cardholder is left behind.
+    assert client.v1.issuing.cardholders.list(params={"email": f"{tag}@example.com"}).data == []
