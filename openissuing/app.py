@@ -17,6 +17,7 @@ from openissuing.api.pipeline import Runtime, handle
 from openissuing.api.routing import ENDPOINTS
 from openissuing.bootstrap import ensure_platform
 from openissuing.clock import Clock
+from openissuing.maintenance import Housekeeper
 from openissuing.secrets_box import SecretBox, load_or_create_key
 from openissuing.settings import Settings
 from openissuing.storage.db import make_engine
@@ -50,7 +51,7 @@ async def _not_found(request: Request, exc: Exception) -> JSONResponse:
 
 
 def _lifespan(runtime: Runtime):
-    """The webhook dispatcher runs beside the API while the app is up (unless settings say no)."""
+    """The webhook dispatcher (unless settings say no) and the housekeeper run beside the API."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -58,9 +59,12 @@ def _lifespan(runtime: Runtime):
         runtime.dispatcher = dispatcher  # type: ignore[attr-defined] - tests pause or inspect it
         if dispatcher is not None:
             dispatcher.start()
+        housekeeper = Housekeeper(runtime)
+        housekeeper.start()
         try:
             yield
         finally:
+            await run_in_threadpool(housekeeper.stop)
             if dispatcher is not None:
                 await run_in_threadpool(dispatcher.close)
 

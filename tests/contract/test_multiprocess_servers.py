@@ -1,0 +1,85 @@
+"""Two `openissuing serve` processes on one database, as a production deployment runs them.
+
+Concurrent purchases against one financial account go through both processes
+at once: across processes nothing but the database coordinates them (row and
+advisory locks on PostgreSQL, the file lock on SQLite), and exactly the
+affordable purchases are approved; the books balance.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+
+from openissuing.storage.ledger_audit import audit
+from tests.contract.test_concurrent_authorizations import _setup
+
+AMOUNT = 700
+PURCHASES = 120
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start(server, tmp_path) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    env = dict(os.environ, OPENISSUING_WEBHOOK_DISPATCHER="false",
+               OPENISSUING_ENCRYPTION_KEY_FILE=server.runtime.settings.encryption_key_file)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "openissuing.cli", "serve", "--port", str(port),
+         "--database-url", server.database_url, "--api-key", server.api_key],
+        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            httpx.get(url + "/v1/account", headers={"Authorization": f"Bearer {server.api_key}"}, timeout=1)
+            return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("second server did not start")
+
+
+def test_two_server_processes_never_overspend_one_account(server, client, tmp_path):
+    acct, fa_id, card_id = _setup(client)  # funded for 97 purchases and a bit
+    others = []
+    for index in range(2):
+        workdir = tmp_path / f"process-{index}"
+        workdir.mkdir()
+        others.append(_start(server, workdir))
+    urls = [url for _, url in others]
+    try:
+        def purchase(index: int) -> dict:
+            headers = {"Authorization": f"Bearer {server.api_key}", "Stripe-Account": acct,
+                       "Idempotency-Key": str(uuid.uuid4())}
+            response = httpx.post(urls[index % len(urls)] + "/v1/test_helpers/issuing/authorizations",
+                                  data={"card": card_id, "amount": AMOUNT}, headers=headers, timeout=60)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+            results = list(pool.map(purchase, range(PURCHASES)))
+    finally:
+        for process, _ in others:
+            process.terminate()
+            process.wait(timeout=20)
+
+    approved = sum(1 for r in results if r["approved"])
+    assert approved == 97
+    assert {r["request_history"][0]["reason"] for r in results if not r["approved"]} == {"insufficient_funds"}
+    balance = client.v1.treasury.financial_accounts.retrieve(fa_id, options={"stripe_account": acct}).balance
+    assert (balance.cash["usd"], balance.outbound_pending["usd"]) == (AMOUNT - 1, 97 * AMOUNT)
+    with server.runtime.engine.connect() as conn:
+        assert audit(conn) == []
