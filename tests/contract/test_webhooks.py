@@ -131,7 +131,7 @@ def event_for(client, object_id: str, event_type: str, **options):
 def test_endpoint_create_retrieve_update_list_delete(client):
     created = client.v1.webhook_endpoints.create(
         params={
-            "url": "https://example.com/hooks",
+            "url": "http://127.0.0.1:9/hooks",
             "enabled_events": ["issuing_card.created", "issuing_card.created", "issuing_authorization.created"],
             "description": "cards",
             "metadata": {"team": "a"},
@@ -142,7 +142,7 @@ def test_endpoint_create_retrieve_update_list_delete(client):
     assert created.secret.startswith("whsec_") and len(created.secret) > 30
     assert created.status == "enabled"
     assert created.enabled_events == ["issuing_card.created", "issuing_authorization.created"]
-    assert (created.url, created.description, created.api_version) == ("https://example.com/hooks", "cards", "2024-06-20")
+    assert (created.url, created.description, created.api_version) == ("http://127.0.0.1:9/hooks", "cards", "2024-06-20")
     assert created.application is None and created.livemode is False
     assert "connect" not in created.to_dict()
 
@@ -173,12 +173,12 @@ def test_endpoint_create_retrieve_update_list_delete(client):
 @pytest.mark.parametrize(
     "params, param",
     [
-        ({"url": "https://example.com/h", "enabled_events": ["issuing_card.exploded"]}, "enabled_events[0]"),
+        ({"url": "http://127.0.0.1:9/h", "enabled_events": ["issuing_card.exploded"]}, "enabled_events[0]"),
         ({"url": "ftp://example.com/h", "enabled_events": ["*"]}, "url"),
         ({"url": "not a url", "enabled_events": ["*"]}, "url"),
-        ({"url": "https://example.com/h"}, "enabled_events"),
+        ({"url": "http://127.0.0.1:9/h"}, "enabled_events"),
         ({"enabled_events": ["*"]}, "url"),
-        ({"url": "https://example.com/h", "enabled_events": ["*"], "api_version": "1999-01-01"}, "api_version"),
+        ({"url": "http://127.0.0.1:9/h", "enabled_events": ["*"], "api_version": "1999-01-01"}, "api_version"),
     ],
     ids=["unknown event type", "not http", "not a url", "no events", "no url", "unknown api version"],
 )
