@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import sqlite3
 import threading
 import time
 from typing import Callable, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from openissuing.storage.documents import Documents
 
@@ -33,11 +34,23 @@ class UnitOfWork:
         self.after_commit: list[Callable[[], None]] = []
 
 
-def _is_retryable(error: DBAPIError) -> bool:
-    sqlstate = getattr(error.orig, "sqlstate", None)
-    if sqlstate in _RETRYABLE_SQLSTATES:
+def _driver_error(error: Exception) -> Exception | None:
+    """The DB-API exception behind ``error``: SQLAlchemy wraps its own statements' errors, while
+    statements sent on the raw cursor (storage/raw.py) raise the driver's exception itself."""
+    if isinstance(error, DBAPIError):
+        return error.orig
+    if isinstance(error, sqlite3.Error) or type(error).__module__.startswith("psycopg"):
+        return error
+    return None
+
+
+def _is_retryable(error: Exception) -> bool:
+    orig = _driver_error(error)
+    if orig is None:
+        return False
+    if getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
         return True
-    return isinstance(error, OperationalError) and "database is locked" in str(error.orig)
+    return isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig)
 
 
 _sqlite_writers: dict[int, threading.Lock] = {}
@@ -68,10 +81,11 @@ def transaction(engine: Engine, work: Callable[[UnitOfWork], T], *, write: bool 
             for callback in uow.after_commit:
                 callback()
             return result
-        except DBAPIError as error:
+        except Exception as error:  # noqa: BLE001 - only retryable database errors are retried
             if attempt + 1 == attempts or not _is_retryable(error):
                 raise
-            log.info("retrying a transaction (attempt %d) after: %s", attempt + 2, type(error.orig).__name__)
+            log.info("retrying a transaction (attempt %d) after: %s", attempt + 2,
+                     type(_driver_error(error)).__name__)
             # A read that had to write (e.g. an overdue expiry) lost the race to
             # upgrade its SQLite snapshot; run it again as a writer from the start.
             write = True
