@@ -12,6 +12,8 @@ def account(record: dict, ctx: RenderContext) -> dict:
     out = rules.public(rules.blank(record["id"], record.get("created") or 0))
     out.update(rules.public(record))
     out["object"] = "account"
+    if out.get("individual"):
+        out["individual"] = _percent_as_number(out["individual"])
     # We keep no bank accounts or cards, so the list is always empty (but present and pageable).
     out["external_accounts"] = {
         "object": "list",
@@ -20,6 +22,15 @@ def account(record: dict, ctx: RenderContext) -> dict:
         "url": f"/v1/accounts/{record['id']}/external_accounts",
     }
     return out
+
+
+def _percent_as_number(person: dict) -> dict:
+    """Ownership is stored as exact decimal text; Stripe's wire shows a JSON number (a copy, never the record)."""
+    relationship = person.get("relationship") or {}
+    percent = relationship.get("percent_ownership")
+    if not isinstance(percent, str):
+        return person
+    return {**person, "relationship": {**relationship, "percent_ownership": float(percent)}}
 
 
 @serializer("capability")

@@ -10,6 +10,7 @@ Statuses, requirements and the ``*_enabled`` flags are derived by ``refresh`` af
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 from openissuing.domain import metadata
@@ -369,7 +370,8 @@ def _apply_person(current: Record, params: dict[str, Any]) -> Record:
     if relationship:
         percent = relationship.get("percent_ownership")
         if percent not in (None, ""):
-            relationship = {**relationship, "percent_ownership": float(percent)}
+            # Kept exact as decimal text; the serializer writes it as the JSON number Stripe shows.
+            relationship = {**relationship, "percent_ownership": str(Decimal(str(percent)))}
         person["relationship"] = merge(person["relationship"], relationship)
     person["metadata"] = metadata.apply(person["metadata"], meta)
     return person
