@@ -1,7 +1,7 @@
 """Housekeeping that runs beside the API: forgetting idempotency keys past their retention.
 
 Stripe keeps keys at least 24 hours; so do we (``idempotency_retention_seconds``),
-then delete them in small batches so the table does not grow without bound.
+then delete them so the table does not grow without bound.
 A key older than the retention is also ignored on reuse (``idempotency.find``),
 so pruning late is harmless. Times are the injected clock's.
 """
@@ -11,34 +11,15 @@ from __future__ import annotations
 import logging
 import threading
 
-from sqlalchemy import delete, select
-
-from openissuing.storage.tables import idempotency_keys
+from openissuing.api import idempotency
 from openissuing.storage.uow import transaction
 
 log = logging.getLogger("openissuing.maintenance")
-BATCH = 1000
 
 
 def prune_idempotency_keys(engine, now: int, retention_seconds: int) -> int:
-    """Delete expired keys, a batch per transaction; returns how many went."""
-    cutoff = now - retention_seconds
-    removed = 0
-    while True:
-        def work(uow) -> int:
-            old = uow.conn.execute(
-                select(idempotency_keys.c.scope, idempotency_keys.c.key)
-                .where(idempotency_keys.c.created < cutoff).limit(BATCH)
-            ).all()
-            for scope, key in old:
-                uow.conn.execute(delete(idempotency_keys).where(
-                    idempotency_keys.c.scope == scope, idempotency_keys.c.key == key))
-            return len(old)
-
-        count = transaction(engine, work)
-        removed += count
-        if count < BATCH:
-            return removed
+    """Delete the keys older than the retention; returns how many went."""
+    return transaction(engine, lambda uow: idempotency.prune(uow.conn, now - retention_seconds))
 
 
 class Housekeeper:

@@ -96,5 +96,5 @@ def release(conn: Connection, scope: str, key: str) -> None:
     conn.execute(delete(table).where(table.c.scope == scope, table.c.key == key, table.c.response_status.is_(None)))
 
 
-def prune(conn: Connection, older_than: int) -> None:
-    conn.execute(delete(table).where(table.c.created < older_than))
+def prune(conn: Connection, older_than: int) -> int:
+    return conn.execute(delete(table).where(table.c.created < older_than)).rowcount

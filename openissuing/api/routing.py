@@ -8,7 +8,7 @@ they call one service function and render its result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from openissuing.api import render as rendering
@@ -29,7 +29,6 @@ class Call:
     expand: list[str]
     url_path: str
     status: int = 200
-    extra: dict[str, Any] = field(default_factory=dict)
     # The server's runtime (settings, engine), for handlers that need more than one transaction.
     runtime: Any = None
 

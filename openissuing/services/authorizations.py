@@ -18,7 +18,7 @@ from openissuing import ids
 from openissuing.domain import ledger as rules
 from openissuing.domain.errors import InvalidRequest, ResourceMissing
 from openissuing.domain.issuing import authorizations as domain
-from openissuing.services import card_spend, events, ledger, treasury_records
+from openissuing.services import balances, card_spend, events, ledger, treasury_records
 from openissuing.services.scope import Scope
 from openissuing.storage.tables import authorization_expiries
 from openissuing.storage.uow import UnitOfWork
@@ -44,10 +44,7 @@ def _ledger_accounts(uow: UnitOfWork, scope: Scope, fa_id: str, currency: str, n
 
 
 def _available(uow: UnitOfWork, fa_id: str | None, currency: str) -> int:
-    if fa_id is None:
-        return 0
-    account = ledger.store(uow).find_account(ledger.FINANCIAL_ACCOUNT, fa_id, currency)
-    return 0 if account is None else rules.balance_of(account.totals).cash
+    return 0 if fa_id is None else balances.cash(uow, fa_id, currency)
 
 
 def _request(params: dict[str, Any], card: dict[str, Any], merchant: dict[str, Any]) -> domain.Request:

@@ -26,6 +26,11 @@ def financial_account_balance(uow: UnitOfWork, fa_record: dict[str, Any]) -> dic
     return balance
 
 
+def cash(uow: UnitOfWork, fa_id: str, currency: str) -> int:
+    """What the financial account can spend now (holds excluded)."""
+    return balance_of(_ledger_totals(uow, fa_id, currency)).cash
+
+
 def _ledger_totals(uow: UnitOfWork, fa_id: str, currency: str) -> Totals:
     account = ledger.store(uow).find_account(ledger.FINANCIAL_ACCOUNT, fa_id, currency)
     return Totals() if account is None else account.totals

@@ -24,10 +24,9 @@ import copy
 from typing import Any
 
 from openissuing import ids
-from openissuing.domain import ledger as rules
 from openissuing.domain import metadata
 from openissuing.domain.errors import InvalidRequest, ResourceMissing
-from openissuing.services import events, ledger, received_flows, treasury_records
+from openissuing.services import events, received_flows
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
 
@@ -102,24 +101,9 @@ def reverse(uow: UnitOfWork, scope: Scope, received: dict[str, Any], amount: int
 
 def _credit(uow: UnitOfWork, scope: Scope, fa_id: str, record: dict[str, Any], description: str,
             now: int) -> dict[str, Any]:
-    currency = record["currency"]
-    fa_account = ledger.account_id(uow, ledger.FINANCIAL_ACCOUNT, fa_id, currency, now)
-    network = record["network"]
-    counterparty_kind = ledger.CARD_NETWORK if network == "card" else ledger.external(network)
-    # Counterparty accounts are per connected account, as for received credits and debits.
-    counterparty = ledger.account_id(uow, counterparty_kind, scope.account, currency, now)
-    transfer = rules.Transfer(
-        id=record["id"], debit_account=counterparty, credit_account=fa_account, amount=record["amount"],
-        currency=currency, kind=rules.Kind.POSTED, flow=record["id"],
-    )
-    outcome = ledger.execute(uow, [transfer], now)
-    trxn = treasury_records.open_transaction(
-        uow, scope.account, fa_id, currency, "debit_reversal", record["id"], description, now
-    )
-    treasury_records.add_entry(
-        uow, scope.account, trxn, "debit_reversal", outcome.impact_on(fa_account, [transfer]), now, settle="posted"
-    )
-    return trxn
+    """The money coming back: posted from the network's counterparty account, as a received credit is."""
+    return received_flows.post(uow, scope, fa_id, record["currency"], record, record["network"], "debit_reversal",
+                               description, incoming=True, now=now)
 
 
 def _link_received_debit(uow: UnitOfWork, scope: Scope, received: dict[str, Any], record: dict[str, Any]) -> None:

@@ -147,7 +147,16 @@ def create_debit(uow: UnitOfWork, scope: Scope, params: dict[str, Any], *, linke
 
 
 def _move(uow, scope, fa, currency, record, network, *, incoming: bool, now: int, require_available: bool = False):
-    fa_account = ledger.account_id(uow, ledger.FINANCIAL_ACCOUNT, fa["id"], currency, now)
+    flow_type = "received_credit" if incoming else "received_debit"
+    return post(uow, scope, fa["id"], currency, record, network, flow_type, record["description"],
+                incoming=incoming, now=now, require_available=require_available)
+
+
+def post(uow: UnitOfWork, scope: Scope, fa_id: str, currency: str, record: dict[str, Any], network: str,
+         flow_type: str, description: str, *, incoming: bool, now: int, require_available: bool = False):
+    """One posted transfer between the financial account and the network's counterparty account,
+    and its posted Treasury transaction (flow ``record``); returns the transaction."""
+    fa_account = ledger.account_id(uow, ledger.FINANCIAL_ACCOUNT, fa_id, currency, now)
     counterparty_kind = ledger.CARD_NETWORK if network == "card" else ledger.external(network)
     # Counterparty accounts are per connected account, so unrelated accounts never contend for one row.
     counterparty = ledger.account_id(uow, counterparty_kind, scope.account, currency, now)
@@ -157,9 +166,8 @@ def _move(uow, scope, fa, currency, record, network, *, incoming: bool, now: int
         currency=currency, kind=rules.Kind.POSTED, flow=record["id"], require_available=require_available,
     )
     outcome = ledger.execute(uow, [transfer], now)
-    flow_type = "received_credit" if incoming else "received_debit"
     return treasury_records.create(
-        uow, scope.account, fa["id"], currency, flow_type, record["id"], record["description"],
+        uow, scope.account, fa_id, currency, flow_type, record["id"], description,
         flow_type, outcome.impact_on(fa_account, [transfer]), now, settle="posted",
     )
 
@@ -173,7 +181,9 @@ def load(uow: UnitOfWork, scope: Scope, object_type: str, object_id: str) -> dic
 
 def list_(uow: UnitOfWork, scope: Scope, object_type: str, params: dict[str, Any], **page: Any):
     load_financial_account(uow, scope, params["financial_account"])
+    # Every Treasury list is per financial account; status and transaction narrow it where given.
     filters = {"financial_account": params["financial_account"]}
-    if params.get("status"):
-        filters["status"] = params["status"]
+    for name in ("status", "transaction"):
+        if params.get(name):
+            filters[name] = params[name]
     return uow.docs.list(object_type, scope.account, filters=filters, **page)

@@ -7,12 +7,10 @@ already holds the database write lock (BEGIN IMMEDIATE).
 
 from __future__ import annotations
 
-from typing import Iterable
-
 import hashlib
 import threading
+from typing import Iterable
 
-from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -21,7 +19,6 @@ from openissuing import ids
 from openissuing.domain.ledger import Account, Kind, Totals, Transfer
 from openissuing.storage.raw import Raw, placeholders
 from openissuing.storage.tables import ledger_accounts as accounts
-from openissuing.storage.tables import ledger_transfers as transfers
 
 TOTAL_COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
 
@@ -97,8 +94,12 @@ class LedgerStore:
         return {row[0]: _account_tuple(row) for row in self.raw.all(sql, wanted)}
 
     def read(self, account_ids: Iterable[str]) -> dict[str, Account]:
+        """Accounts without locking them (reports and tests)."""
         wanted = list(account_ids)
         return {row[0]: _account_tuple(row) for row in self.raw.all(_READ_SQL.format(placeholders(len(wanted))), wanted)}
+
+    def count(self) -> int:
+        return self.raw.one("SELECT COUNT(*) FROM ledger_transfers")[0]
 
     def find_account(self, kind: str, reference: str, currency: str) -> Account | None:
         row = self.raw.one(_FIND_SQL, (reference, kind, currency))
@@ -134,11 +135,9 @@ class LedgerStore:
             self.raw.executemany(_ADD_TOTALS_SQL, changes)
 
     def flow_transfers(self, flow: str) -> list[Transfer]:
-        rows = self.conn.execute(select(transfers).where(transfers.c.flow == flow).order_by(transfers.c.seq))
-        return [_transfer(row) for row in rows]
+        rows = self.raw.all(f"SELECT {_TRANSFER_COLUMNS} FROM ledger_transfers WHERE flow = ? ORDER BY seq", (flow,))
+        return [_transfer_tuple(row) for row in rows]
 
-    def count(self) -> int:
-        return self.conn.execute(select(func.count()).select_from(transfers)).scalar_one()
 
 
 def _lock_key(account_id: str) -> int:
@@ -148,12 +147,11 @@ def _lock_key(account_id: str) -> int:
 
 def _fair_queueing(conn: Connection) -> bool:
     """Advisory locks exist on PostgreSQL proper, not on every Postgres-compatible engine."""
-    version = getattr(conn.dialect, "server_version_info", None)
     cached = _ADVISORY.get(id(conn.engine))
     if cached is None:
         banner = conn.exec_driver_sql("SELECT version()").scalar() or ""
         cached = _ADVISORY[id(conn.engine)] = "PostgreSQL" in banner and "Cockroach" not in banner
-    return cached and version is not None
+    return cached
 
 
 _ADVISORY: dict[int, bool] = {}
@@ -166,14 +164,3 @@ def _account_tuple(row: tuple) -> Account:
 def _transfer_tuple(row: tuple) -> Transfer:
     return Transfer(id=row[0], debit_account=row[1], credit_account=row[2], amount=row[3], currency=row[4],
                     kind=Kind(row[5]), pending_id=row[6], flow=row[7])
-
-
-def _account(row) -> Account:
-    return Account(row.id, row.currency, Totals(*(getattr(row, c) for c in TOTAL_COLUMNS)))
-
-
-def _transfer(row) -> Transfer:
-    return Transfer(
-        id=row.id, debit_account=row.debit_account_id, credit_account=row.credit_account_id,
-        amount=row.amount, currency=row.currency, kind=Kind(row.kind), pending_id=row.pending_id, flow=row.flow,
-    )

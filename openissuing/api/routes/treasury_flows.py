@@ -59,11 +59,5 @@ def retrieve_entry(call: Call) -> dict:
 
 @route("GET", "/v1/treasury/transaction_entries")
 def list_entries(call: Call) -> dict:
-    params = dict(call.params)
-    args = call.list_args()
-    filters = {"financial_account": params["financial_account"]}
-    if params.get("transaction"):
-        filters["transaction"] = params["transaction"]
-    received_flows.load_financial_account(call.uow, call.scope, params["financial_account"])
-    page = call.uow.docs.list(ENTRY, call.scope.account, filters=filters, **args.as_kwargs())
+    page = received_flows.list_(call.uow, call.scope, ENTRY, call.params, **call.list_args().as_kwargs())
     return call.render_list(ENTRY, page)
