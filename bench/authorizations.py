@@ -47,20 +47,37 @@ def start_server(database_url: str, workdir: str) -> tuple[subprocess.Popen, str
     port = free_port()
     env = dict(os.environ, OPENISSUING_WEBHOOK_DISPATCHER="false")
     process = subprocess.Popen(
-        [sys.executable, "-m", "openissuing.cli", "serve", "--port", str(port), "--database-url", database_url,
-         "--api-key", API_KEY],
-        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=open(Path(workdir) / "server.log", "w"),
+        [
+            sys.executable,
+            "-m",
+            "openissuing.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--database-url",
+            database_url,
+            "--api-key",
+            API_KEY,
+        ],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(Path(workdir) / "server.log", "w"),
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
-            httpx.get(url + "/v1/account", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=1)
+            httpx.get(
+                url + "/v1/account", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=1
+            )
             return process, url
         except httpx.HTTPError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("server did not start: " + (Path(workdir) / "server.log").read_text()[-2000:])
+    raise RuntimeError(
+        "server did not start: " + (Path(workdir) / "server.log").read_text()[-2000:]
+    )
 
 
 def fresh_postgres(url: str):
@@ -100,24 +117,59 @@ def form(params: dict) -> str:
 
 
 def setup(url: str, funds: int) -> tuple[str, str]:
-    http = httpx.Client(base_url=url, timeout=30, headers={
-        "Authorization": f"Bearer {API_KEY}", "Content-Type": "application/x-www-form-urlencoded"})
+    http = httpx.Client(
+        base_url=url,
+        timeout=30,
+        headers={
+            "Authorization": f"Bearer {API_KEY}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
     acct = http.post("/v1/accounts", content=form(onboarded_account_params())).json()["id"]
     http.headers["Stripe-Account"] = acct
-    fa = http.post("/v1/treasury/financial_accounts", content=form({
-        "supported_currencies": ["usd"], "features": {"card_issuing": {"requested": True}}})).json()["id"]
-    http.post("/v1/test_helpers/treasury/received_credits",
-              data={"financial_account": fa, "amount": funds, "currency": "usd", "network": "ach"}).raise_for_status()
-    holder = http.post("/v1/issuing/cardholders", content=form({
-        "name": "Bench Holder", "individual": {"first_name": "Bench", "last_name": "Holder"},
-        "billing": {"address": {"line1": "1 Main", "city": "SF", "postal_code": "94111", "country": "US"}}})).json()["id"]
-    card = http.post("/v1/issuing/cards", data={"cardholder": holder, "financial_account": fa, "currency": "usd",
-                                                  "type": "virtual", "status": "active"}).json()["id"]
+    fa = http.post(
+        "/v1/treasury/financial_accounts",
+        content=form(
+            {"supported_currencies": ["usd"], "features": {"card_issuing": {"requested": True}}}
+        ),
+    ).json()["id"]
+    http.post(
+        "/v1/test_helpers/treasury/received_credits",
+        data={"financial_account": fa, "amount": funds, "currency": "usd", "network": "ach"},
+    ).raise_for_status()
+    holder = http.post(
+        "/v1/issuing/cardholders",
+        content=form(
+            {
+                "name": "Bench Holder",
+                "individual": {"first_name": "Bench", "last_name": "Holder"},
+                "billing": {
+                    "address": {
+                        "line1": "1 Main",
+                        "city": "SF",
+                        "postal_code": "94111",
+                        "country": "US",
+                    }
+                },
+            }
+        ),
+    ).json()["id"]
+    card = http.post(
+        "/v1/issuing/cards",
+        data={
+            "cardholder": holder,
+            "financial_account": fa,
+            "currency": "usd",
+            "type": "virtual",
+            "status": "active",
+        },
+    ).json()["id"]
     return acct, card
 
 
-async def fire(url: str, targets: list[tuple[str, str]], requests: int,
-               concurrency: int) -> tuple[float, list[float], int, list[float]]:
+async def fire(
+    url: str, targets: list[tuple[str, str]], requests: int, concurrency: int
+) -> tuple[float, list[float], int, list[float]]:
     """``requests`` purchases from ``concurrency`` workers; worker k buys on targets[k % len]."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     headers = {"Authorization": f"Bearer {API_KEY}"}
@@ -128,16 +180,21 @@ async def fire(url: str, targets: list[tuple[str, str]], requests: int,
     for index in range(requests):
         queue.put_nowait(index)
 
-    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=120) as client:
+    async with httpx.AsyncClient(
+        base_url=url, headers=headers, limits=limits, timeout=120
+    ) as client:
+
         async def worker(number: int) -> None:
             nonlocal approved
             acct, card = targets[number % len(targets)]
             while not queue.empty():
                 queue.get_nowait()
                 started = time.perf_counter()
-                response = await client.post("/v1/test_helpers/issuing/authorizations",
-                                             data={"card": card, "amount": "100"},
-                                             headers={"Idempotency-Key": str(uuid.uuid4()), "Stripe-Account": acct})
+                response = await client.post(
+                    "/v1/test_helpers/issuing/authorizations",
+                    data={"card": card, "amount": "100"},
+                    headers={"Idempotency-Key": str(uuid.uuid4()), "Stripe-Account": acct},
+                )
                 latencies.append(time.perf_counter() - started)
                 timing = response.headers.get("server-timing", "")
                 if "dur=" in timing:
@@ -176,13 +233,22 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", default="1,8,32")
-    parser.add_argument("--preload", type=int, default=0, help="authorizations made through the API first")
-    parser.add_argument("--cards", type=int, default=1,
-                        help="connected accounts (each with its financial account and card) the workers "
-                             "spread over; one financial account serializes its own purchases by design")
-    parser.add_argument("--synthetic", default="0",
-                        help="comma-separated store sizes: before each, grow the store to that many "
-                             "authorizations (bench/synthetic_store.py), then measure again")
+    parser.add_argument(
+        "--preload", type=int, default=0, help="authorizations made through the API first"
+    )
+    parser.add_argument(
+        "--cards",
+        type=int,
+        default=1,
+        help="connected accounts (each with its financial account and card) the workers "
+        "spread over; one financial account serializes its own purchases by design",
+    )
+    parser.add_argument(
+        "--synthetic",
+        default="0",
+        help="comma-separated store sizes: before each, grow the store to that many "
+        "authorizations (bench/synthetic_store.py), then measure again",
+    )
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     with tempfile.TemporaryDirectory() as workdir:
@@ -199,15 +265,19 @@ def main() -> None:
             if args.preload:
                 asyncio.run(fire(url, targets, args.preload, 8))  # grow the store first
             label = "postgresql" if database_url.startswith("postgres") else "sqlite"
-            print(f"# {label}; {args.requests} authorizations per run over {args.cards} card(s); "
-                  f"preload {args.preload}; cpus {os.cpu_count()}")
+            print(
+                f"# {label}; {args.requests} authorizations per run over {args.cards} card(s); "
+                f"preload {args.preload}; cpus {os.cpu_count()}"
+            )
             grown = 0
             for size in sizes:
                 if size > grown:
                     from synthetic_store import grow
 
                     seconds = grow(database_url, acct, card, size - grown)
-                    print(f"# store grown by {size - grown} synthetic authorizations in {seconds:.0f}s")
+                    print(
+                        f"# store grown by {size - grown} synthetic authorizations in {seconds:.0f}s"
+                    )
                     grown = size
                 measure(url, targets, args, levels, grown, process.pid)
             print(f"server peak RSS: {peak_rss_mb(process.pid):.0f} MB")
@@ -221,29 +291,41 @@ def main() -> None:
                 drop()
 
 
-def measure(url: str, targets: list[tuple[str, str]], args, levels: list[int], store: int, pid: int) -> None:
+def measure(
+    url: str, targets: list[tuple[str, str]], args, levels: list[int], store: int, pid: int
+) -> None:
     print(f"# store: {store} synthetic authorizations (+ those of earlier runs)")
     print("# client: latency seen by the load generator (it shares the machine's cores);")
     print("# server: the server's own time per request (Server-Timing); at concurrency > 1 it")
     print("#   includes waiting for the database's write lock; capacity = concurrency / client p50")
     print("#   cpu/auth: the server process's CPU time per authorization (user+system)")
-    print(f"{'conc':>4} {'run':>3} {'auth/s':>7} {'client p50':>10} {'client p99':>10} "
-          f"{'server p50':>10} {'server p99':>10} {'capacity/s':>10} {'cpu/auth':>9}")
+    print(
+        f"{'conc':>4} {'run':>3} {'auth/s':>7} {'client p50':>10} {'client p99':>10} "
+        f"{'server p50':>10} {'server p99':>10} {'capacity/s':>10} {'cpu/auth':>9}"
+    )
     for level in levels:
         medians = []
         for run in range(args.runs):
             cpu_before = cpu_seconds(pid)
-            elapsed, latencies, approved, server = asyncio.run(fire(url, targets, args.requests, level))
+            elapsed, latencies, approved, server = asyncio.run(
+                fire(url, targets, args.requests, level)
+            )
             cpu_ms = (cpu_seconds(pid) - cpu_before) / args.requests * 1000
             p50, s50 = statistics.median(latencies), statistics.median(server)
             medians.append(s50)
-            print(f"{level:>4} {run + 1:>3} {approved / elapsed:>7.0f} {p50 * 1000:>10.2f} "
-                  f"{percentile(latencies, 0.99) * 1000:>10.2f} {s50 * 1000:>10.2f} "
-                  f"{percentile(server, 0.99) * 1000:>10.2f} {level / p50:>10.0f} {cpu_ms:>7.2f}ms")
-        line = (f"{level:>4} server p50 over runs: median {statistics.median(medians) * 1000:.2f} ms, "
-                f"best {min(medians) * 1000:.2f} ms")
+            print(
+                f"{level:>4} {run + 1:>3} {approved / elapsed:>7.0f} {p50 * 1000:>10.2f} "
+                f"{percentile(latencies, 0.99) * 1000:>10.2f} {s50 * 1000:>10.2f} "
+                f"{percentile(server, 0.99) * 1000:>10.2f} {level / p50:>10.0f} {cpu_ms:>7.2f}ms"
+            )
+        line = (
+            f"{level:>4} server p50 over runs: median {statistics.median(medians) * 1000:.2f} ms, "
+            f"best {min(medians) * 1000:.2f} ms"
+        )
         if level == 1:
-            line += f" -> one process's capacity ~{1 / statistics.median(medians):.0f} authorizations/s"
+            line += (
+                f" -> one process's capacity ~{1 / statistics.median(medians):.0f} authorizations/s"
+            )
         print(line)
 
 

@@ -21,7 +21,9 @@ ANSWER = json.dumps({"approved": True}).encode()
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    wbufsize = 1 << 16  # one write per response (headers and body together), as production servers do
+    wbufsize = (
+        1 << 16
+    )  # one write per response (headers and body together), as production servers do
 
     def do_POST(self) -> None:  # noqa: N802
         started = time.perf_counter()
@@ -43,7 +45,9 @@ def main() -> None:
     print(server.server_address[1], flush=True)
 
     def stop(*_: object) -> None:
-        print(json.dumps({"median_ms": statistics.median(TIMES) * 1000 if TIMES else 0.0}), flush=True)
+        print(
+            json.dumps({"median_ms": statistics.median(TIMES) * 1000 if TIMES else 0.0}), flush=True
+        )
         threading.Thread(target=server.shutdown).start()
 
     signal.signal(signal.SIGTERM, stop)

@@ -28,13 +28,21 @@ def grow(database_url: str, account: str, card: str, count: int) -> float:
     engine = create_engine(url)
     started = time.perf_counter()
     with engine.begin() as conn:
-        cardholder = json.loads(conn.execute(
-            text("SELECT data FROM objects WHERE id = :id"), {"id": card}).scalar_one())["cardholder"]
-        fa = json.loads(conn.execute(text("SELECT data FROM objects WHERE id = :id"), {"id": card}).scalar_one())[
-            "financial_account"]
-        accounts = dict(conn.execute(text(
-            "SELECT kind, id FROM ledger_accounts WHERE (reference = :fa AND kind = 'financial_account') "
-            "OR (reference = :acct AND kind = 'card_network')"), {"fa": fa, "acct": account}).all())
+        cardholder = json.loads(
+            conn.execute(text("SELECT data FROM objects WHERE id = :id"), {"id": card}).scalar_one()
+        )["cardholder"]
+        fa = json.loads(
+            conn.execute(text("SELECT data FROM objects WHERE id = :id"), {"id": card}).scalar_one()
+        )["financial_account"]
+        accounts = dict(
+            conn.execute(
+                text(
+                    "SELECT kind, id FROM ledger_accounts WHERE (reference = :fa AND kind = 'financial_account') "
+                    "OR (reference = :acct AND kind = 'card_network')"
+                ),
+                {"fa": fa, "acct": account},
+            ).all()
+        )
     for offset in range(0, count, BATCH):
         size = min(BATCH, count - offset)
         with engine.begin() as conn:
@@ -48,19 +56,43 @@ def _batch(conn, account: str, card: str, cardholder: str, accounts: dict, size:
     docs, keys, transfers = [], [], []
     for _ in range(size):
         auth_id, event_id = ids.id_for("issuing.authorization"), ids.id_for("event")
-        record = {"id": auth_id, "object": "issuing.authorization", "amount": 100, "approved": True,
-                  "card": card, "cardholder": cardholder, "created": now, "currency": "usd",
-                  "status": "reversed", "metadata": {}, "merchant_data": {"category": "taxicabs_limousines"}}
-        event = {"id": event_id, "object": "event", "account": account, "created": now, "type":
-                 "issuing_authorization.created", "data": {"object": record, "object_type": "issuing.authorization"}}
-        docs += [(auth_id, "issuing.authorization", account, now, json.dumps(record)),
-                 (event_id, "event", account, now, json.dumps(event))]
-        keys += [(auth_id, "card", card), (auth_id, "cardholder", cardholder), (auth_id, "status", "reversed"),
-                 (event_id, "type", "issuing_authorization.created")]
+        record = {
+            "id": auth_id,
+            "object": "issuing.authorization",
+            "amount": 100,
+            "approved": True,
+            "card": card,
+            "cardholder": cardholder,
+            "created": now,
+            "currency": "usd",
+            "status": "reversed",
+            "metadata": {},
+            "merchant_data": {"category": "taxicabs_limousines"},
+        }
+        event = {
+            "id": event_id,
+            "object": "event",
+            "account": account,
+            "created": now,
+            "type": "issuing_authorization.created",
+            "data": {"object": record, "object_type": "issuing.authorization"},
+        }
+        docs += [
+            (auth_id, "issuing.authorization", account, now, json.dumps(record)),
+            (event_id, "event", account, now, json.dumps(event)),
+        ]
+        keys += [
+            (auth_id, "card", card),
+            (auth_id, "cardholder", cardholder),
+            (auth_id, "status", "reversed"),
+            (event_id, "type", "issuing_authorization.created"),
+        ]
         hold = f"{auth_id}:hold:1"
         common = (accounts["financial_account"], accounts["card_network"], 100, "usd")
-        transfers += [(hold, *common, "pending", None, auth_id, now, ids.monotonic_micros()),
-                      (f"{hold}:void", *common, "void_pending", hold, auth_id, now, ids.monotonic_micros())]
+        transfers += [
+            (hold, *common, "pending", None, auth_id, now, ids.monotonic_micros()),
+            (f"{hold}:void", *common, "void_pending", hold, auth_id, now, ids.monotonic_micros()),
+        ]
     raw = conn.connection.dbapi_connection.cursor()
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
 
@@ -69,5 +101,8 @@ def _batch(conn, account: str, card: str, cardholder: str, accounts: dict, size:
 
     many("INSERT INTO objects (id, type, owner, created, data) VALUES (?, ?, ?, ?, ?)", docs)
     many("INSERT INTO object_keys (object_id, name, value) VALUES (?, ?, ?)", keys)
-    many("INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, kind, "
-         "pending_id, flow, created, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", transfers)
+    many(
+        "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, kind, "
+        "pending_id, flow, created, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        transfers,
+    )

@@ -11,8 +11,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from openissuing import ids
-from openissuing.api import routes  # noqa: F401 - importing registers every endpoint
-from openissuing.api import serializers  # noqa: F401 - importing registers every serializer
+from openissuing.api import (
+    routes,  # noqa: F401 - importing registers every endpoint
+    serializers,  # noqa: F401 - importing registers every serializer
+)
 from openissuing.api.pipeline import Runtime, handle
 from openissuing.api.routing import ENDPOINTS
 from openissuing.bootstrap import ensure_platform
@@ -25,7 +27,9 @@ from openissuing.storage.migrate import upgrade
 from openissuing.webhooks.dispatcher import Dispatcher
 
 
-def build_runtime(settings: Settings, clock: Clock | None = None, *, migrate: bool = True) -> Runtime:
+def build_runtime(
+    settings: Settings, clock: Clock | None = None, *, migrate: bool = True
+) -> Runtime:
     engine = make_engine(settings.sqlalchemy_url())
     if migrate:
         upgrade(engine)
@@ -55,7 +59,9 @@ def _lifespan(runtime: Runtime):
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        dispatcher = Dispatcher.from_runtime(runtime) if runtime.settings.webhook_dispatcher else None
+        dispatcher = (
+            Dispatcher.from_runtime(runtime) if runtime.settings.webhook_dispatcher else None
+        )
         runtime.dispatcher = dispatcher  # type: ignore[attr-defined] - tests pause or inspect it
         if dispatcher is not None:
             dispatcher.start()
@@ -78,6 +84,7 @@ def create_app(runtime: Runtime) -> Starlette:
 
     routes_list = []
     for path, methods in by_path.items():
+
         async def dispatch(request: Request, methods=methods):
             endpoint = methods.get(request.method)
             if endpoint is None:
@@ -86,7 +93,9 @@ def create_app(runtime: Runtime) -> Starlette:
 
         routes_list.append(Route(path, dispatch, methods=list(methods)))
     app = Starlette(
-        routes=routes_list, exception_handlers={404: _not_found, 405: _not_found}, lifespan=_lifespan(runtime)
+        routes=routes_list,
+        exception_handlers={404: _not_found, 405: _not_found},
+        lifespan=_lifespan(runtime),
     )
     app.state.runtime = runtime
     return app

@@ -21,7 +21,9 @@ class Platform:
 
 
 def _setting(uow: UnitOfWork, name: str) -> str | None:
-    return uow.conn.execute(select(server_settings.c.value).where(server_settings.c.name == name)).scalar_one_or_none()
+    return uow.conn.execute(
+        select(server_settings.c.value).where(server_settings.c.name == name)
+    ).scalar_one_or_none()
 
 
 def _put(uow: UnitOfWork, name: str, value: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import UTC
 
 from openissuing.settings import Settings
 
@@ -27,10 +28,18 @@ def serve(args: argparse.Namespace) -> int:
     runtime = build_runtime(settings)
     print(f"openissuing: database {settings.database_url}", flush=True)
     print(f"openissuing: platform account {runtime.platform_id}", flush=True)
-    label = "generated secret key (kept in the database)" if runtime.key_was_generated else "secret key"
+    label = (
+        "generated secret key (kept in the database)" if runtime.key_was_generated else "secret key"
+    )
     print(f"openissuing: {label}: {runtime.api_key}", flush=True)
     print(f"openissuing: listening on http://{settings.host}:{settings.port}", flush=True)
-    uvicorn.run(create_app(runtime), host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    uvicorn.run(
+        create_app(runtime),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+    )
     return 0
 
 
@@ -56,7 +65,9 @@ def check_ledger(args: argparse.Namespace) -> int:
     if problems:
         print(f"openissuing: ledger check FAILED ({len(problems)} discrepancies)", file=sys.stderr)
         return 1
-    print("openissuing: ledger balances (per currency debits = credits; every total matches its transfers)")
+    print(
+        "openissuing: ledger balances (per currency debits = credits; every total matches its transfers)"
+    )
     return 0
 
 
@@ -66,14 +77,17 @@ def dispatch(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     dispatcher = Dispatcher.from_runtime(build_runtime(settings))
-    print(f"openissuing: delivering webhooks from {settings.database_url} (Ctrl-C to stop)", flush=True)
+    print(
+        f"openissuing: delivering webhooks from {settings.database_url} (Ctrl-C to stop)",
+        flush=True,
+    )
     dispatcher.run_until_signalled()
     return 0
 
 
 def webhook_attempts(args: argparse.Namespace) -> int:
     import json
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from openissuing.services import deliveries
     from openissuing.storage.db import make_engine
@@ -82,14 +96,18 @@ def webhook_attempts(args: argparse.Namespace) -> int:
     engine = make_engine(_settings(args).sqlalchemy_url())
     rows = transaction(
         engine,
-        lambda uow: deliveries.attempt_log(uow, event_id=args.event, endpoint_id=args.endpoint, limit=args.limit),
+        lambda uow: deliveries.attempt_log(
+            uow, event_id=args.event, endpoint_id=args.endpoint, limit=args.limit
+        ),
         write=False,
     )
     for row in rows:
         if args.json:
             print(json.dumps(row, default=str), flush=True)
             continue
-        when = datetime.fromtimestamp(row["started_at"] / 1000, timezone.utc).isoformat(timespec="milliseconds")
+        when = datetime.fromtimestamp(row["started_at"] / 1000, UTC).isoformat(
+            timespec="milliseconds"
+        )
         answer = row["http_status"] if row["http_status"] is not None else row["error"]
         print(
             f"{when}  {row['event_id']}  {row['event_type'] or '-'}  -> {row['endpoint_id']}  "
@@ -102,22 +120,32 @@ def webhook_attempts(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openissuing", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve_cmd = commands.add_parser("serve", help="run the API server (migrates the database first)")
+    serve_cmd = commands.add_parser(
+        "serve", help="run the API server (migrates the database first)"
+    )
     serve_cmd.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, help="port (default 12111, stripe-mock's)")
-    serve_cmd.add_argument("--database-url", help="sqlite:///file or postgresql://… (env OPENISSUING_DATABASE_URL)")
+    serve_cmd.add_argument(
+        "--database-url", help="sqlite:///file or postgresql://… (env OPENISSUING_DATABASE_URL)"
+    )
     serve_cmd.add_argument("--api-key", help="the platform's secret key (env OPENISSUING_API_KEY)")
     serve_cmd.set_defaults(run=serve)
     migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate_cmd.add_argument("--database-url")
     migrate_cmd.set_defaults(run=migrate)
-    check_cmd = commands.add_parser("check-ledger", help="verify the ledger; exit 1 naming any discrepancy")
+    check_cmd = commands.add_parser(
+        "check-ledger", help="verify the ledger; exit 1 naming any discrepancy"
+    )
     check_cmd.add_argument("--database-url")
     check_cmd.set_defaults(run=check_ledger)
-    dispatch_cmd = commands.add_parser("dispatch", help="deliver webhooks only (any number may share one PostgreSQL)")
+    dispatch_cmd = commands.add_parser(
+        "dispatch", help="deliver webhooks only (any number may share one PostgreSQL)"
+    )
     dispatch_cmd.add_argument("--database-url")
     dispatch_cmd.set_defaults(run=dispatch)
-    attempts_cmd = commands.add_parser("deliveries", help="list webhook delivery attempts, newest first")
+    attempts_cmd = commands.add_parser(
+        "deliveries", help="list webhook delivery attempts, newest first"
+    )
     attempts_cmd.add_argument("--database-url")
     attempts_cmd.add_argument("--event", help="only this event (evt_…)")
     attempts_cmd.add_argument("--endpoint", help="only this webhook endpoint (we_…)")
@@ -128,7 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # httpx logs every request at INFO: one line per webhook and real-time call is noise, and slow.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

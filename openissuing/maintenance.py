@@ -29,7 +29,9 @@ class Housekeeper:
         self.runtime = runtime
         self.interval_seconds = interval_seconds
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="openissuing-housekeeper", daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop, name="openissuing-housekeeper", daemon=True
+        )
 
     def start(self) -> None:
         self._thread.start()
@@ -42,7 +44,10 @@ class Housekeeper:
         while not self._stop.wait(self.interval_seconds):
             try:
                 settings = self.runtime.settings
-                prune_idempotency_keys(self.runtime.engine, self.runtime.clock.now(),
-                                       settings.idempotency_retention_seconds)
+                prune_idempotency_keys(
+                    self.runtime.engine,
+                    self.runtime.clock.now(),
+                    settings.idempotency_retention_seconds,
+                )
             except Exception:  # noqa: BLE001 - housekeeping must never take the server down
                 log.exception("housekeeping round failed")

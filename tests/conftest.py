@@ -13,7 +13,6 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import stripe
@@ -82,7 +81,9 @@ def server(database_url, tmp_path_factory) -> RunningServer:
     )
     runtime = build_runtime(settings, clock)
     port = _free_port()
-    config = uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        create_app(runtime), host="127.0.0.1", port=port, log_level="warning", access_log=False
+    )
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
@@ -105,10 +106,14 @@ def _check_ledger_after_the_suite(database_url: str) -> None:
 
     result = subprocess.run(
         [sys.executable, "-m", "openissuing.cli", "check-ledger", "--database-url", database_url],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     if result.returncode != 0:
-        pytest.fail(f"openissuing check-ledger failed after the suite:\n{result.stdout}{result.stderr}")
+        pytest.fail(
+            f"openissuing check-ledger failed after the suite:\n{result.stdout}{result.stderr}"
+        )
 
 
 @pytest.fixture()
@@ -119,4 +124,3 @@ def client(server) -> stripe.StripeClient:
 def pytest_report_header(config) -> str:
     url = os.environ.get("OPENISSUING_TEST_DATABASE_URL") or "sqlite (fresh file)"
     return f"openissuing test database: {url}"
-

@@ -38,7 +38,13 @@ ONBOARDED_ACCOUNT_PARAMS: dict[str, Any] = {
         "email": "jenny.rosen@example.com",
         "phone": "+18008675309",
         "dob": {"day": 1, "month": 11, "year": 1981},
-        "address": {"line1": "1 Main St", "city": "San Francisco", "state": "CA", "postal_code": "94111", "country": "US"},
+        "address": {
+            "line1": "1 Main St",
+            "city": "San Francisco",
+            "state": "CA",
+            "postal_code": "94111",
+            "country": "US",
+        },
         "ssn_last_4": "0000",
     },
     "tos_acceptance": dict(TOS_ACCEPTANCE),
@@ -63,5 +69,8 @@ def activated_account(client, **overrides: Any) -> str:
     account = client.v1.accounts.create(params=onboarded_account_params(**overrides))
     statuses = account.capabilities.to_dict()
     missing = account.requirements.currently_due
-    assert all(statuses.get(name) == "active" for name in ONBOARDED_CAPABILITIES), (statuses, missing)
+    assert all(statuses.get(name) == "active" for name in ONBOARDED_CAPABILITIES), (
+        statuses,
+        missing,
+    )
     return account.id

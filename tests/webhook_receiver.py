@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 import stripe
 
@@ -64,7 +65,10 @@ class WebhookReceiver:
         self._server.daemon_threads = True
         self._server.receiver = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="webhook-receiver", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="webhook-receiver",
+            daemon=True,
         )
         self._thread.start()
 
@@ -75,7 +79,9 @@ class WebhookReceiver:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/webhooks"
 
-    def fail_next(self, times: int, status: int = 500, body: bytes = b'{"error": "told to fail"}') -> None:
+    def fail_next(
+        self, times: int, status: int = 500, body: bytes = b'{"error": "told to fail"}'
+    ) -> None:
         with self._changed:
             self._failures_left = times
             self._failure = Reply(status, body)
@@ -94,17 +100,26 @@ class WebhookReceiver:
             while len(self._received) < count:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"expected {count} webhook requests, got {len(self._received)}")
+                    raise AssertionError(
+                        f"expected {count} webhook requests, got {len(self._received)}"
+                    )
                 self._changed.wait(left)
             return list(self._received[:count])
 
-    def events(self, secret: str | None = None, *, accepted_only: bool = False) -> list[stripe.Event]:
+    def events(
+        self, secret: str | None = None, *, accepted_only: bool = False
+    ) -> list[stripe.Event]:
         """Every request so far as an SDK Event, each signature verified with the SDK."""
         key = secret or self.secret
         chosen = [r for r in self.requests if not accepted_only or 200 <= r.reply_status < 300]
-        return [stripe.Webhook.construct_event(r.text, r.headers.get("stripe-signature"), key) for r in chosen]
+        return [
+            stripe.Webhook.construct_event(r.text, r.headers.get("stripe-signature"), key)
+            for r in chosen
+        ]
 
-    def wait_for_events(self, count: int, timeout: float = 5.0, secret: str | None = None) -> list[stripe.Event]:
+    def wait_for_events(
+        self, count: int, timeout: float = 5.0, secret: str | None = None
+    ) -> list[stripe.Event]:
         self.wait_for(count, timeout)
         return self.events(secret)[:count]
 
@@ -120,7 +135,9 @@ class WebhookReceiver:
             if failing:
                 self._failures_left -= 1
         draft = Received(method, path, headers, body, time.time(), 0)
-        reply = self._failure if failing else (self.responder and self.responder(draft)) or self.reply
+        reply = (
+            self._failure if failing else (self.responder and self.responder(draft)) or self.reply
+        )
         # Recorded on arrival (a slow answer's sender may have given up by the time it is sent).
         with self._changed:
             self._received.append(Received(method, path, headers, body, draft.at, reply.status))
@@ -134,7 +151,7 @@ class WebhookReceiver:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "WebhookReceiver":
+    def __enter__(self) -> WebhookReceiver:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -55,8 +55,8 @@ DROPPED_KEYS = REQUEST_OPTION_KEYS | {"expand"}
 EXTRA_NAMES = {
     "StripeContext": stripe.StripeContext,
     "Mapping": typing.Mapping,
-    "Dict": typing.Dict,
-    "List": typing.List,
+    "Dict": dict,
+    "List": list,
     "Any": typing.Any,
 }
 # Above this size the JSON is deduplicated into "$defs"; below it a flat tree

@@ -15,8 +15,9 @@ every leaf is a string, because only the schema knows what a leaf means.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import unquote_plus
 
 from openissuing.domain.errors import InvalidRequest

@@ -26,9 +26,9 @@ from openissuing.storage.tables import idempotency_keys as table
 
 MAX_KEY_LENGTH = 255
 
-_FIND = select(table.c.request_hash, table.c.created, table.c.response_status, table.c.response_body).where(
-    table.c.scope == bindparam("scope"), table.c.key == bindparam("key")
-)
+_FIND = select(
+    table.c.request_hash, table.c.created, table.c.response_status, table.c.response_body
+).where(table.c.scope == bindparam("scope"), table.c.key == bindparam("key"))
 
 
 _INSERT = insert(table)
@@ -52,7 +52,9 @@ def conflict() -> Conflict:
     )
 
 
-def find(conn: Connection, scope: str, key: str, digest: str, now: int, retention_seconds: int) -> Replay | None:
+def find(
+    conn: Connection, scope: str, key: str, digest: str, now: int, retention_seconds: int
+) -> Replay | None:
     row = conn.execute(_FIND, {"scope": scope, "key": key}).first()
     if row is None:
         return None
@@ -71,29 +73,55 @@ def find(conn: Connection, scope: str, key: str, digest: str, now: int, retentio
     return Replay(row.response_status, row.response_body)
 
 
-def record(conn: Connection, scope: str, key: str, digest: str, now: int, status: int, body: str) -> None:
-    conn.execute(_INSERT, {"scope": scope, "key": key, "request_hash": digest, "created": now,
-                           "response_status": status, "response_body": body})
+def record(
+    conn: Connection, scope: str, key: str, digest: str, now: int, status: int, body: str
+) -> None:
+    conn.execute(
+        _INSERT,
+        {
+            "scope": scope,
+            "key": key,
+            "request_hash": digest,
+            "created": now,
+            "response_status": status,
+            "response_body": body,
+        },
+    )
 
 
 def placeholder(conn: Connection, scope: str, key: str, digest: str, now: int) -> None:
     """Claim the key before a request leaves its first transaction (real-time authorizations):
     a duplicate arriving meanwhile finds a row without an answer and gets 409."""
-    conn.execute(_INSERT, {"scope": scope, "key": key, "request_hash": digest, "created": now,
-                           "response_status": None, "response_body": None})
+    conn.execute(
+        _INSERT,
+        {
+            "scope": scope,
+            "key": key,
+            "request_hash": digest,
+            "created": now,
+            "response_status": None,
+            "response_body": None,
+        },
+    )
 
 
 def complete(conn: Connection, scope: str, key: str, status: int, body: str) -> bool:
     """Fill in a placeholder's answer; False when there was no placeholder."""
     result = conn.execute(
-        update(table).where(table.c.scope == scope, table.c.key == key, table.c.response_status.is_(None))
-        .values(response_status=status, response_body=body))
+        update(table)
+        .where(table.c.scope == scope, table.c.key == key, table.c.response_status.is_(None))
+        .values(response_status=status, response_body=body)
+    )
     return result.rowcount == 1
 
 
 def release(conn: Connection, scope: str, key: str) -> None:
     """Drop an unanswered placeholder so a retry runs afresh."""
-    conn.execute(delete(table).where(table.c.scope == scope, table.c.key == key, table.c.response_status.is_(None)))
+    conn.execute(
+        delete(table).where(
+            table.c.scope == scope, table.c.key == key, table.c.response_status.is_(None)
+        )
+    )
 
 
 def prune(conn: Connection, older_than: int) -> int:

@@ -46,7 +46,9 @@ def list_args(params: dict[str, Any], range_name: str = "created") -> ListArgs:
             code="parameters_exclusive",
             param="ending_before",
         )
-    return ListArgs(limit, starting_after, ending_before, created_range(params.get(range_name), range_name))
+    return ListArgs(
+        limit, starting_after, ending_before, created_range(params.get(range_name), range_name)
+    )
 
 
 def created_range(value: Any, name: str = "created") -> CreatedRange | None:

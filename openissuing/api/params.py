@@ -19,13 +19,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 from openissuing.api.forms import FormList, bracket_path
-from openissuing.domain.errors import InvalidRequest, ParameterInvalid, ParameterMissing, ParameterUnknown
+from openissuing.domain.errors import (
+    InvalidRequest,
+    ParameterInvalid,
+    ParameterMissing,
+    ParameterUnknown,
+)
 
 __all__ = ["validate", "bracket", "spec_for"]
 
@@ -83,7 +89,9 @@ def _expand(value: Any) -> list[str]:
         raise InvalidRequest("Invalid array", param="expand")
     for index, item in zip(_indexes(value), value):
         if not isinstance(item, str):
-            raise ParameterInvalid(f"Invalid string: {_render(item)}", param=bracket(("expand", index)))
+            raise ParameterInvalid(
+                f"Invalid string: {_render(item)}", param=bracket(("expand", index))
+            )
     return list(value)
 
 
@@ -122,9 +130,15 @@ class _Run:
         )
         for key, item in value.items():
             # A required list cannot be cleared.
-            if item == "" and fields[key]["required"] and _deref(fields[key]["schema"])["type"] == "array":
+            if (
+                item == ""
+                and fields[key]["required"]
+                and _deref(fields[key]["schema"])["type"] == "array"
+            ):
                 raise _cannot_be_empty((*path, key))
-        return {key: self.node(fields[key]["schema"], item, (*path, key)) for key, item in value.items()}
+        return {
+            key: self.node(fields[key]["schema"], item, (*path, key)) for key, item in value.items()
+        }
 
     def _map(self, schema: dict, value: Any, path: Path) -> dict:
         if isinstance(value, FormList):
@@ -141,7 +155,9 @@ class _Run:
         if not isinstance(value, list):
             raise InvalidRequest("Invalid array", param=_param(path))
         items = schema["items"]
-        return [self.node(items, item, (*path, index)) for index, item in zip(_indexes(value), value)]
+        return [
+            self.node(items, item, (*path, index)) for index, item in zip(_indexes(value), value)
+        ]
 
     def _union(self, schema: dict, value: Any, path: Path) -> Any:
         options = [_deref(option) for option in schema["options"]]
@@ -175,7 +191,9 @@ class _Run:
 
     def _empty(self, schema: dict, value: Any, path: Path) -> str:
         if value != "":
-            raise InvalidRequest(f"Invalid {_param(path)}: must be an empty string", param=_param(path))
+            raise InvalidRequest(
+                f"Invalid {_param(path)}: must be an empty string", param=_param(path)
+            )
         return ""
 
     def _any(self, schema: dict, value: Any, path: Path) -> Any:
@@ -190,7 +208,9 @@ class _Run:
             number = None
         if number is None or number not in _INT64:
             raise ParameterInvalid(
-                f"Invalid integer: {_render(value)}", code="parameter_invalid_integer", param=_param(path)
+                f"Invalid integer: {_render(value)}",
+                code="parameter_invalid_integer",
+                param=_param(path),
             )
         return number
 
@@ -200,7 +220,9 @@ class _Run:
         if value in ("true", "false"):
             return value == "true"
         raise ParameterInvalid(
-            f"Invalid boolean: {_render(value)}", code="parameter_invalid_boolean", param=_param(path)
+            f"Invalid boolean: {_render(value)}",
+            code="parameter_invalid_boolean",
+            param=_param(path),
         )
 
     def _number(self, schema: dict, value: Any, path: Path) -> int | str:
@@ -214,14 +236,18 @@ class _Run:
         if isinstance(value, str) and _DECIMAL.match(value) and len(value) <= 64:
             return value
         raise ParameterInvalid(
-            f"Invalid decimal: {_render(value)}", code="parameter_invalid_decimal", param=_param(path)
+            f"Invalid decimal: {_render(value)}",
+            code="parameter_invalid_decimal",
+            param=_param(path),
         )
 
     def _enum(self, schema: dict, value: Any, path: Path) -> str:
         allowed = schema["values"]
         if isinstance(value, str) and value in allowed:
             return value
-        error = ParameterInvalid(f"Invalid {_param(path)}: must be one of {_one_of(allowed)}", param=_param(path))
+        error = ParameterInvalid(
+            f"Invalid {_param(path)}: must be one of {_one_of(allowed)}", param=_param(path)
+        )
         error.code = None  # Stripe's bad-enum errors carry no code
         raise error
 

@@ -18,7 +18,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openissuing import ids
-from openissuing.api import auth, forms, idempotency, params as param_specs
+from openissuing.api import auth, forms, idempotency
+from openissuing.api import params as param_specs
 from openissuing.api.errors import error_body, internal_error_body
 from openissuing.api.routing import Call, Continuation, Endpoint
 from openissuing.domain.errors import InvalidRequest, PermissionDenied, StripeError
@@ -58,13 +59,21 @@ async def _read_params(request: Request) -> dict[str, Any]:
         content_type = request.headers.get("content-type", "")
         raw = await request.body()
         if raw and "json" in content_type:
-            raise InvalidRequest("Invalid request: bodies must be form-encoded (application/x-www-form-urlencoded).")
+            raise InvalidRequest(
+                "Invalid request: bodies must be form-encoded (application/x-www-form-urlencoded)."
+            )
         pairs += forms.parse_pairs(raw)
     return forms.decode(pairs)
 
 
-def _respond(status: int, body: str, request_id: str, version: str, replayed: bool = False,
-             started: float | None = None) -> Response:
+def _respond(
+    status: int,
+    body: str,
+    request_id: str,
+    version: str,
+    replayed: bool = False,
+    started: float | None = None,
+) -> Response:
     headers = {"Request-Id": request_id, "Stripe-Version": version}
     if started is not None:
         # W3C Server-Timing: the server's own share of the latency (benchmarks read it).
@@ -99,12 +108,27 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
         key = request.headers.get("idempotency-key") if endpoint.method == "POST" else None
         if key is not None:
             if len(key) > idempotency.MAX_KEY_LENGTH:
-                raise InvalidRequest("Idempotency-Key must be at most 255 characters.", param="Idempotency-Key")
-            idem = Idempotency(acting, key, idempotency.request_hash(endpoint.method, endpoint.path, raw),
-                               runtime.clock.now(), runtime.settings.idempotency_retention_seconds)
+                raise InvalidRequest(
+                    "Idempotency-Key must be at most 255 characters.", param="Idempotency-Key"
+                )
+            idem = Idempotency(
+                acting,
+                key,
+                idempotency.request_hash(endpoint.method, endpoint.path, raw),
+                runtime.clock.now(),
+                runtime.settings.idempotency_retention_seconds,
+            )
         scope = Scope(acting, runtime.platform_id, runtime.clock, runtime.box, request_id, key)
         status, body, replayed = await run_in_threadpool(
-            _execute, runtime, endpoint, scope, params, dict(request.path_params), expand, request.url.path, idem
+            _execute,
+            runtime,
+            endpoint,
+            scope,
+            params,
+            dict(request.path_params),
+            expand,
+            request.url.path,
+            idem,
         )
         return _respond(status, body, request_id, version, replayed=replayed, started=started)
     except HandlerFailed as failed:
@@ -118,23 +142,31 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
         return _respond(status, _json(payload), request_id, version)
     except IntegrityError:
         if idem is None:
-            log.exception("integrity error in %s %s (request %s)", endpoint.method, endpoint.path, request_id)
+            log.exception(
+                "integrity error in %s %s (request %s)", endpoint.method, endpoint.path, request_id
+            )
             return _respond(500, _json(internal_error_body(request_id)), request_id, version)
         # A concurrent request with the same key committed first; this one changed nothing.
         status, payload = error_body(idempotency.conflict(), request_id)
         return _respond(status, _json(payload), request_id, version)
     except Exception:  # noqa: BLE001 - the one place unexpected errors become 500s
-        log.exception("unexpected error in %s %s (request %s)", endpoint.method, endpoint.path, request_id)
+        log.exception(
+            "unexpected error in %s %s (request %s)", endpoint.method, endpoint.path, request_id
+        )
         return _respond(500, _json(internal_error_body(request_id)), request_id, version)
 
 
-def _execute(runtime, endpoint, scope, params, path, expand, url_path, idem: Idempotency | None) -> tuple[int, str, bool]:
+def _execute(
+    runtime, endpoint, scope, params, path, expand, url_path, idem: Idempotency | None
+) -> tuple[int, str, bool]:
     def call_for(uow: UnitOfWork) -> Call:
         return Call(scope, uow, params, path, expand, url_path, runtime=runtime)
 
     def work(uow: UnitOfWork):
         if idem is not None:
-            replay = idempotency.find(uow.conn, idem.scope, idem.key, idem.digest, idem.now, idem.retention_seconds)
+            replay = idempotency.find(
+                uow.conn, idem.scope, idem.key, idem.digest, idem.now, idem.retention_seconds
+            )
             if replay is not None:
                 return replay.status, replay.body, True
         _check_acting_account(uow, scope)
@@ -155,22 +187,31 @@ def _execute(runtime, endpoint, scope, params, path, expand, url_path, idem: Ide
     return _continue(runtime, result, call_for, idem)
 
 
-def _continue(runtime, continuation: Continuation, call_for, idem: Idempotency | None) -> tuple[int, str, bool]:
+def _continue(
+    runtime, continuation: Continuation, call_for, idem: Idempotency | None
+) -> tuple[int, str, bool]:
     """The second half of a two-phase request: network first (no transaction), then finish."""
     try:
         outside_result = continuation.outside()
 
         def finish(uow: UnitOfWork):
             call = call_for(uow)
-            return _answer(uow, call, _run_handler(lambda: continuation.inside(call, outside_result)), idem,
-                           placeholder=True)
+            return _answer(
+                uow,
+                call,
+                _run_handler(lambda: continuation.inside(call, outside_result)),
+                idem,
+                placeholder=True,
+            )
 
         return transaction(runtime.engine, finish)
     except HandlerFailed:
         raise  # its answer is stored by the caller, completing the placeholder
     except Exception:
         if idem is not None:
-            transaction(runtime.engine, lambda uow: idempotency.release(uow.conn, idem.scope, idem.key))
+            transaction(
+                runtime.engine, lambda uow: idempotency.release(uow.conn, idem.scope, idem.key)
+            )
         raise
 
 
@@ -181,13 +222,17 @@ def _run_handler(handler):
         raise HandlerFailed(error) from error
 
 
-def _answer(uow: UnitOfWork, call: Call, result, idem: Idempotency | None, *, placeholder: bool) -> tuple[int, str, bool]:
+def _answer(
+    uow: UnitOfWork, call: Call, result, idem: Idempotency | None, *, placeholder: bool
+) -> tuple[int, str, bool]:
     body = _json(result)
     if idem is not None:
         if placeholder:
             idempotency.complete(uow.conn, idem.scope, idem.key, call.status, body)
         else:
-            idempotency.record(uow.conn, idem.scope, idem.key, idem.digest, idem.now, call.status, body)
+            idempotency.record(
+                uow.conn, idem.scope, idem.key, idem.digest, idem.now, call.status, body
+            )
     return call.status, body, False
 
 
@@ -205,10 +250,16 @@ def _check_acting_account(uow: UnitOfWork, scope: Scope) -> None:
 
 def _store_failure(runtime: Runtime, idem: Idempotency, status: int, body: str) -> None:
     """A failure raised while executing is an answer too, and is replayed like one."""
+
     def work(uow: UnitOfWork) -> None:
         if idempotency.complete(uow.conn, idem.scope, idem.key, status, body):
             return
-        if idempotency.find(uow.conn, idem.scope, idem.key, idem.digest, idem.now, idem.retention_seconds) is None:
+        if (
+            idempotency.find(
+                uow.conn, idem.scope, idem.key, idem.digest, idem.now, idem.retention_seconds
+            )
+            is None
+        ):
             idempotency.record(uow.conn, idem.scope, idem.key, idem.digest, idem.now, status, body)
 
     try:

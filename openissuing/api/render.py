@@ -8,8 +8,9 @@ rendered object it names, provided the acting account can see it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from openissuing.domain.errors import InvalidRequest
 from openissuing.services.scope import Scope
@@ -29,7 +30,7 @@ class RenderContext:
     # Retrieve endpoints may reveal secrets that list/create endpoints never do.
     reveal_secrets: bool = False
 
-    def with_expand(self, paths: set[str]) -> "RenderContext":
+    def with_expand(self, paths: set[str]) -> RenderContext:
         return RenderContext(self.uow, self.scope, paths, self.reveal_secrets)
 
 
@@ -54,7 +55,9 @@ def base(record: Json, object_type: str) -> Json:
     return out
 
 
-def render(object_type: str, record: Json, ctx: RenderContext, expand: list[str] | None = None) -> Json:
+def render(
+    object_type: str, record: Json, ctx: RenderContext, expand: list[str] | None = None
+) -> Json:
     paths = [p for p in (expand or []) if p]
     _check_depth(paths)
     top = {p.split(".", 1)[0] for p in paths}
@@ -62,8 +65,10 @@ def render(object_type: str, record: Json, ctx: RenderContext, expand: list[str]
     return expand_paths(obj, paths, ctx)
 
 
-def render_list(object_type: str, page: Page, url: str, ctx: RenderContext, expand: list[str] | None = None) -> Json:
-    inner = [p[len("data."):] for p in (expand or []) if p.startswith("data.")]
+def render_list(
+    object_type: str, page: Page, url: str, ctx: RenderContext, expand: list[str] | None = None
+) -> Json:
+    inner = [p[len("data.") :] for p in (expand or []) if p.startswith("data.")]
     listed = RenderContext(ctx.uow, ctx.scope, set(), reveal_secrets=False)
     return {
         "object": "list",
@@ -95,9 +100,7 @@ def expand_paths(obj: Json, paths: list[str], ctx: RenderContext) -> Json:
             # Hidden fields (number, cvc…) are handled by serializers themselves.
             if head in ctx.expand:
                 continue
-            raise InvalidRequest(
-                f"This property cannot be expanded ({head}).", param="expand"
-            )
+            raise InvalidRequest(f"This property cannot be expanded ({head}).", param="expand")
         obj[head] = _expand_value(obj[head], rests, ctx)
     return obj
 

@@ -8,8 +8,9 @@ they call one service function and render its result.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from openissuing.api import render as rendering
 from openissuing.api.pagination import ListArgs, list_args
@@ -55,7 +56,7 @@ class Continuation:
     """
 
     outside: Callable[[], Any]
-    inside: Callable[["Call", Any], Json]
+    inside: Callable[[Call, Any], Json]
 
 
 Handler = Callable[[Call], "Json | Continuation"]

@@ -28,13 +28,17 @@ def apply(existing: dict[str, str], update: Any) -> dict[str, str]:
 
 def _check(metadata: dict[str, str]) -> None:
     if len(metadata) > MAX_KEYS:
-        raise InvalidRequest(f"Invalid metadata: must have at most {MAX_KEYS} keys.", param="metadata")
+        raise InvalidRequest(
+            f"Invalid metadata: must have at most {MAX_KEYS} keys.", param="metadata"
+        )
     for key, value in metadata.items():
         if len(key) > MAX_KEY_LENGTH:
             raise InvalidRequest(
-                f"Metadata keys can have up to {MAX_KEY_LENGTH} characters.", param=f"metadata[{key}]"
+                f"Metadata keys can have up to {MAX_KEY_LENGTH} characters.",
+                param=f"metadata[{key}]",
             )
         if len(value) > MAX_VALUE_LENGTH:
             raise InvalidRequest(
-                f"Metadata values can have up to {MAX_VALUE_LENGTH} characters.", param=f"metadata[{key}]"
+                f"Metadata values can have up to {MAX_VALUE_LENGTH} characters.",
+                param=f"metadata[{key}]",
             )

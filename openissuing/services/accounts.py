@@ -36,10 +36,19 @@ def _require_platform(scope: Scope) -> None:
         )
 
 
-def load(uow: UnitOfWork, scope: Scope, account_id: str, *, param: str = "account", for_update: bool = False) -> dict[str, Any]:
+def load(
+    uow: UnitOfWork,
+    scope: Scope,
+    account_id: str,
+    *,
+    param: str = "account",
+    for_update: bool = False,
+) -> dict[str, Any]:
     """An account the acting account may see: any of the platform's, or (connected) itself."""
     visible = scope.is_platform or account_id == scope.account
-    record = uow.docs.get(TYPE, account_id, scope.platform, for_update=for_update) if visible else None
+    record = (
+        uow.docs.get(TYPE, account_id, scope.platform, for_update=for_update) if visible else None
+    )
     if record is None or record.get("deleted"):
         raise ResourceMissing("account", account_id, param=param)
     return record
@@ -69,7 +78,9 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     return record
 
 
-def update(uow: UnitOfWork, scope: Scope, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def update(
+    uow: UnitOfWork, scope: Scope, account_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
     before = _load_connected(uow, scope, account_id)
     after = rules.update(before, params, scope.now(), person_id=_new_person_id())
     return _save(uow, scope, before, after)
@@ -87,7 +98,9 @@ def list_(uow: UnitOfWork, scope: Scope, params: dict[str, Any], **page_args: An
     return uow.docs.list(TYPE, scope.platform, filters=rules.CONNECTED, **page_args)
 
 
-def reject(uow: UnitOfWork, scope: Scope, account_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def reject(
+    uow: UnitOfWork, scope: Scope, account_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
     before = _load_connected(uow, scope, account_id)
     return _save(uow, scope, before, rules.reject(before, params["reason"]))
 
@@ -104,26 +117,40 @@ def _known_capability(name: str) -> None:
 
 def list_capabilities(uow: UnitOfWork, scope: Scope, account_id: str) -> Page:
     record = load(uow, scope, account_id)
-    return Page([capability_rules.capability(record, name) for name in capability_rules.listed_names(record)], False)
+    return Page(
+        [
+            capability_rules.capability(record, name)
+            for name in capability_rules.listed_names(record)
+        ],
+        False,
+    )
 
 
-def retrieve_capability(uow: UnitOfWork, scope: Scope, account_id: str, name: str) -> dict[str, Any]:
+def retrieve_capability(
+    uow: UnitOfWork, scope: Scope, account_id: str, name: str
+) -> dict[str, Any]:
     record = load(uow, scope, account_id)
     _known_capability(name)
     return capability_rules.capability(record, name)
 
 
-def update_capability(uow: UnitOfWork, scope: Scope, account_id: str, name: str, params: dict[str, Any]) -> dict[str, Any]:
+def update_capability(
+    uow: UnitOfWork, scope: Scope, account_id: str, name: str, params: dict[str, Any]
+) -> dict[str, Any]:
     before = _load_connected(uow, scope, account_id)
     _known_capability(name)
     after = before
     if "requested" in params:
-        after = rules.refresh(capability_rules.set_requested(before, name, params["requested"], scope.now()))
+        after = rules.refresh(
+            capability_rules.set_requested(before, name, params["requested"], scope.now())
+        )
     after = _save(uow, scope, before, after)
     return capability_rules.capability(after, name)
 
 
-def _save(uow: UnitOfWork, scope: Scope, before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+def _save(
+    uow: UnitOfWork, scope: Scope, before: dict[str, Any], after: dict[str, Any]
+) -> dict[str, Any]:
     if after == before:
         return after
     uow.docs.update(after, rules.filter_keys(after))
@@ -131,7 +158,9 @@ def _save(uow: UnitOfWork, scope: Scope, before: dict[str, Any], after: dict[str
     return after
 
 
-def _record_changes(uow: UnitOfWork, scope: Scope, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+def _record_changes(
+    uow: UnitOfWork, scope: Scope, before: dict[str, Any] | None, after: dict[str, Any]
+) -> None:
     account_id = after["id"]
     names = set(after.get("_capabilities") or {}) | set((before or {}).get("_capabilities") or {})
     for name in sorted(names):
@@ -139,15 +168,25 @@ def _record_changes(uow: UnitOfWork, scope: Scope, before: dict[str, Any] | None
         new = capability_rules.capability(after, name)
         if old != new:
             events.record(
-                uow, scope, "capability.updated", "capability", new,
-                previous_attributes=events.changed_attributes(old, new), account=account_id,
+                uow,
+                scope,
+                "capability.updated",
+                "capability",
+                new,
+                previous_attributes=events.changed_attributes(old, new),
+                account=account_id,
             )
     if before is not None:
         changed = events.changed_attributes(rules.public(before), rules.public(after))
         if changed:
             events.record(
-                uow, scope, "account.updated", TYPE, rules.public(after),
-                previous_attributes=changed, account=account_id,
+                uow,
+                scope,
+                "account.updated",
+                TYPE,
+                rules.public(after),
+                previous_attributes=changed,
+                account=account_id,
             )
     if _statuses(before) != _statuses(after):
         _refresh_treasury_features(uow, scope, account_id)

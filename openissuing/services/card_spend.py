@@ -12,12 +12,26 @@ _INSERT = insert(card_spend)
 
 def add(uow: UnitOfWork, card: str, cardholder: str, category: str, amount: int, at: int) -> None:
     if amount:
-        uow.conn.execute(_INSERT, {
-            "card_id": card, "cardholder_id": cardholder, "category": category, "amount": amount, "at": at})
+        uow.conn.execute(
+            _INSERT,
+            {
+                "card_id": card,
+                "cardholder_id": cardholder,
+                "category": category,
+                "amount": amount,
+                "at": at,
+            },
+        )
 
 
-def spent(uow: UnitOfWork, *, card: str | None = None, cardholder: str | None = None,
-          since: int, categories: list[str] | None = None) -> int:
+def spent(
+    uow: UnitOfWork,
+    *,
+    card: str | None = None,
+    cardholder: str | None = None,
+    since: int,
+    categories: list[str] | None = None,
+) -> int:
     query = select(func.coalesce(func.sum(card_spend.c.amount), 0)).where(card_spend.c.at >= since)
     if card is not None:
         query = query.where(card_spend.c.card_id == card)

@@ -15,7 +15,14 @@ from openissuing.storage.uow import UnitOfWork
 TYPE = "issuing.cardholder"
 
 
-def load(uow: UnitOfWork, scope: Scope, cardholder_id: str, *, param: str = "cardholder", for_update: bool = False) -> dict[str, Any]:
+def load(
+    uow: UnitOfWork,
+    scope: Scope,
+    cardholder_id: str,
+    *,
+    param: str = "cardholder",
+    for_update: bool = False,
+) -> dict[str, Any]:
     record = uow.docs.get(TYPE, cardholder_id, scope.account, for_update=for_update)
     if record is None:
         raise ResourceMissing("issuing.cardholder", cardholder_id, param=param)
@@ -29,13 +36,17 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     return record
 
 
-def update(uow: UnitOfWork, scope: Scope, cardholder_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def update(
+    uow: UnitOfWork, scope: Scope, cardholder_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
     before = load(uow, scope, cardholder_id, for_update=True)
     after = rules.update(before, params)
     uow.docs.update(after, rules.filter_keys(after))
     changed = events.changed_attributes(before, after)
     if changed:
-        events.record(uow, scope, "issuing_cardholder.updated", TYPE, after, previous_attributes=changed)
+        events.record(
+            uow, scope, "issuing_cardholder.updated", TYPE, after, previous_attributes=changed
+        )
     return after
 
 

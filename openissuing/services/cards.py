@@ -27,7 +27,15 @@ from openissuing.storage.uow import UnitOfWork
 TYPE = "issuing.card"
 FINANCIAL_ACCOUNT = "treasury.financial_account"
 PERSONALIZATION_DESIGN = "issuing.personalization_design"
-LIST_FILTERS = ("cardholder", "status", "type", "exp_month", "exp_year", "last4", "personalization_design")
+LIST_FILTERS = (
+    "cardholder",
+    "status",
+    "type",
+    "exp_month",
+    "exp_year",
+    "last4",
+    "personalization_design",
+)
 
 # Tests may replace this to make generated numbers predictable.
 randbelow = secrets.randbelow
@@ -50,7 +58,9 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     _check_design(uow, scope, params.get("personalization_design"))
     original = None
     if params.get("replacement_for"):
-        original = load(uow, scope, params["replacement_for"], param="replacement_for", for_update=True)
+        original = load(
+            uow, scope, params["replacement_for"], param="replacement_for", for_update=True
+        )
         rules.check_replacement(original, cardholder["id"], params.get("replacement_reason"))
     secret = card_numbers.generate(randbelow)
     record = rules.new(ids.id_for(TYPE), now, params, cardholder=cardholder, last4=secret.last4)
@@ -97,7 +107,9 @@ def list_(uow: UnitOfWork, scope: Scope, params: dict[str, Any], **page_args: An
 def reveal(uow: UnitOfWork, box: SecretBox, card_id: str) -> tuple[str, str] | None:
     """(number, cvc) in plaintext, for an explicit retrieve expand; never log the result."""
     row = uow.conn.execute(
-        select(card_secrets.c.number_encrypted, card_secrets.c.cvc_encrypted).where(card_secrets.c.card_id == card_id)
+        select(card_secrets.c.number_encrypted, card_secrets.c.cvc_encrypted).where(
+            card_secrets.c.card_id == card_id
+        )
     ).first()
     if row is None:
         return None
@@ -107,7 +119,9 @@ def reveal(uow: UnitOfWork, box: SecretBox, card_id: str) -> tuple[str, str] | N
 def _seal(uow: UnitOfWork, box: SecretBox, card_id: str, secret: card_numbers.CardSecret) -> None:
     uow.conn.execute(
         insert(card_secrets).values(
-            card_id=card_id, number_encrypted=box.seal(secret.number), cvc_encrypted=box.seal(secret.cvc)
+            card_id=card_id,
+            number_encrypted=box.seal(secret.number),
+            cvc_encrypted=box.seal(secret.cvc),
         )
     )
 
@@ -120,7 +134,9 @@ def _save(uow: UnitOfWork, scope: Scope, before: dict[str, Any], after: dict[str
     events.record(uow, scope, "issuing_card.updated", TYPE, after, previous_attributes=changed)
 
 
-def _check_financial_account(uow: UnitOfWork, scope: Scope, account_id: str | None, currency: str) -> None:
+def _check_financial_account(
+    uow: UnitOfWork, scope: Scope, account_id: str | None, currency: str
+) -> None:
     if not account_id:
         return
     # Scoped by owner: another account's financial account is simply not found.

@@ -61,10 +61,14 @@ def _check_reversible(received: dict[str, Any], now: int) -> None:
             param="received_debit",
         )
     if received["network"] != "ach":
-        raise InvalidRequest(f"Received debits on the {received['network']} network cannot be reversed.",
-                             param="received_debit")
+        raise InvalidRequest(
+            f"Received debits on the {received['network']} network cannot be reversed.",
+            param="received_debit",
+        )
     if received["status"] != "succeeded":
-        raise InvalidRequest("Only succeeded received debits can be reversed.", param="received_debit")
+        raise InvalidRequest(
+            "Only succeeded received debits can be reversed.", param="received_debit"
+        )
     if received["linked_flows"].get("debit_reversal"):
         raise InvalidRequest(
             f"This received debit has already been reversed ({received['linked_flows']['debit_reversal']}).",
@@ -72,20 +76,41 @@ def _check_reversible(received: dict[str, Any], now: int) -> None:
         )
     deadline = (received.get("reversal_details") or {}).get("deadline")
     if deadline is not None and now > deadline:
-        raise InvalidRequest("The deadline to reverse this received debit has passed.", param="received_debit")
+        raise InvalidRequest(
+            "The deadline to reverse this received debit has passed.", param="received_debit"
+        )
 
 
-def reverse(uow: UnitOfWork, scope: Scope, received: dict[str, Any], amount: int, *,
-            dispute: str | None = None, meta: dict[str, str] | None = None) -> dict[str, Any]:
+def reverse(
+    uow: UnitOfWork,
+    scope: Scope,
+    received: dict[str, Any],
+    amount: int,
+    *,
+    dispute: str | None = None,
+    meta: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Credit ``amount`` of ``received`` back to its financial account (ledger, Treasury, events)."""
-    fa = received_flows.load_financial_account(uow, scope, received["financial_account"], param="received_debit")
+    fa = received_flows.load_financial_account(
+        uow, scope, received["financial_account"], param="received_debit"
+    )
     now = scope.now()
     record = {
-        "id": ids.id_for(TYPE), "object": TYPE, "amount": amount, "created": now,
-        "currency": received["currency"], "financial_account": fa["id"], "hosted_regulatory_receipt_url": None,
-        "linked_flows": {"issuing_dispute": dispute}, "livemode": False, "metadata": meta or {},
-        "network": received["network"], "received_debit": received["id"], "status": "processing",
-        "status_transitions": {"completed_at": None}, "transaction": None,
+        "id": ids.id_for(TYPE),
+        "object": TYPE,
+        "amount": amount,
+        "created": now,
+        "currency": received["currency"],
+        "financial_account": fa["id"],
+        "hosted_regulatory_receipt_url": None,
+        "linked_flows": {"issuing_dispute": dispute},
+        "livemode": False,
+        "metadata": meta or {},
+        "network": received["network"],
+        "received_debit": received["id"],
+        "status": "processing",
+        "status_transitions": {"completed_at": None},
+        "transaction": None,
     }
     trxn = _credit(uow, scope, fa["id"], record, f"Debit reversal | {received['description']}", now)
     record["transaction"] = trxn["id"]
@@ -99,14 +124,27 @@ def reverse(uow: UnitOfWork, scope: Scope, received: dict[str, Any], amount: int
     return record
 
 
-def _credit(uow: UnitOfWork, scope: Scope, fa_id: str, record: dict[str, Any], description: str,
-            now: int) -> dict[str, Any]:
+def _credit(
+    uow: UnitOfWork, scope: Scope, fa_id: str, record: dict[str, Any], description: str, now: int
+) -> dict[str, Any]:
     """The money coming back: posted from the network's counterparty account, as a received credit is."""
-    return received_flows.post(uow, scope, fa_id, record["currency"], record, record["network"], "debit_reversal",
-                               description, incoming=True, now=now)
+    return received_flows.post(
+        uow,
+        scope,
+        fa_id,
+        record["currency"],
+        record,
+        record["network"],
+        "debit_reversal",
+        description,
+        incoming=True,
+        now=now,
+    )
 
 
-def _link_received_debit(uow: UnitOfWork, scope: Scope, received: dict[str, Any], record: dict[str, Any]) -> None:
+def _link_received_debit(
+    uow: UnitOfWork, scope: Scope, received: dict[str, Any], record: dict[str, Any]
+) -> None:
     received["linked_flows"]["debit_reversal"] = record["id"]
     reversals = uow.docs.find(TYPE, scope.account, "received_debit", received["id"])
     reversed_total = sum(r["amount"] for r in reversals if r["status"] == "succeeded")
@@ -120,8 +158,10 @@ def _link_received_debit(uow: UnitOfWork, scope: Scope, received: dict[str, Any]
 def _keys(record: dict[str, Any]) -> dict[str, str | None]:
     resolution = {"succeeded": "won", "failed": "lost"}.get(record["status"])
     return {
-        "financial_account": record["financial_account"], "received_debit": record["received_debit"],
-        "status": record["status"], "resolution": resolution,
+        "financial_account": record["financial_account"],
+        "received_debit": record["received_debit"],
+        "status": record["status"],
+        "resolution": resolution,
     }
 
 

@@ -34,8 +34,9 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -87,8 +88,13 @@ def fan_out(uow: UnitOfWork, platform: str, event: dict[str, Any], owner: str) -
     now_ms = wall_ms()
     rows = [
         {
-            "id": ids.new_id("wdl"), "event_id": event["id"], "endpoint_id": endpoint_id,
-            "status": "pending", "attempt_count": 0, "next_attempt_at": now_ms, "created": now_ms,
+            "id": ids.new_id("wdl"),
+            "event_id": event["id"],
+            "endpoint_id": endpoint_id,
+            "status": "pending",
+            "attempt_count": 0,
+            "next_attempt_at": now_ms,
+            "created": now_ms,
         }
         for endpoint_id in targets
     ]
@@ -102,7 +108,10 @@ def cancel_pending(uow: UnitOfWork, endpoint_id: str) -> int:
     """A disabled endpoint receives nothing more, not even retries already queued."""
     result = uow.conn.execute(
         update(webhook_deliveries)
-        .where(webhook_deliveries.c.endpoint_id == endpoint_id, webhook_deliveries.c.status == "pending")
+        .where(
+            webhook_deliveries.c.endpoint_id == endpoint_id,
+            webhook_deliveries.c.status == "pending",
+        )
         .values(status="canceled", next_attempt_at=None, lease=None)
     )
     return result.rowcount
@@ -170,7 +179,9 @@ def next_gap_seconds(schedule: Sequence[float], attempts_made: int) -> float | N
     return schedule[attempts_made - 1] if attempts_made <= len(schedule) else None
 
 
-def record(uow: UnitOfWork, claimed: Claim, outcome: Outcome, now_ms: int, schedule: Sequence[float]) -> str | None:
+def record(
+    uow: UnitOfWork, claimed: Claim, outcome: Outcome, now_ms: int, schedule: Sequence[float]
+) -> str | None:
     """Store an attempt and advance the delivery; returns its new status (None if it is gone)."""
     current = _locked(uow.conn, claimed.delivery_id)
     if current is None:
@@ -178,9 +189,14 @@ def record(uow: UnitOfWork, claimed: Claim, outcome: Outcome, now_ms: int, sched
     number = claimed.attempt_count + 1
     uow.conn.execute(
         insert(webhook_attempts).values(
-            id=ids.new_id("wda"), delivery_id=claimed.delivery_id, number=number,
-            started_at=outcome.started_at_ms, duration_ms=outcome.duration_ms, http_status=outcome.http_status,
-            error=outcome.error[:255] if outcome.error else None, response_excerpt=outcome.response_excerpt,
+            id=ids.new_id("wda"),
+            delivery_id=claimed.delivery_id,
+            number=number,
+            started_at=outcome.started_at_ms,
+            duration_ms=outcome.duration_ms,
+            http_status=outcome.http_status,
+            error=outcome.error[:255] if outcome.error else None,
+            response_excerpt=outcome.response_excerpt,
         )
     )
     if current.status != "pending" or current.lease != claimed.lease:
@@ -191,7 +207,10 @@ def record(uow: UnitOfWork, claimed: Claim, outcome: Outcome, now_ms: int, sched
         update(webhook_deliveries)
         .where(webhook_deliveries.c.id == claimed.delivery_id)
         .values(
-            status=status, attempt_count=number, lease=None, last_status_code=outcome.http_status,
+            status=status,
+            attempt_count=number,
+            lease=None,
+            last_status_code=outcome.http_status,
             next_attempt_at=None if gap is None else now_ms + int(gap * 1000),
         )
     )
@@ -202,7 +221,10 @@ def cancel(uow: UnitOfWork, claimed: Claim) -> None:
     """The endpoint went away or was disabled before we could send."""
     uow.conn.execute(
         update(webhook_deliveries)
-        .where(webhook_deliveries.c.id == claimed.delivery_id, webhook_deliveries.c.lease == claimed.lease)
+        .where(
+            webhook_deliveries.c.id == claimed.delivery_id,
+            webhook_deliveries.c.lease == claimed.lease,
+        )
         .values(status="canceled", next_attempt_at=None, lease=None)
     )
 
@@ -232,7 +254,9 @@ def _locked(conn: Connection, delivery_id: str):
 # ------------------------------------------------------------------ reading it back (CLI, tests)
 
 
-def deliveries(uow: UnitOfWork, *, event_id: str | None = None, endpoint_id: str | None = None) -> list[dict[str, Any]]:
+def deliveries(
+    uow: UnitOfWork, *, event_id: str | None = None, endpoint_id: str | None = None
+) -> list[dict[str, Any]]:
     table = webhook_deliveries
     query = select(table).order_by(table.c.id)
     if event_id is not None:
@@ -243,7 +267,11 @@ def deliveries(uow: UnitOfWork, *, event_id: str | None = None, endpoint_id: str
 
 
 def attempt_log(
-    uow: UnitOfWork, *, event_id: str | None = None, endpoint_id: str | None = None, limit: int | None = 50
+    uow: UnitOfWork,
+    *,
+    event_id: str | None = None,
+    endpoint_id: str | None = None,
+    limit: int | None = 50,
 ) -> list[dict[str, Any]]:
     """Attempts, newest first, with their delivery's event, endpoint, event type and status."""
     d, a = webhook_deliveries, webhook_attempts
@@ -253,7 +281,13 @@ def attempt_log(
         .scalar_subquery()
     )
     query = (
-        select(a, d.c.event_id, d.c.endpoint_id, d.c.status.label("delivery_status"), event_type.label("event_type"))
+        select(
+            a,
+            d.c.event_id,
+            d.c.endpoint_id,
+            d.c.status.label("delivery_status"),
+            event_type.label("event_type"),
+        )
         .join(d, d.c.id == a.c.delivery_id)
         .order_by(a.c.started_at.desc(), a.c.id.desc())
     )
@@ -302,7 +336,9 @@ def _type_conditions(params: dict[str, Any]) -> list:
     one, many = params.get("type") or None, params.get("types") or None
     if one and many:
         raise InvalidRequest(
-            "You may only specify one of these parameters: type, types.", code="parameters_exclusive", param="types"
+            "You may only specify one of these parameters: type, types.",
+            code="parameters_exclusive",
+            param="types",
         )
     if many and len(many) > MAX_TYPES:
         raise InvalidRequest(f"You may pass at most {MAX_TYPES} types.", param="types")
@@ -339,14 +375,20 @@ def _created_conditions(created: CreatedRange | None) -> Iterable:
         return []
     column = objects.c.created
     bounds = [
-        (created.gt, column.__gt__), (created.gte, column.__ge__),
-        (created.lt, column.__lt__), (created.lte, column.__le__),
+        (created.gt, column.__gt__),
+        (created.gte, column.__ge__),
+        (created.lt, column.__lt__),
+        (created.lte, column.__le__),
     ]
     return [op(value) for value, op in bounds if value is not None]
 
 
 def _page(
-    conn: Connection, conditions: list, limit: int, starting_after: str | None, ending_before: str | None
+    conn: Connection,
+    conditions: list,
+    limit: int,
+    starting_after: str | None,
+    ending_before: str | None,
 ) -> Page:
     # Same cursor rules as Documents.list: ids sort by creation, newest first.
     if starting_after is not None:

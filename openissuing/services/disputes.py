@@ -43,7 +43,9 @@ TYPE = "issuing.dispute"
 TXN = issuing_transactions.TYPE
 
 
-def load(uow: UnitOfWork, scope: Scope, dispute_id: str, *, param: str = "id", for_update: bool = False) -> dict:
+def load(
+    uow: UnitOfWork, scope: Scope, dispute_id: str, *, param: str = "id", for_update: bool = False
+) -> dict:
     record = uow.docs.get(TYPE, dispute_id, scope.account, for_update=for_update)
     if record is None:
         raise ResourceMissing(TYPE, dispute_id, param=param)
@@ -54,9 +56,13 @@ def _keys(record: dict[str, Any]) -> dict[str, str]:
     return {"status": record["status"], "transaction": record["transaction"]}
 
 
-def _save(uow: UnitOfWork, scope: Scope, before: dict[str, Any], record: dict[str, Any], event: str) -> None:
+def _save(
+    uow: UnitOfWork, scope: Scope, before: dict[str, Any], record: dict[str, Any], event: str
+) -> None:
     uow.docs.update(record, _keys(record))
-    changed = {k: v for k, v in events.changed_attributes(before, record).items() if not k.startswith("_")}
+    changed = {
+        k: v for k, v in events.changed_attributes(before, record).items() if not k.startswith("_")
+    }
     events.record(uow, scope, event, TYPE, rules.snapshot(record), previous_attributes=changed)
 
 
@@ -69,19 +75,24 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     now = scope.now()
     if txn["type"] != "capture":
         raise InvalidRequest(
-            f"Only capture transactions can be disputed; {txn['id']} is a {txn['type']}.", param="transaction"
+            f"Only capture transactions can be disputed; {txn['id']} is a {txn['type']}.",
+            param="transaction",
         )
     if now >= rules.deadline(txn["created"]):
         raise InvalidRequest(
             "This transaction can no longer be disputed: disputes must be submitted within 110 days "
-            "of the transaction.", param="transaction",
+            "of the transaction.",
+            param="transaction",
         )
     others = uow.docs.find(TYPE, scope.account, "transaction", txn["id"])
     _refuse_open_dispute(others)
     disputable = rules.disputable_amount(-txn["amount"], others)
     if disputable == 0:
-        raise InvalidRequest(f"Transaction {txn['id']} has already been disputed in full.",
-                             code="charge_disputed", param="transaction")
+        raise InvalidRequest(
+            f"Transaction {txn['id']} has already been disputed in full.",
+            code="charge_disputed",
+            param="transaction",
+        )
     amount = params.get("amount", disputable)
     rules.check_amount(amount, disputable)
     evidence = rules.merge_evidence(None, params.get("evidence"), creating=True)
@@ -107,7 +118,8 @@ def _disputed_transaction(uow: UnitOfWork, scope: Scope, params: dict[str, Any])
         if not linked:
             raise InvalidRequest(
                 "Only received debits of Issuing card transactions can be disputed; reverse other "
-                "received debits with POST /v1/treasury/debit_reversals.", param="treasury[received_debit]",
+                "received debits with POST /v1/treasury/debit_reversals.",
+                param="treasury[received_debit]",
             )
         if txn_id and txn_id != linked:
             raise InvalidRequest(
@@ -126,11 +138,14 @@ def _refuse_open_dispute(others: list[dict[str, Any]]) -> None:
             raise InvalidRequest(
                 f"This transaction already has an open dispute ({other['id']}, {other['status']}); "
                 "a transaction can have only one open dispute at a time.",
-                code="charge_disputed", param="transaction",
+                code="charge_disputed",
+                param="transaction",
             )
 
 
-def _sync_transaction(uow: UnitOfWork, scope: Scope, txn: dict[str, Any], *, link: str | None = None) -> None:
+def _sync_transaction(
+    uow: UnitOfWork, scope: Scope, txn: dict[str, Any], *, link: str | None = None
+) -> None:
     """Keep the transaction's dispute link and its private ``_disputed`` total in step."""
     claims = uow.docs.find(TYPE, scope.account, "transaction", txn["id"])
     before = dict(txn)
@@ -139,8 +154,14 @@ def _sync_transaction(uow: UnitOfWork, scope: Scope, txn: dict[str, Any], *, lin
         txn["dispute"] = link
     uow.docs.update(txn)
     if before.get("dispute") != txn["dispute"]:
-        events.record(uow, scope, "issuing_transaction.updated", TXN, dict(txn),
-                      previous_attributes={"dispute": before.get("dispute")})
+        events.record(
+            uow,
+            scope,
+            "issuing_transaction.updated",
+            TXN,
+            dict(txn),
+            previous_attributes={"dispute": before.get("dispute")},
+        )
 
 
 # ------------------------------------------------------------------ read
@@ -160,7 +181,9 @@ def list_(uow: UnitOfWork, scope: Scope, params: dict[str, Any], **page: Any):
 # ------------------------------------------------------------------ update
 
 
-def update(uow: UnitOfWork, scope: Scope, dispute_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def update(
+    uow: UnitOfWork, scope: Scope, dispute_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
     expire_due(uow, scope)
     record = load(uow, scope, dispute_id, for_update=True)
     rules.check_editable(record, params)
@@ -168,11 +191,17 @@ def update(uow: UnitOfWork, scope: Scope, dispute_id: str, params: dict[str, Any
     txn = None
     if "amount" in params:
         txn = issuing_transactions.load(uow, scope, record["transaction"], for_update=True)
-        others = [d for d in uow.docs.find(TYPE, scope.account, "transaction", txn["id"]) if d["id"] != record["id"]]
+        others = [
+            d
+            for d in uow.docs.find(TYPE, scope.account, "transaction", txn["id"])
+            if d["id"] != record["id"]
+        ]
         rules.check_amount(params["amount"], rules.disputable_amount(-txn["amount"], others))
         record["amount"] = params["amount"]
     if "evidence" in params:
-        record["evidence"] = rules.merge_evidence(record["evidence"], params["evidence"], creating=False)
+        record["evidence"] = rules.merge_evidence(
+            record["evidence"], params["evidence"], creating=False
+        )
     record["metadata"] = metadata.apply(record["metadata"], params.get("metadata"))
     if record == before:
         return record
@@ -185,7 +214,9 @@ def update(uow: UnitOfWork, scope: Scope, dispute_id: str, params: dict[str, Any
 # ------------------------------------------------------------------ submit and outcome
 
 
-def submit(uow: UnitOfWork, scope: Scope, dispute_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def submit(
+    uow: UnitOfWork, scope: Scope, dispute_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
     """Submit, then let the test-mode network decide; answers the dispute as submitted."""
     expire_due(uow, scope)
     record = load(uow, scope, dispute_id, for_update=True)
@@ -206,8 +237,10 @@ def _check_original_transaction(uow: UnitOfWork, scope: Scope, record: dict[str,
     param = "evidence[duplicate][original_transaction]"
     original = record["evidence"]["duplicate"]["original_transaction"]
     if original == record["transaction"]:
-        raise InvalidRequest("The original transaction must be another transaction than the disputed one.",
-                             param=param)
+        raise InvalidRequest(
+            "The original transaction must be another transaction than the disputed one.",
+            param=param,
+        )
     if uow.docs.get(TXN, original, scope.account) is None:
         raise ResourceMissing(TXN, original, param=param)
 
@@ -219,8 +252,12 @@ def _resolve(uow: UnitOfWork, scope: Scope, record: dict[str, Any]) -> None:
     record["status"], record["loss_reason"] = status, loss_reason
     treasury = record.get("treasury")
     if status == rules.WON and treasury is not None:
-        received = uow.docs.get(received_flows.DEBIT, treasury["received_debit"], scope.account, for_update=True)
-        reversal = debit_reversals.reverse(uow, scope, received, record["amount"], dispute=record["id"])
+        received = uow.docs.get(
+            received_flows.DEBIT, treasury["received_debit"], scope.account, for_update=True
+        )
+        reversal = debit_reversals.reverse(
+            uow, scope, received, record["amount"], dispute=record["id"]
+        )
         treasury["debit_reversal"] = reversal["id"]
     _save(uow, scope, before, record, "issuing_dispute.updated")
     events.record(uow, scope, "issuing_dispute.closed", TYPE, rules.snapshot(record))

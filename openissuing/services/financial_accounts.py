@@ -21,10 +21,22 @@ from openissuing.storage.uow import UnitOfWork
 
 TYPE = "treasury.financial_account"
 ACCOUNT_NUMBER_DIGITS = 12
-_FEATURE_FIELDS = ("active_features", "pending_features", "restricted_features", "financial_addresses")
+_FEATURE_FIELDS = (
+    "active_features",
+    "pending_features",
+    "restricted_features",
+    "financial_addresses",
+)
 
 
-def load(uow: UnitOfWork, scope: Scope, fa_id: str, *, param: str = "financial_account", for_update: bool = False) -> dict[str, Any]:
+def load(
+    uow: UnitOfWork,
+    scope: Scope,
+    fa_id: str,
+    *,
+    param: str = "financial_account",
+    for_update: bool = False,
+) -> dict[str, Any]:
     record = uow.docs.get(TYPE, fa_id, scope.account, for_update=for_update)
     if record is None:
         raise ResourceMissing(TYPE, fa_id, param=param)
@@ -34,7 +46,10 @@ def load(uow: UnitOfWork, scope: Scope, fa_id: str, *, param: str = "financial_a
 def _account(uow: UnitOfWork, scope: Scope, account_id: str) -> dict[str, Any]:
     # Connected accounts are platform objects; the platform's own record is owned by itself,
     # which is the same owner id.
-    return uow.docs.get("account", account_id, scope.platform) or {"id": account_id, "capabilities": {}}
+    return uow.docs.get("account", account_id, scope.platform) or {
+        "id": account_id,
+        "capabilities": {},
+    }
 
 
 def _capabilities(account: dict[str, Any]) -> dict[str, Any]:
@@ -72,17 +87,25 @@ def update(uow: UnitOfWork, scope: Scope, fa_id: str, params: dict[str, Any]) ->
     return _save_features(uow, scope, before, after, requests)
 
 
-def update_features(uow: UnitOfWork, scope: Scope, fa_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def update_features(
+    uow: UnitOfWork, scope: Scope, fa_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
     before = load(uow, scope, fa_id, for_update=True)
     rules.check_open(before, "update the features of")
     return _save_features(uow, scope, before, before, feature_rules.requests_from_params(params))
 
 
 def _save_features(
-    uow: UnitOfWork, scope: Scope, before: dict[str, Any], after: dict[str, Any], requests: dict[str, bool]
+    uow: UnitOfWork,
+    scope: Scope,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    requests: dict[str, bool],
 ) -> dict[str, Any]:
     account = _account(uow, scope, scope.account)
-    after = _with_address(scope, rules.with_features(after, _capabilities(account), requests), account)
+    after = _with_address(
+        scope, rules.with_features(after, _capabilities(account), requests), account
+    )
     if after != before:
         uow.docs.update(after, rules.filter_keys(after))
     if rules.features_changed(before, after):
@@ -92,7 +115,9 @@ def _save_features(
 
 def close(uow: UnitOfWork, scope: Scope, fa_id: str, params: dict[str, Any]) -> dict[str, Any]:
     before = load(uow, scope, fa_id, for_update=True)
-    cards = uow.docs.list("issuing.card", scope.account, filters={"financial_account": fa_id}, limit=None).records
+    cards = uow.docs.list(
+        "issuing.card", scope.account, filters={"financial_account": fa_id}, limit=None
+    ).records
     live_cards = [card["id"] for card in cards if card.get("status") != "canceled"]
     rules.check_can_close(before, balances.financial_account_balance(uow, before), live_cards)
     account = _account(uow, scope, scope.account)
@@ -128,17 +153,28 @@ def refresh_features_for_account(uow: UnitOfWork, scope: Scope, account_id: str)
             continue
         uow.docs.update(after, rules.filter_keys(after))
         if closing:
-            events.record(uow, scope, "treasury.financial_account.closed", TYPE, after, account=account_id)
+            events.record(
+                uow, scope, "treasury.financial_account.closed", TYPE, after, account=account_id
+            )
         elif rules.features_changed(before, after):
             _features_event(uow, scope, before, after, account_id)
 
 
-def _features_event(uow: UnitOfWork, scope: Scope, before: dict[str, Any], after: dict[str, Any], account_id: str) -> None:
+def _features_event(
+    uow: UnitOfWork, scope: Scope, before: dict[str, Any], after: dict[str, Any], account_id: str
+) -> None:
     # Only wire fields that show feature statuses (the stored features object is expand-only).
-    changed = {k: v for k, v in events.changed_attributes(before, after).items() if k in _FEATURE_FIELDS}
+    changed = {
+        k: v for k, v in events.changed_attributes(before, after).items() if k in _FEATURE_FIELDS
+    }
     events.record(
-        uow, scope, "treasury.financial_account.features_status_updated", TYPE, after,
-        previous_attributes=changed, account=account_id,
+        uow,
+        scope,
+        "treasury.financial_account.features_status_updated",
+        TYPE,
+        after,
+        previous_attributes=changed,
+        account=account_id,
     )
 
 

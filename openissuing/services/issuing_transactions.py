@@ -17,26 +17,60 @@ from openissuing.storage.uow import UnitOfWork
 TYPE = "issuing.transaction"
 
 
-def load(uow: UnitOfWork, scope: Scope, txn_id: str, *, param: str = "transaction", for_update: bool = False) -> dict[str, Any]:
+def load(
+    uow: UnitOfWork,
+    scope: Scope,
+    txn_id: str,
+    *,
+    param: str = "transaction",
+    for_update: bool = False,
+) -> dict[str, Any]:
     record = uow.docs.get(TYPE, txn_id, scope.account, for_update=for_update)
     if record is None:
         raise ResourceMissing("issuing.transaction", txn_id, param=param)
     return record
 
 
-def _record(card: dict, kind: str, amount: int, currency: str, merchant: dict, now: int, *,
-            authorization: str | None, purchase_details: dict | None, auth_code: str | None) -> dict[str, Any]:
+def _record(
+    card: dict,
+    kind: str,
+    amount: int,
+    currency: str,
+    merchant: dict,
+    now: int,
+    *,
+    authorization: str | None,
+    purchase_details: dict | None,
+    auth_code: str | None,
+) -> dict[str, Any]:
     signed = -amount if kind == "capture" else amount
     return {
-        "id": ids.id_for(TYPE), "object": TYPE, "amount": signed, "amount_details": {"atm_fee": None, "cashback_amount": None},
-        "authorization": authorization, "balance_transaction": None, "card": card["id"],
-        "cardholder": card["cardholder"], "created": now, "currency": currency, "dispute": None, "livemode": False,
-        "merchant_amount": signed, "merchant_currency": currency, "merchant_data": merchant, "metadata": {},
-        "network_data": {"authorization_code": auth_code,
-                         "processing_date": dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime("%Y-%m-%d"),
-                         "transaction_id": None},
-        "purchase_details": purchase_details, "token": None,
-        "treasury": {"received_credit": None, "received_debit": None}, "type": kind, "wallet": None,
+        "id": ids.id_for(TYPE),
+        "object": TYPE,
+        "amount": signed,
+        "amount_details": {"atm_fee": None, "cashback_amount": None},
+        "authorization": authorization,
+        "balance_transaction": None,
+        "card": card["id"],
+        "cardholder": card["cardholder"],
+        "created": now,
+        "currency": currency,
+        "dispute": None,
+        "livemode": False,
+        "merchant_amount": signed,
+        "merchant_currency": currency,
+        "merchant_data": merchant,
+        "metadata": {},
+        "network_data": {
+            "authorization_code": auth_code,
+            "processing_date": dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d"),
+            "transaction_id": None,
+        },
+        "purchase_details": purchase_details,
+        "token": None,
+        "treasury": {"received_credit": None, "received_debit": None},
+        "type": kind,
+        "wallet": None,
         "_disputed": 0,
     }
 
@@ -45,24 +79,44 @@ def _move_money(uow, scope, card, txn, amount: int, currency: str, linked: dict,
     """A capture is a received debit from the card's FA (overdraft allowed); a refund a received credit."""
     if not card.get("financial_account"):
         raise InvalidRequest("This card has no financial account to settle against.", param="card")
-    params = {"amount": amount, "currency": currency, "financial_account": card["financial_account"],
-              "description": f"{txn['merchant_data'].get('name') or 'Card'} | Issuing {txn['type']}"}
+    params = {
+        "amount": amount,
+        "currency": currency,
+        "financial_account": card["financial_account"],
+        "description": f"{txn['merchant_data'].get('name') or 'Card'} | Issuing {txn['type']}",
+    }
     linked = {**linked, "issuing_transaction": txn["id"]}
     if txn["type"] == "capture":
-        flow = received_flows.create_debit(uow, scope, params, linked=linked, network="card",
-                                           allow_overdraft=True, issuing_card=card["id"])
+        flow = received_flows.create_debit(
+            uow,
+            scope,
+            params,
+            linked=linked,
+            network="card",
+            allow_overdraft=True,
+            issuing_card=card["id"],
+        )
         txn["treasury"]["received_debit"] = flow["id"]
     else:
-        flow = received_flows.create_credit(uow, scope, params, linked=linked, network="card", issuing_card=card["id"])
+        flow = received_flows.create_credit(
+            uow, scope, params, linked=linked, network="card", issuing_card=card["id"]
+        )
         txn["treasury"]["received_credit"] = flow["id"]
     return flow
 
 
 def _insert(uow, scope, txn) -> None:
-    uow.docs.insert(TYPE, scope.account, txn, {
-        "card": txn["card"], "cardholder": txn["cardholder"], "type": txn["type"],
-        "authorization": txn["authorization"] or None,
-    })
+    uow.docs.insert(
+        TYPE,
+        scope.account,
+        txn,
+        {
+            "card": txn["card"],
+            "cardholder": txn["cardholder"],
+            "type": txn["type"],
+            "authorization": txn["authorization"] or None,
+        },
+    )
     events.record(uow, scope, "issuing_transaction.created", TYPE, txn)
 
 
@@ -78,15 +132,39 @@ def capture(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any])
     card = uow.docs.get("issuing.card", record["card"], scope.account)
     remaining = 0 if close else max(record["_held"] - amount, 0)
     # Spend moves from "held" to "captured": count the capture, uncount what the hold covered.
-    card_spend.add(uow, card["id"], card["cardholder"], record["merchant_data"]["category"],
-                   amount - (record["_held"] - remaining), now)
+    card_spend.add(
+        uow,
+        card["id"],
+        card["cardholder"],
+        record["merchant_data"]["category"],
+        amount - (record["_held"] - remaining),
+        now,
+    )
     # Capturing all that is held closes the authorization (below) even with close_authorization=false,
     # so its Treasury transaction must settle too.
     authorizations.change_hold(uow, scope, record, remaining, now, closing=close or remaining == 0)
     code = next((h["authorization_code"] for h in record["request_history"] if h["approved"]), None)
-    txn = _record(card, "capture", amount, record["currency"], record["merchant_data"], now,
-                  authorization=record["id"], purchase_details=params.get("purchase_details"), auth_code=code)
-    flow = _move_money(uow, scope, card, txn, amount, record["currency"], {"issuing_authorization": record["id"]}, now)
+    txn = _record(
+        card,
+        "capture",
+        amount,
+        record["currency"],
+        record["merchant_data"],
+        now,
+        authorization=record["id"],
+        purchase_details=params.get("purchase_details"),
+        auth_code=code,
+    )
+    flow = _move_money(
+        uow,
+        scope,
+        card,
+        txn,
+        amount,
+        record["currency"],
+        {"issuing_authorization": record["id"]},
+        now,
+    )
     _insert(uow, scope, txn)
     record["_captured"] += amount
     record.setdefault("_transactions", []).append(txn["id"])
@@ -114,8 +192,17 @@ def _unlinked(uow: UnitOfWork, scope: Scope, params: dict[str, Any], kind: str) 
     currency = (params.get("currency") or card["currency"]).lower()
     now = scope.now()
     merchant = auth_domain.merchant_data(params.get("merchant_data"))
-    txn = _record(card, kind, amount, currency, merchant, now, authorization=None,
-                  purchase_details=params.get("purchase_details"), auth_code=None)
+    txn = _record(
+        card,
+        kind,
+        amount,
+        currency,
+        merchant,
+        now,
+        authorization=None,
+        purchase_details=params.get("purchase_details"),
+        auth_code=None,
+    )
     _move_money(uow, scope, card, txn, amount, currency, {}, now)
     signed = amount if kind == "capture" else -amount
     card_spend.add(uow, card["id"], card["cardholder"], merchant["category"], signed, now)
@@ -142,19 +229,41 @@ def refund(uow: UnitOfWork, scope: Scope, txn_id: str, params: dict[str, Any]) -
     refundable = -original["amount"] - refunded
     amount = params.get("refund_amount", refundable)
     if amount <= 0 or amount > refundable:
-        raise InvalidRequest(f"The refund_amount must be between 1 and {refundable}.", param="refund_amount")
+        raise InvalidRequest(
+            f"The refund_amount must be between 1 and {refundable}.", param="refund_amount"
+        )
     card = _card(uow, scope, original["card"])
     now = scope.now()
-    txn = _record(card, "refund", amount, original["currency"], original["merchant_data"], now,
-                  authorization=original["authorization"], purchase_details=None,
-                  auth_code=original["network_data"]["authorization_code"])
-    linked = {"issuing_authorization": original["authorization"]} if original["authorization"] else {}
+    txn = _record(
+        card,
+        "refund",
+        amount,
+        original["currency"],
+        original["merchant_data"],
+        now,
+        authorization=original["authorization"],
+        purchase_details=None,
+        auth_code=original["network_data"]["authorization_code"],
+    )
+    linked = (
+        {"issuing_authorization": original["authorization"]} if original["authorization"] else {}
+    )
     flow = _move_money(uow, scope, card, txn, amount, original["currency"], linked, now)
-    card_spend.add(uow, card["id"], card["cardholder"], original["merchant_data"]["category"], -amount, now)
-    uow.docs.insert(TYPE, scope.account, txn, {
-        "card": txn["card"], "cardholder": txn["cardholder"], "type": "refund",
-        "authorization": txn["authorization"] or None, "refund_of": original["id"],
-    })
+    card_spend.add(
+        uow, card["id"], card["cardholder"], original["merchant_data"]["category"], -amount, now
+    )
+    uow.docs.insert(
+        TYPE,
+        scope.account,
+        txn,
+        {
+            "card": txn["card"],
+            "cardholder": txn["cardholder"],
+            "type": "refund",
+            "authorization": txn["authorization"] or None,
+            "refund_of": original["id"],
+        },
+    )
     events.record(uow, scope, "issuing_transaction.created", TYPE, txn)
     if original["authorization"]:
         auth = authorizations.load(uow, scope, original["authorization"], for_update=True)
@@ -170,8 +279,14 @@ def update(uow: UnitOfWork, scope: Scope, txn_id: str, params: dict[str, Any]) -
     before = dict(record)
     record["metadata"] = metadata.apply(record["metadata"], params.get("metadata"))
     uow.docs.update(record)
-    events.record(uow, scope, "issuing_transaction.updated", TYPE, record,
-                  previous_attributes=events.changed_attributes(before, record))
+    events.record(
+        uow,
+        scope,
+        "issuing_transaction.updated",
+        TYPE,
+        record,
+        previous_attributes=events.changed_attributes(before, record),
+    )
     return record
 
 

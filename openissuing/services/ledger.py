@@ -41,7 +41,9 @@ class Outcome:
         total = ledger.Impact()
         for transfer, result in zip(batch, self.results):
             if result is Result.OK:
-                total = total + ledger.impact_on(account_id, transfer, self.pendings.get(transfer.pending_id or ""))
+                total = total + ledger.impact_on(
+                    account_id, transfer, self.pendings.get(transfer.pending_id or "")
+                )
         return total
 
 
@@ -89,14 +91,21 @@ def _apply_one(
         raise LookupError(f"ledger account missing for transfer {transfer.id}")
     pending = known.get(transfer.pending_id) if transfer.pending_id else None
     result = ledger.check(
-        transfer, debit, credit, known.get(transfer.id), pending, (transfer.pending_id or "") in resolved
+        transfer,
+        debit,
+        credit,
+        known.get(transfer.id),
+        pending,
+        (transfer.pending_id or "") in resolved,
     )
     if result is not Result.OK:
         return result
     debit_delta, credit_delta = ledger.effect(transfer, pending)
     # Later transfers in the batch must see this one's effect (e.g. a hold then a check).
     accounts[debit.id] = Account(debit.id, debit.currency, ledger.add(debit.totals, debit_delta))
-    accounts[credit.id] = Account(credit.id, credit.currency, ledger.add(credit.totals, credit_delta))
+    accounts[credit.id] = Account(
+        credit.id, credit.currency, ledger.add(credit.totals, credit_delta)
+    )
     deltas[debit.id] = ledger.add(deltas.get(debit.id, Totals()), debit_delta)
     deltas[credit.id] = ledger.add(deltas.get(credit.id, Totals()), credit_delta)
     return Result.OK
@@ -110,4 +119,13 @@ def is_resolved(uow: UnitOfWork, pending_id: str) -> bool:
     return pending_id in store(uow).resolved([pending_id])
 
 
-__all__ = ["Kind", "Transfer", "execute", "LedgerRejected", "account_id", "external", "FINANCIAL_ACCOUNT", "CARD_NETWORK"]
+__all__ = [
+    "Kind",
+    "Transfer",
+    "execute",
+    "LedgerRejected",
+    "account_id",
+    "external",
+    "FINANCIAL_ACCOUNT",
+    "CARD_NETWORK",
+]

@@ -68,8 +68,14 @@ def find_endpoint(uow: UnitOfWork, scope: Scope) -> dict[str, Any] | None:
     return None
 
 
-def begin(uow: UnitOfWork, scope: Scope, record: dict[str, Any], request: domain.Request,
-          endpoint: dict[str, Any], now: int) -> Pending:
+def begin(
+    uow: UnitOfWork,
+    scope: Scope,
+    record: dict[str, Any],
+    request: domain.Request,
+    endpoint: dict[str, Any],
+    now: int,
+) -> Pending:
     from openissuing.api.render import RenderContext, render  # rendering the event body
 
     record["status"] = "pending"
@@ -91,12 +97,19 @@ def begin(uow: UnitOfWork, scope: Scope, record: dict[str, Any], request: domain
     return Pending(record["id"], endpoint["url"], secret or "", json.dumps(payload, indent=2))
 
 
-def conclude(uow: UnitOfWork, scope: Scope, pending: Pending, reply: rules.Reply,
-             timeout_approves_default: bool) -> dict[str, Any]:
+def conclude(
+    uow: UnitOfWork,
+    scope: Scope,
+    pending: Pending,
+    reply: rules.Reply,
+    timeout_approves_default: bool,
+) -> dict[str, Any]:
     record = authorizations.load(uow, scope, pending.authorization_id, for_update=True)
     request = record["pending_request"]
     outcome = rules.decide(
-        reply, record.pop("_api_decision", None), requested=record["_requested"],
+        reply,
+        record.pop("_api_decision", None),
+        requested=record["_requested"],
         amount_controllable=request["is_amount_controllable"],
         timeout_approves=_timeout_approves(uow, scope, timeout_approves_default),
     )
@@ -105,9 +118,13 @@ def conclude(uow: UnitOfWork, scope: Scope, pending: Pending, reply: rules.Reply
     if outcome.metadata:
         record["metadata"] = {**record["metadata"], **outcome.metadata}
     if outcome.decision.approved:
-        authorizations.approve_with_hold_last(uow, scope, record, outcome.amount, now, outcome.decision, insert=False)
+        authorizations.approve_with_hold_last(
+            uow, scope, record, outcome.amount, now, outcome.decision, insert=False
+        )
     else:
-        authorizations.finish(uow, scope, record, outcome.decision, outcome.amount, now, insert=False)
+        authorizations.finish(
+            uow, scope, record, outcome.decision, outcome.amount, now, insert=False
+        )
     return record
 
 
@@ -119,8 +136,9 @@ def _timeout_approves(uow: UnitOfWork, scope: Scope, default: bool) -> bool:
     return default if choice not in ("approve", "decline") else choice == "approve"
 
 
-def record_api_decision(uow: UnitOfWork, scope: Scope, auth_id: str, approve: bool,
-                        params: dict[str, Any]) -> dict[str, Any]:
+def record_api_decision(
+    uow: UnitOfWork, scope: Scope, auth_id: str, approve: bool, params: dict[str, Any]
+) -> dict[str, Any]:
     """The deprecated approve/decline calls: valid only while the request is in flight."""
     record = authorizations.load(uow, scope, auth_id, for_update=True, param="authorization")
     if record.get("pending_request") is None:
@@ -128,10 +146,13 @@ def record_api_decision(uow: UnitOfWork, scope: Scope, auth_id: str, approve: bo
         raise InvalidRequest(
             f"This authorization has already been decided and cannot be {verb}. Approve or decline "
             "only while its issuing_authorization.request webhook is in flight.",
-            param="authorization")
+            param="authorization",
+        )
     if record.get("_api_decision") is not None:
-        raise InvalidRequest("This authorization was already approved or declined by an API call.",
-                             param="authorization")
+        raise InvalidRequest(
+            "This authorization was already approved or declined by an API call.",
+            param="authorization",
+        )
     decision: dict[str, Any] = {"approved": approve, "metadata": params.get("metadata") or None}
     if approve and params.get("amount") is not None:
         if params["amount"] <= 0:

@@ -24,7 +24,9 @@ DEBIT = "treasury.received_debit"
 FINANCIAL_ACCOUNT = "treasury.financial_account"
 
 
-def load_financial_account(uow: UnitOfWork, scope: Scope, fa_id: str, *, param: str = "financial_account") -> dict[str, Any]:
+def load_financial_account(
+    uow: UnitOfWork, scope: Scope, fa_id: str, *, param: str = "financial_account"
+) -> dict[str, Any]:
     record = uow.docs.get(FINANCIAL_ACCOUNT, fa_id, scope.account)
     if record is None:
         raise ResourceMissing("treasury.financial_account", fa_id, param=param)
@@ -57,7 +59,9 @@ def _initiating(params: dict[str, Any], issuing_card: str | None) -> dict[str, A
         "financial_account": None,
         "issuing_card": issuing_card,
         "type": "issuing_card" if issuing_card else "us_bank_account",
-        "us_bank_account": None if issuing_card else {
+        "us_bank_account": None
+        if issuing_card
+        else {
             "bank_name": "STRIPE TEST BANK",
             "last4": account_number[-4:],
             "routing_number": bank.get("routing_number") or "110000000",
@@ -65,15 +69,22 @@ def _initiating(params: dict[str, Any], issuing_card: str | None) -> dict[str, A
     }
 
 
-def _base(object_type: str, params: dict[str, Any], fa: dict[str, Any], now: int, network: str,
-          issuing_card: str | None = None) -> dict[str, Any]:
+def _base(
+    object_type: str,
+    params: dict[str, Any],
+    fa: dict[str, Any],
+    now: int,
+    network: str,
+    issuing_card: str | None = None,
+) -> dict[str, Any]:
     return {
         "id": ids.id_for(object_type),
         "object": object_type,
         "amount": params["amount"],
         "created": now,
         "currency": params["currency"].lower(),
-        "description": params.get("description") or ("Card transaction" if issuing_card else "Stripe Test"),
+        "description": params.get("description")
+        or ("Card transaction" if issuing_card else "Stripe Test"),
         "failure_code": None,
         "financial_account": fa["id"],
         "hosted_regulatory_receipt_url": None,
@@ -81,7 +92,10 @@ def _base(object_type: str, params: dict[str, Any], fa: dict[str, Any], now: int
         "livemode": False,
         "network": network,
         # Card flows are reversed through disputes, not by deadline-bound reversals.
-        "reversal_details": {"deadline": None if issuing_card else now + 5 * 86400, "restricted_reason": None},
+        "reversal_details": {
+            "deadline": None if issuing_card else now + 5 * 86400,
+            "restricted_reason": None,
+        },
         "status": "succeeded",
         "transaction": None,
     }
@@ -89,11 +103,20 @@ def _base(object_type: str, params: dict[str, Any], fa: dict[str, Any], now: int
 
 def _positive(amount: int) -> None:
     if amount <= 0:
-        raise InvalidRequest("This value must be greater than 0.", param="amount", code="parameter_invalid_integer")
+        raise InvalidRequest(
+            "This value must be greater than 0.", param="amount", code="parameter_invalid_integer"
+        )
 
 
-def create_credit(uow: UnitOfWork, scope: Scope, params: dict[str, Any], *, linked: dict | None = None,
-                  network: str | None = None, issuing_card: str | None = None) -> dict[str, Any]:
+def create_credit(
+    uow: UnitOfWork,
+    scope: Scope,
+    params: dict[str, Any],
+    *,
+    linked: dict | None = None,
+    network: str | None = None,
+    issuing_card: str | None = None,
+) -> dict[str, Any]:
     _positive(params["amount"])
     fa = load_financial_account(uow, scope, params["financial_account"])
     currency = _check_currency(fa, params["currency"])
@@ -101,24 +124,40 @@ def create_credit(uow: UnitOfWork, scope: Scope, params: dict[str, Any], *, link
     network = network or params["network"]
     record = _base(CREDIT, params, fa, now, network, issuing_card)
     record["linked_flows"] = {
-        "credit_reversal": None, "issuing_authorization": None, "issuing_transaction": None,
-        "source_flow": None, "source_flow_details": None, "source_flow_type": None, **(linked or {}),
+        "credit_reversal": None,
+        "issuing_authorization": None,
+        "issuing_transaction": None,
+        "source_flow": None,
+        "source_flow_details": None,
+        "source_flow_type": None,
+        **(linked or {}),
     }
     if fa["status"] != "open":
         record.update(status="failed", failure_code="account_closed")
     elif (fa.get("platform_restrictions") or {}).get("inbound_flows") == "restricted":
         record.update(status="failed", failure_code="account_frozen")
     else:
-        record["transaction"] = _move(uow, scope, fa, currency, record, network, incoming=True, now=now)["id"]
-    uow.docs.insert(CREDIT, scope.account, record, {"financial_account": fa["id"], "status": record["status"]})
+        record["transaction"] = _move(
+            uow, scope, fa, currency, record, network, incoming=True, now=now
+        )["id"]
+    uow.docs.insert(
+        CREDIT, scope.account, record, {"financial_account": fa["id"], "status": record["status"]}
+    )
     events.record(uow, scope, "treasury.received_credit.created", CREDIT, record)
     events.record(uow, scope, f"treasury.received_credit.{record['status']}", CREDIT, record)
     return record
 
 
-def create_debit(uow: UnitOfWork, scope: Scope, params: dict[str, Any], *, linked: dict | None = None,
-                 network: str | None = None, allow_overdraft: bool = False,
-                 issuing_card: str | None = None) -> dict[str, Any]:
+def create_debit(
+    uow: UnitOfWork,
+    scope: Scope,
+    params: dict[str, Any],
+    *,
+    linked: dict | None = None,
+    network: str | None = None,
+    allow_overdraft: bool = False,
+    issuing_card: str | None = None,
+) -> dict[str, Any]:
     """A debit; card captures pass ``allow_overdraft`` (the platform covers a negative balance)."""
     _positive(params["amount"])
     fa = load_financial_account(uow, scope, params["financial_account"])
@@ -127,33 +166,83 @@ def create_debit(uow: UnitOfWork, scope: Scope, params: dict[str, Any], *, linke
     network = network or params["network"]
     record = _base(DEBIT, params, fa, now, network, issuing_card)
     record["linked_flows"] = {
-        "debit_reversal": None, "inbound_transfer": None, "issuing_authorization": None,
-        "issuing_transaction": None, "payout": None, "topup": None, **(linked or {}),
+        "debit_reversal": None,
+        "inbound_transfer": None,
+        "issuing_authorization": None,
+        "issuing_transaction": None,
+        "payout": None,
+        "topup": None,
+        **(linked or {}),
     }
     if fa["status"] != "open":
         record.update(status="failed", failure_code="account_closed")
     else:
         try:
-            trxn = _move(uow, scope, fa, currency, record, network, incoming=False, now=now,
-                         require_available=not allow_overdraft)
+            trxn = _move(
+                uow,
+                scope,
+                fa,
+                currency,
+                record,
+                network,
+                incoming=False,
+                now=now,
+                require_available=not allow_overdraft,
+            )
             record["transaction"] = trxn["id"]
         except ledger.LedgerRejected as rejected:
             if rejected.result is not rules.Result.EXCEEDS_AVAILABLE:
                 raise
             record.update(status="failed", failure_code="insufficient_funds")
-    uow.docs.insert(DEBIT, scope.account, record, {"financial_account": fa["id"], "status": record["status"]})
+    uow.docs.insert(
+        DEBIT, scope.account, record, {"financial_account": fa["id"], "status": record["status"]}
+    )
     events.record(uow, scope, "treasury.received_debit.created", DEBIT, record)
     return record
 
 
-def _move(uow, scope, fa, currency, record, network, *, incoming: bool, now: int, require_available: bool = False):
+def _move(
+    uow,
+    scope,
+    fa,
+    currency,
+    record,
+    network,
+    *,
+    incoming: bool,
+    now: int,
+    require_available: bool = False,
+):
     flow_type = "received_credit" if incoming else "received_debit"
-    return post(uow, scope, fa["id"], currency, record, network, flow_type, record["description"],
-                incoming=incoming, now=now, require_available=require_available)
+    return post(
+        uow,
+        scope,
+        fa["id"],
+        currency,
+        record,
+        network,
+        flow_type,
+        record["description"],
+        incoming=incoming,
+        now=now,
+        require_available=require_available,
+    )
 
 
-def post(uow: UnitOfWork, scope: Scope, fa_id: str, currency: str, record: dict[str, Any], network: str,
-         flow_type: str, description: str, *, incoming: bool, now: int, require_available: bool = False):
+def post(
+    uow: UnitOfWork,
+    scope: Scope,
+    fa_id: str,
+    currency: str,
+    record: dict[str, Any],
+    network: str,
+    flow_type: str,
+    description: str,
+    *,
+    incoming: bool,
+    now: int,
+    require_available: bool = False,
+):
     """One posted transfer between the financial account and the network's counterparty account,
     and its posted Treasury transaction (flow ``record``); returns the transaction."""
     fa_account = ledger.account_id(uow, ledger.FINANCIAL_ACCOUNT, fa_id, currency, now)
@@ -162,13 +251,28 @@ def post(uow: UnitOfWork, scope: Scope, fa_id: str, currency: str, record: dict[
     counterparty = ledger.account_id(uow, counterparty_kind, scope.account, currency, now)
     debit, credit = (counterparty, fa_account) if incoming else (fa_account, counterparty)
     transfer = rules.Transfer(
-        id=record["id"], debit_account=debit, credit_account=credit, amount=record["amount"],
-        currency=currency, kind=rules.Kind.POSTED, flow=record["id"], require_available=require_available,
+        id=record["id"],
+        debit_account=debit,
+        credit_account=credit,
+        amount=record["amount"],
+        currency=currency,
+        kind=rules.Kind.POSTED,
+        flow=record["id"],
+        require_available=require_available,
     )
     outcome = ledger.execute(uow, [transfer], now)
     return treasury_records.create(
-        uow, scope.account, fa_id, currency, flow_type, record["id"], description,
-        flow_type, outcome.impact_on(fa_account, [transfer]), now, settle="posted",
+        uow,
+        scope.account,
+        fa_id,
+        currency,
+        flow_type,
+        record["id"],
+        description,
+        flow_type,
+        outcome.impact_on(fa_account, [transfer]),
+        now,
+        settle="posted",
     )
 
 

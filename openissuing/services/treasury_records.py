@@ -21,12 +21,26 @@ ENTRY = "treasury.transaction_entry"
 
 
 def _impact(impact: Impact) -> dict[str, int]:
-    return {"cash": impact.cash, "inbound_pending": impact.inbound_pending, "outbound_pending": impact.outbound_pending}
+    return {
+        "cash": impact.cash,
+        "inbound_pending": impact.inbound_pending,
+        "outbound_pending": impact.outbound_pending,
+    }
 
 
 def create(
-    uow: UnitOfWork, owner: str, fa_id: str, currency: str, flow_type: str, flow: str, description: str,
-    entry_type: str, impact: Impact, now: int, *, settle: str | None = None,
+    uow: UnitOfWork,
+    owner: str,
+    fa_id: str,
+    currency: str,
+    flow_type: str,
+    flow: str,
+    description: str,
+    entry_type: str,
+    impact: Impact,
+    now: int,
+    *,
+    settle: str | None = None,
 ) -> dict[str, Any]:
     """A new transaction together with its first entry (two inserts, no update)."""
     record = _new_transaction(fa_id, currency, flow_type, flow, description, now)
@@ -37,14 +51,23 @@ def create(
 
 
 def open_transaction(
-    uow: UnitOfWork, owner: str, fa_id: str, currency: str, flow_type: str, flow: str, description: str, now: int
+    uow: UnitOfWork,
+    owner: str,
+    fa_id: str,
+    currency: str,
+    flow_type: str,
+    flow: str,
+    description: str,
+    now: int,
 ) -> dict[str, Any]:
     record = _new_transaction(fa_id, currency, flow_type, flow, description, now)
     uow.docs.insert(TRANSACTION, owner, record, _transaction_keys(record))
     return record
 
 
-def _new_transaction(fa_id: str, currency: str, flow_type: str, flow: str, description: str, now: int) -> dict[str, Any]:
+def _new_transaction(
+    fa_id: str, currency: str, flow_type: str, flow: str, description: str, now: int
+) -> dict[str, Any]:
     return {
         "id": ids.id_for(TRANSACTION),
         "object": TRANSACTION,
@@ -65,8 +88,14 @@ def _new_transaction(fa_id: str, currency: str, flow_type: str, flow: str, descr
 
 
 def add_entry(
-    uow: UnitOfWork, owner: str, transaction: dict[str, Any], entry_type: str, impact: Impact, now: int,
-    *, settle: str | None = None,
+    uow: UnitOfWork,
+    owner: str,
+    transaction: dict[str, Any],
+    entry_type: str,
+    impact: Impact,
+    now: int,
+    *,
+    settle: str | None = None,
 ) -> dict[str, Any]:
     """Append one entry and update the transaction; ``settle`` = "posted" | "void" closes it."""
     entry = _apply_entry(transaction, entry_type, impact, now, settle)
@@ -76,12 +105,20 @@ def add_entry(
 
 
 def _insert_entry(uow: UnitOfWork, owner: str, entry: dict[str, Any]) -> None:
-    uow.docs.insert(ENTRY, owner, entry, {
-        "financial_account": entry["financial_account"], "transaction": entry["transaction"],
-    })
+    uow.docs.insert(
+        ENTRY,
+        owner,
+        entry,
+        {
+            "financial_account": entry["financial_account"],
+            "transaction": entry["transaction"],
+        },
+    )
 
 
-def _apply_entry(transaction: dict[str, Any], entry_type: str, impact: Impact, now: int, settle: str | None) -> dict[str, Any]:
+def _apply_entry(
+    transaction: dict[str, Any], entry_type: str, impact: Impact, now: int, settle: str | None
+) -> dict[str, Any]:
     """The entry record, and its effect folded into the transaction (in memory)."""
     entry = {
         "id": ids.id_for(ENTRY),
@@ -116,4 +153,8 @@ def load_transaction(uow: UnitOfWork, owner: str, transaction_id: str) -> dict[s
 
 
 def _transaction_keys(record: dict[str, Any]) -> dict[str, str]:
-    return {"financial_account": record["financial_account"], "status": record["status"], "flow": record["flow"]}
+    return {
+        "financial_account": record["financial_account"],
+        "status": record["status"],
+        "flow": record["flow"],
+    }

@@ -33,7 +33,9 @@ def _keys(record: dict[str, Any]) -> dict[str, str]:
     return {"status": record["status"]}
 
 
-def load(uow: UnitOfWork, scope: Scope, endpoint_id: str, *, for_update: bool = False) -> dict[str, Any]:
+def load(
+    uow: UnitOfWork, scope: Scope, endpoint_id: str, *, for_update: bool = False
+) -> dict[str, Any]:
     record = uow.docs.get(TYPE, endpoint_id, scope.account, for_update=for_update)
     if record is None:
         raise ResourceMissing(TYPE, endpoint_id, param="id")
@@ -43,7 +45,9 @@ def load(uow: UnitOfWork, scope: Scope, endpoint_id: str, *, for_update: bool = 
 def _valid_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL_LENGTH:
-        raise InvalidRequest(f"Invalid URL: {url}. The URL must be an absolute http(s) URL.", param="url")
+        raise InvalidRequest(
+            f"Invalid URL: {url}. The URL must be an absolute http(s) URL.", param="url"
+        )
     return url
 
 
@@ -72,12 +76,16 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> tuple[dict[
     secret = ids.new_secret(SECRET_PREFIX, 32)
     uow.docs.insert(TYPE, scope.account, record, _keys(record))
     uow.conn.execute(
-        insert(webhook_endpoint_secrets).values(endpoint_id=record["id"], secret_encrypted=scope.box.seal(secret))
+        insert(webhook_endpoint_secrets).values(
+            endpoint_id=record["id"], secret_encrypted=scope.box.seal(secret)
+        )
     )
     return record, secret
 
 
-def update(uow: UnitOfWork, scope: Scope, endpoint_id: str, params: dict[str, Any]) -> dict[str, Any]:
+def update(
+    uow: UnitOfWork, scope: Scope, endpoint_id: str, params: dict[str, Any]
+) -> dict[str, Any]:
     before = load(uow, scope, endpoint_id, for_update=True)
     after = dict(before)
     if "url" in params:

@@ -6,10 +6,11 @@ object by id: a foreign id is simply "not found".
 
 from __future__ import annotations
 
-import orjson
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
+import orjson
 from sqlalchemy import and_, delete, select
 from sqlalchemy.engine import Connection
 
@@ -50,7 +51,9 @@ class Documents:
         # SQLite serialises writers with BEGIN IMMEDIATE; FOR UPDATE is PostgreSQL's tool.
         self._row_locks = conn.dialect.name != "sqlite"
 
-    def get(self, object_type: str, object_id: str, owner: str, *, for_update: bool = False) -> Record | None:
+    def get(
+        self, object_type: str, object_id: str, owner: str, *, for_update: bool = False
+    ) -> Record | None:
         sql = _GET_SQL + (" FOR UPDATE" if for_update and self._row_locks else "")
         row = self.raw.one(sql, (object_id, object_type, owner))
         return None if row is None else orjson.loads(row[0])
@@ -60,7 +63,9 @@ class Documents:
         row = self.raw.one("SELECT type, owner FROM objects WHERE id = ?", (object_id,))
         return None if row is None else (row[0], row[1])
 
-    def insert(self, object_type: str, owner: str, record: Record, keys: Mapping[str, str | None] = ()) -> None:
+    def insert(
+        self, object_type: str, owner: str, record: Record, keys: Mapping[str, str | None] = ()
+    ) -> None:
         self.raw.execute(
             "INSERT INTO objects (id, type, owner, created, data) VALUES (?, ?, ?, ?, ?)",
             (record["id"], object_type, owner, record["created"], _dumps(record)),
@@ -68,7 +73,9 @@ class Documents:
         self._write_keys(record["id"], keys, replace=False)
 
     def update(self, record: Record, keys: Mapping[str, str | None] | None = None) -> None:
-        self.raw.execute("UPDATE objects SET data = ? WHERE id = ?", (_dumps(record), record["id"])).close()
+        self.raw.execute(
+            "UPDATE objects SET data = ? WHERE id = ?", (_dumps(record), record["id"])
+        ).close()
         if keys is not None:
             self._write_keys(record["id"], keys, replace=True)
 
@@ -79,9 +86,15 @@ class Documents:
     def _write_keys(self, object_id: str, keys: Mapping[str, str | None], *, replace: bool) -> None:
         if replace:
             self.raw.execute("DELETE FROM object_keys WHERE object_id = ?", (object_id,)).close()
-        rows = [(object_id, name, str(value)[:255]) for name, value in dict(keys).items() if value is not None]
+        rows = [
+            (object_id, name, str(value)[:255])
+            for name, value in dict(keys).items()
+            if value is not None
+        ]
         if rows:
-            self.raw.executemany("INSERT INTO object_keys (object_id, name, value) VALUES (?, ?, ?)", rows)
+            self.raw.executemany(
+                "INSERT INTO object_keys (object_id, name, value) VALUES (?, ?, ?)", rows
+            )
 
     def find(self, object_type: str, owner: str, key: str, value: str) -> list[Record]:
         """All of an owner's objects of a type whose filter key equals value."""
@@ -129,5 +142,10 @@ def _created_conditions(created: CreatedRange | None) -> Iterable:
     if created is None:
         return []
     column = objects.c.created
-    pairs = [(created.gt, column.__gt__), (created.gte, column.__ge__), (created.lt, column.__lt__), (created.lte, column.__le__)]
+    pairs = [
+        (created.gt, column.__gt__),
+        (created.gte, column.__ge__),
+        (created.lt, column.__lt__),
+        (created.lte, column.__le__),
+    ]
     return [op(value) for value, op in pairs if value is not None]

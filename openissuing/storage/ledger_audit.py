@@ -54,7 +54,9 @@ def audit(conn: Connection) -> list[str]:
         stored, recomputed = row[1:5], row[5:9]
         for name, have, want in zip(names, stored, recomputed):
             if int(have) != int(want):
-                problems.append(f"account {row[0]}: stored {name}={have} but its transfers sum to {want}")
+                problems.append(
+                    f"account {row[0]}: stored {name}={have} but its transfers sum to {want}"
+                )
     for currency, dp, cp, dpo, cpo in conn.execute(text(_PER_CURRENCY)):
         if int(dp) != int(cp):
             problems.append(f"{currency}: pending debits {dp} != pending credits {cp}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -26,7 +26,9 @@ _ACCOUNT_COLUMNS = "id, currency, debits_pending, debits_posted, credits_pending
 _FIND_ID_SQL = "SELECT id FROM ledger_accounts WHERE reference = ? AND kind = ? AND currency = ?"
 _FIND_SQL = f"SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts WHERE reference = ? AND kind = ? AND currency = ?"
 _READ_SQL = f"SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id IN ({{}}) ORDER BY id"
-_TRANSFER_COLUMNS = "id, debit_account_id, credit_account_id, amount, currency, kind, pending_id, flow"
+_TRANSFER_COLUMNS = (
+    "id, debit_account_id, credit_account_id, amount, currency, kind, pending_id, flow"
+)
 _TRANSFERS_SQL = f"SELECT {_TRANSFER_COLUMNS} FROM ledger_transfers WHERE id IN ({{}})"
 _INSERT_TRANSFER_SQL = (
     "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, kind, "
@@ -60,10 +62,18 @@ class LedgerStore:
             self._remember_after_commit(cache_key, found)
             return found
         dialect_insert = pg_insert if self._postgres else sqlite_insert
-        statement = dialect_insert(accounts).values(
-            id=ids.new_id("la"), kind=kind, reference=reference, currency=currency, created=now,
-            **{column: 0 for column in TOTAL_COLUMNS},
-        ).on_conflict_do_nothing(index_elements=["reference", "kind", "currency"])
+        statement = (
+            dialect_insert(accounts)
+            .values(
+                id=ids.new_id("la"),
+                kind=kind,
+                reference=reference,
+                currency=currency,
+                created=now,
+                **{column: 0 for column in TOTAL_COLUMNS},
+            )
+            .on_conflict_do_nothing(index_elements=["reference", "kind", "currency"])
+        )
         self.conn.execute(statement)
         # A concurrent creator may have won the race; either way, one row exists now.
         created = self._account_id(kind, reference, currency)
@@ -89,14 +99,21 @@ class LedgerStore:
             # order, so taking one per account first (same sorted order) makes the wait fair; the
             # row lock below is what keeps the books correct either way.
             for account_id in wanted:
-                self.raw.execute("SELECT pg_advisory_xact_lock(?)", (_lock_key(account_id),)).close()
-        sql = _READ_SQL.format(placeholders(len(wanted))) + (" FOR UPDATE" if self._postgres else "")
+                self.raw.execute(
+                    "SELECT pg_advisory_xact_lock(?)", (_lock_key(account_id),)
+                ).close()
+        sql = _READ_SQL.format(placeholders(len(wanted))) + (
+            " FOR UPDATE" if self._postgres else ""
+        )
         return {row[0]: _account_tuple(row) for row in self.raw.all(sql, wanted)}
 
     def read(self, account_ids: Iterable[str]) -> dict[str, Account]:
         """Accounts without locking them (reports and tests)."""
         wanted = list(account_ids)
-        return {row[0]: _account_tuple(row) for row in self.raw.all(_READ_SQL.format(placeholders(len(wanted))), wanted)}
+        return {
+            row[0]: _account_tuple(row)
+            for row in self.raw.all(_READ_SQL.format(placeholders(len(wanted))), wanted)
+        }
 
     def count(self) -> int:
         return self.raw.one("SELECT COUNT(*) FROM ledger_transfers")[0]
@@ -116,16 +133,29 @@ class LedgerStore:
         wanted = [p for p in set(pending_ids) if p]
         if not wanted:
             return set()
-        sql = "SELECT pending_id FROM ledger_transfers WHERE pending_id IN ({})".format(placeholders(len(wanted)))
+        sql = f"SELECT pending_id FROM ledger_transfers WHERE pending_id IN ({placeholders(len(wanted))})"
         return {row[0] for row in self.raw.all(sql, wanted)}
 
     def write(self, new_transfers: list[Transfer], deltas: dict[str, Totals], now: int) -> None:
         if new_transfers:
-            self.raw.executemany(_INSERT_TRANSFER_SQL, [
-                (t.id, t.debit_account, t.credit_account, t.amount, t.currency, t.kind.value, t.pending_id,
-                 t.flow, now, ids.monotonic_micros())
-                for t in new_transfers
-            ])
+            self.raw.executemany(
+                _INSERT_TRANSFER_SQL,
+                [
+                    (
+                        t.id,
+                        t.debit_account,
+                        t.credit_account,
+                        t.amount,
+                        t.currency,
+                        t.kind.value,
+                        t.pending_id,
+                        t.flow,
+                        now,
+                        ids.monotonic_micros(),
+                    )
+                    for t in new_transfers
+                ],
+            )
         changes = [
             (*(getattr(delta, c) for c in TOTAL_COLUMNS), account_id)
             for account_id, delta in sorted(deltas.items())
@@ -135,14 +165,17 @@ class LedgerStore:
             self.raw.executemany(_ADD_TOTALS_SQL, changes)
 
     def flow_transfers(self, flow: str) -> list[Transfer]:
-        rows = self.raw.all(f"SELECT {_TRANSFER_COLUMNS} FROM ledger_transfers WHERE flow = ? ORDER BY seq", (flow,))
+        rows = self.raw.all(
+            f"SELECT {_TRANSFER_COLUMNS} FROM ledger_transfers WHERE flow = ? ORDER BY seq", (flow,)
+        )
         return [_transfer_tuple(row) for row in rows]
-
 
 
 def _lock_key(account_id: str) -> int:
     """A stable signed 64-bit key for an account's advisory lock."""
-    return int.from_bytes(hashlib.blake2b(account_id.encode(), digest_size=8).digest(), "big", signed=True)
+    return int.from_bytes(
+        hashlib.blake2b(account_id.encode(), digest_size=8).digest(), "big", signed=True
+    )
 
 
 def _fair_queueing(conn: Connection) -> bool:
@@ -162,5 +195,13 @@ def _account_tuple(row: tuple) -> Account:
 
 
 def _transfer_tuple(row: tuple) -> Transfer:
-    return Transfer(id=row[0], debit_account=row[1], credit_account=row[2], amount=row[3], currency=row[4],
-                    kind=Kind(row[5]), pending_id=row[6], flow=row[7])
+    return Transfer(
+        id=row[0],
+        debit_account=row[1],
+        credit_account=row[2],
+        amount=row[3],
+        currency=row[4],
+        kind=Kind(row[5]),
+        pending_id=row[6],
+        flow=row[7],
+    )

@@ -9,8 +9,9 @@ are inside the same transaction as everything else the unit of work does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy.engine import Connection
 

@@ -124,9 +124,12 @@ ledger_transfers = Table(
     Column("created", BigInteger, nullable=False),
     Column("seq", BigInteger, nullable=False),
     CheckConstraint("amount > 0", name="ck_ledger_transfers_amount_positive"),
-    CheckConstraint("debit_account_id <> credit_account_id", name="ck_ledger_transfers_two_accounts"),
     CheckConstraint(
-        "kind IN ('posted', 'pending', 'post_pending', 'void_pending')", name="ck_ledger_transfers_kind"
+        "debit_account_id <> credit_account_id", name="ck_ledger_transfers_two_accounts"
+    ),
+    CheckConstraint(
+        "kind IN ('posted', 'pending', 'post_pending', 'void_pending')",
+        name="ck_ledger_transfers_kind",
     ),
     CheckConstraint(
         "(kind IN ('post_pending', 'void_pending')) = (pending_id IS NOT NULL)",
@@ -146,7 +149,9 @@ ledger_transfers = Table(
 card_spend = Table(
     "card_spend",
     metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
     Column("card_id", ident(), nullable=False),
     Column("cardholder_id", ident(), nullable=False),
     Column("category", String(96), nullable=False),
@@ -198,10 +203,12 @@ webhook_deliveries = Table(
     Column("last_status_code", Integer, nullable=True),
     Column("created", BigInteger, nullable=False),
     CheckConstraint(
-        "status IN ('pending', 'succeeded', 'failed', 'canceled')", name="ck_webhook_deliveries_status"
+        "status IN ('pending', 'succeeded', 'failed', 'canceled')",
+        name="ck_webhook_deliveries_status",
     ),
     CheckConstraint(
-        "(status = 'pending') = (next_attempt_at IS NOT NULL)", name="ck_webhook_deliveries_next_attempt"
+        "(status = 'pending') = (next_attempt_at IS NOT NULL)",
+        name="ck_webhook_deliveries_next_attempt",
     ),
     CheckConstraint("attempt_count >= 0", name="ck_webhook_deliveries_attempt_count"),
     Index("ux_webhook_deliveries_event_endpoint", "event_id", "endpoint_id", unique=True),
@@ -213,7 +220,12 @@ webhook_attempts = Table(
     "webhook_attempts",
     metadata,
     Column("id", ident(), primary_key=True),
-    Column("delivery_id", ident(), ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "delivery_id",
+        ident(),
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
     Column("number", Integer, nullable=False),
     Column("started_at", BigInteger, nullable=False),
     Column("duration_ms", Integer, nullable=False),

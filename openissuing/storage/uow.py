@@ -13,7 +13,8 @@ import random
 import sqlite3
 import threading
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -69,10 +70,15 @@ def _writer_lock(engine: Engine) -> threading.Lock | contextlib.nullcontext:
     return _sqlite_writers.setdefault(id(engine), threading.Lock())
 
 
-def transaction(engine: Engine, work: Callable[[UnitOfWork], T], *, write: bool = True, attempts: int = 8) -> T:
+def transaction(
+    engine: Engine, work: Callable[[UnitOfWork], T], *, write: bool = True, attempts: int = 8
+) -> T:
     for attempt in range(attempts):
         try:
-            with (_writer_lock(engine) if write else contextlib.nullcontext()), engine.connect() as conn:
+            with (
+                _writer_lock(engine) if write else contextlib.nullcontext(),
+                engine.connect() as conn,
+            ):
                 if engine.dialect.name == "sqlite":
                     conn.info["sqlite_begin"] = "IMMEDIATE" if write else "DEFERRED"
                 with conn.begin():
@@ -84,8 +90,11 @@ def transaction(engine: Engine, work: Callable[[UnitOfWork], T], *, write: bool 
         except Exception as error:  # noqa: BLE001 - only retryable database errors are retried
             if attempt + 1 == attempts or not _is_retryable(error):
                 raise
-            log.info("retrying a transaction (attempt %d) after: %s", attempt + 2,
-                     type(_driver_error(error)).__name__)
+            log.info(
+                "retrying a transaction (attempt %d) after: %s",
+                attempt + 2,
+                type(_driver_error(error)).__name__,
+            )
             # A read that had to write (e.g. an overdue expiry) lost the race to
             # upgrade its SQLite snapshot; run it again as a writer from the start.
             write = True

@@ -32,9 +32,10 @@ import math
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
@@ -74,9 +75,13 @@ def parse_schedule(text: str | None) -> tuple[float, ...]:
         try:
             gap = float(part)
         except ValueError:
-            raise ValueError(f"webhook retry schedule: {part.strip()!r} is not a number of seconds") from None
+            raise ValueError(
+                f"webhook retry schedule: {part.strip()!r} is not a number of seconds"
+            ) from None
         if gap < 0 or not math.isfinite(gap):
-            raise ValueError(f"webhook retry schedule: {part.strip()!r} must be a finite number >= 0")
+            raise ValueError(
+                f"webhook retry schedule: {part.strip()!r} must be a finite number >= 0"
+            )
         gaps.append(gap)
     return tuple(gaps)
 
@@ -100,7 +105,7 @@ class DispatcherConfig:
         return int(seconds * 1000)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "DispatcherConfig":
+    def from_settings(cls, settings: Any) -> DispatcherConfig:
         return cls(
             schedule=parse_schedule(settings.webhook_retry_schedule),
             timeout_seconds=settings.webhook_timeout_seconds,
@@ -147,12 +152,16 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def from_runtime(cls, runtime: Any, **overrides: Any) -> "Dispatcher":
+    def from_runtime(cls, runtime: Any, **overrides: Any) -> Dispatcher:
         """A dispatcher for a runtime's database; ``overrides`` replace config fields (tests)."""
         config = replace(DispatcherConfig.from_settings(runtime.settings), **overrides)
         return cls(
-            runtime.engine, platform_id=runtime.platform_id, clock=runtime.clock, box=runtime.box,
-            api_version=runtime.settings.api_version, config=config,
+            runtime.engine,
+            platform_id=runtime.platform_id,
+            clock=runtime.clock,
+            box=runtime.box,
+            api_version=runtime.settings.api_version,
+            config=config,
         )
 
     # ------------------------------------------------------------ lifecycle
@@ -219,10 +228,14 @@ class Dispatcher:
         """Claim, send and record one batch; returns how many deliveries were claimed."""
         config = self.config
         now = self.now_ms()
-        claims = transaction(self.engine, lambda uow: deliveries.claim(uow, now, config.batch_size, config.lease_ms))
+        claims = transaction(
+            self.engine, lambda uow: deliveries.claim(uow, now, config.batch_size, config.lease_ms)
+        )
         if not claims:
             return 0
-        jobs = transaction(self.engine, lambda uow: [self._prepare(uow, c) for c in claims], write=False)
+        jobs = transaction(
+            self.engine, lambda uow: [self._prepare(uow, c) for c in claims], write=False
+        )
         by_endpoint: dict[str, list[Job]] = {}
         for job in jobs:
             by_endpoint.setdefault(job.claim.endpoint_id, []).append(job)
@@ -261,7 +274,9 @@ class Dispatcher:
             if self._stopping.is_set():
                 # Shutting down: hand the unsent ones back at once rather than waiting out the lease.
                 for unsent in jobs[index:]:
-                    self._safely(lambda uow, c=unsent.claim: deliveries.release(uow, c, self.now_ms()))
+                    self._safely(
+                        lambda uow, c=unsent.claim: deliveries.release(uow, c, self.now_ms())
+                    )
                 return
             self._deliver(job)
 
@@ -275,11 +290,17 @@ class Dispatcher:
         else:
             outcome = self.send(job.url, job.body, job.secret)
         status = self._safely(
-            lambda uow: deliveries.record(uow, job.claim, outcome, self.now_ms(), self.config.schedule)
+            lambda uow: deliveries.record(
+                uow, job.claim, outcome, self.now_ms(), self.config.schedule
+            )
         )
         log.info(
-            "webhook %s -> %s attempt %d: %s (%s)", job.claim.event_id, job.claim.endpoint_id,
-            job.claim.attempt_count + 1, outcome.http_status or outcome.error, status,
+            "webhook %s -> %s attempt %d: %s (%s)",
+            job.claim.event_id,
+            job.claim.endpoint_id,
+            job.claim.attempt_count + 1,
+            outcome.http_status or outcome.error,
+            status,
         )
 
     def _safely(self, work: Callable[[UnitOfWork], Any]) -> Any:
@@ -304,7 +325,9 @@ class Dispatcher:
         excerpt: str | None = None
         error: str | None = None
         try:
-            with self._http.stream("POST", url, content=body.encode("utf-8"), headers=headers) as response:
+            with self._http.stream(
+                "POST", url, content=body.encode("utf-8"), headers=headers
+            ) as response:
                 status = response.status_code
                 excerpt = _excerpt(response)
         except httpx.TimeoutException:

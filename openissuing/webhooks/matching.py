@@ -27,7 +27,9 @@ def subscribed(enabled_events: list[str], event_type: str) -> bool:
     return WILDCARD in enabled_events or event_type in enabled_events
 
 
-def hears_account(endpoint: dict[str, Any], endpoint_owner: str, event_owner: str, platform: str) -> bool:
+def hears_account(
+    endpoint: dict[str, Any], endpoint_owner: str, event_owner: str, platform: str
+) -> bool:
     """Whether an endpoint owned by ``endpoint_owner`` hears events owned by ``event_owner``."""
     if endpoint.get("connect"):
         return endpoint_owner == platform and event_owner != platform
@@ -35,7 +37,11 @@ def hears_account(endpoint: dict[str, Any], endpoint_owner: str, event_owner: st
 
 
 def receives(
-    endpoint: dict[str, Any], endpoint_owner: str, event: dict[str, Any], event_owner: str, platform: str
+    endpoint: dict[str, Any],
+    endpoint_owner: str,
+    event: dict[str, Any],
+    event_owner: str,
+    platform: str,
 ) -> bool:
     if endpoint.get("status") != "enabled" or event["type"] in SYNCHRONOUS_EVENT_TYPES:
         return False

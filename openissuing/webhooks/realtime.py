@@ -46,7 +46,7 @@ def ask(url: str, body: str, secret: str, deadline_seconds: float) -> Reply:
                 headers={k.lower(): v for k, v in response.getheaders()},
                 body=response.read(MAX_REPLY_BYTES),
             )
-        except socket.timeout:
+        except TimeoutError:
             _drop(parts.netloc)
             return Reply(timed_out=True)
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:

@@ -16,7 +16,7 @@ SCHEME = "v1"
 
 def signature(body: str | bytes, secret: str, timestamp: int) -> str:
     payload = body.decode("utf-8") if isinstance(body, (bytes, bytearray)) else body
-    signed = f"{timestamp}.{payload}".encode("utf-8")
+    signed = f"{timestamp}.{payload}".encode()
     return hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
 
 

@@ -8,13 +8,20 @@ import secrets
 import pytest
 import stripe
 
-from tests.flows import ONBOARDED_ACCOUNT_PARAMS, TOS_ACCEPTANCE, activated_account, onboarded_account_params
 from openissuing.storage.uow import transaction
+from tests.flows import (
+    ONBOARDED_ACCOUNT_PARAMS,
+    TOS_ACCEPTANCE,
+    activated_account,
+    onboarded_account_params,
+)
 
 # ``activated_account`` (imported above from tests/flows.py) is the reusable helper: it creates an
 # account with card_issuing, transfers and treasury active and returns its id.
 
-GUIDE_CAPABILITIES = {name: {"requested": True} for name in ("card_issuing", "transfers", "treasury")}
+GUIDE_CAPABILITIES = {
+    name: {"requested": True} for name in ("card_issuing", "transfers", "treasury")
+}
 CUSTOM = {"type": "custom"}
 
 # Every field of Stripe's example objects (openapi fixtures3.json), as dotted paths.
@@ -47,8 +54,16 @@ company individual""".split()
 EXAMPLE_CAPABILITY_PATHS = """account id object requested requested_at status""".split() + [
     f"{group}.{field}"
     for group in ("requirements", "future_requirements")
-    for field in ("alternatives", "current_deadline", "currently_due", "disabled_reason", "errors",
-                  "eventually_due", "past_due", "pending_verification")
+    for field in (
+        "alternatives",
+        "current_deadline",
+        "currently_due",
+        "disabled_reason",
+        "errors",
+        "eventually_due",
+        "past_due",
+        "pending_verification",
+    )
 ]
 EXAMPLE_PERSON_PATHS = """account additional_tos_acceptances.account.date additional_tos_acceptances.account.ip
 additional_tos_acceptances.account.user_agent created dob.day dob.month dob.year first_name
@@ -116,7 +131,11 @@ def test_onboarded_account_is_active_and_complete(client):
     assert _missing_paths(wire, EXAMPLE_ACCOUNT_PATHS) == []
     assert _missing_paths(wire["individual"], EXAMPLE_PERSON_PATHS) == []
     assert account.id.startswith("acct_") and account.object == "account"
-    assert account.capabilities.to_dict() == {"card_issuing": "active", "transfers": "active", "treasury": "active"}
+    assert account.capabilities.to_dict() == {
+        "card_issuing": "active",
+        "transfers": "active",
+        "treasury": "active",
+    }
     assert account.requirements.currently_due == [] and account.requirements.disabled_reason is None
     assert account.type == "custom" and account.controller.requirement_collection == "application"
     assert account.details_submitted is True
@@ -133,11 +152,17 @@ def test_onboarded_account_is_active_and_complete(client):
 
 def test_missing_information_keeps_capabilities_inactive(client):
     account = client.v1.accounts.create(params={**CUSTOM, "capabilities": GUIDE_CAPABILITIES})
-    assert account.capabilities.to_dict() == {"card_issuing": "inactive", "transfers": "inactive", "treasury": "inactive"}
+    assert account.capabilities.to_dict() == {
+        "card_issuing": "inactive",
+        "transfers": "inactive",
+        "treasury": "inactive",
+    }
     assert account.requirements.currently_due == NOTHING_PROVIDED_DUE
     assert account.requirements.past_due == NOTHING_PROVIDED_DUE
     assert account.requirements.disabled_reason == "requirements.past_due"
-    assert account.requirements.alternatives[0].alternative_fields_due == ["business_profile.product_description"]
+    assert account.requirements.alternatives[0].alternative_fields_due == [
+        "business_profile.product_description"
+    ]
     assert account.individual is None and account.details_submitted is False
 
     issuing = client.v1.accounts.capabilities.retrieve(account.id, "card_issuing")
@@ -147,23 +172,44 @@ def test_missing_information_keeps_capabilities_inactive(client):
     assert "settings.card_issuing.tos_acceptance.ip" in issuing.requirements.currently_due
     assert "settings.treasury.tos_acceptance.ip" not in issuing.requirements.currently_due
     transfers = client.v1.accounts.capabilities.retrieve(account.id, "transfers")
-    assert transfers.requirements.currently_due == ["business_type", "tos_acceptance.date", "tos_acceptance.ip"]
+    assert transfers.requirements.currently_due == [
+        "business_type",
+        "tos_acceptance.date",
+        "tos_acceptance.ip",
+    ]
 
 
 def test_providing_information_activates_capabilities(client):
     account = client.v1.accounts.create(params={**CUSTOM, "capabilities": GUIDE_CAPABILITIES})
     typed = client.v1.accounts.update(account.id, params={"business_type": "individual"})
-    assert typed.requirements.currently_due == sorted(set(NOTHING_PROVIDED_DUE + INDIVIDUAL_DUE) - {"business_type"})
-    assert typed.individual.requirements.currently_due == [f[len("individual."):] for f in INDIVIDUAL_DUE]
+    assert typed.requirements.currently_due == sorted(
+        set(NOTHING_PROVIDED_DUE + INDIVIDUAL_DUE) - {"business_type"}
+    )
+    assert typed.individual.requirements.currently_due == [
+        f[len("individual.") :] for f in INDIVIDUAL_DUE
+    ]
 
     info = {k: ONBOARDED_ACCOUNT_PARAMS[k] for k in ("individual", "tos_acceptance", "settings")}
     almost = client.v1.accounts.update(account.id, params=info)
     assert almost.requirements.currently_due == ["business_profile.url"]
-    assert almost.capabilities.to_dict() == {"card_issuing": "inactive", "transfers": "active", "treasury": "inactive"}
+    assert almost.capabilities.to_dict() == {
+        "card_issuing": "inactive",
+        "transfers": "active",
+        "treasury": "inactive",
+    }
 
-    done = client.v1.accounts.update(account.id, params={"business_profile": {"product_description": "Bikes."}})
-    assert done.capabilities.to_dict() == {"card_issuing": "active", "transfers": "active", "treasury": "active"}
-    assert done.requirements.to_dict()["currently_due"] == [] and done.requirements.disabled_reason is None
+    done = client.v1.accounts.update(
+        account.id, params={"business_profile": {"product_description": "Bikes."}}
+    )
+    assert done.capabilities.to_dict() == {
+        "card_issuing": "active",
+        "transfers": "active",
+        "treasury": "active",
+    }
+    assert (
+        done.requirements.to_dict()["currently_due"] == []
+        and done.requirements.disabled_reason is None
+    )
     assert client.v1.accounts.capabilities.retrieve(account.id, "treasury").status == "active"
 
 
@@ -172,12 +218,21 @@ def test_company_account_reports_tax_id_provided_never_the_id(client):
     company = {
         "name": "Rocket Rides",
         "tax_id": tax_id,
-        "address": {"line1": "2 Market St", "city": "San Francisco", "postal_code": "94105", "state": "CA"},
+        "address": {
+            "line1": "2 Market St",
+            "city": "San Francisco",
+            "postal_code": "94105",
+            "state": "CA",
+        },
     }
     params = onboarded_account_params(business_type="company", company=company)
     del params["individual"]
     account = client.v1.accounts.create(params=params)
-    assert account.capabilities.to_dict() == {"card_issuing": "active", "transfers": "active", "treasury": "active"}
+    assert account.capabilities.to_dict() == {
+        "card_issuing": "active",
+        "transfers": "active",
+        "treasury": "active",
+    }
     assert account.company.name == "Rocket Rides" and account.company.tax_id_provided is True
     assert tax_id not in json.dumps(account.to_dict())
     assert account.individual is None
@@ -195,12 +250,16 @@ def test_capabilities_list_retrieve_and_update(client):
     assert statuses["card_issuing"] == "active" and statuses["card_payments"] == "unrequested"
     assert listed.url == f"/v1/accounts/{account_id}/capabilities"
 
-    removed = client.v1.accounts.capabilities.update(account_id, "card_issuing", params={"requested": False})
+    removed = client.v1.accounts.capabilities.update(
+        account_id, "card_issuing", params={"requested": False}
+    )
     assert (removed.status, removed.requested, removed.requested_at) == ("unrequested", False, None)
     account = client.v1.accounts.retrieve(account_id)
     assert "card_issuing" not in account.capabilities.to_dict()
 
-    again = client.v1.accounts.capabilities.update(account_id, "card_issuing", params={"requested": True})
+    again = client.v1.accounts.capabilities.update(
+        account_id, "card_issuing", params={"requested": True}
+    )
     assert (again.status, again.requested) == ("active", True)
     assert client.v1.accounts.retrieve(account_id).capabilities.card_issuing == "active"
 
@@ -213,7 +272,10 @@ def test_treasury_needs_transfers_requested_in_any_order(client):
     account = client.v1.accounts.create(params=params)
     assert account.capabilities.to_dict() == {"treasury": "inactive"}
     treasury = client.v1.accounts.capabilities.retrieve(account.id, "treasury")
-    assert treasury.requirements.disabled_reason == "other" and treasury.requirements.currently_due == []
+    assert (
+        treasury.requirements.disabled_reason == "other"
+        and treasury.requirements.currently_due == []
+    )
 
     client.v1.accounts.capabilities.update(account.id, "transfers", params={"requested": True})
     assert client.v1.accounts.capabilities.retrieve(account.id, "treasury").status == "active"
@@ -223,10 +285,18 @@ def test_unknown_capability_and_unknown_account(client):
     account_id = activated_account(client)
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.accounts.capabilities.retrieve(account_id, "teleportation")
-    assert (raised.value.http_status, raised.value.code, raised.value.param) == (404, "resource_missing", "capability")
+    assert (raised.value.http_status, raised.value.code, raised.value.param) == (
+        404,
+        "resource_missing",
+        "capability",
+    )
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.accounts.update("acct_doesnotexist", params={"email": "x@example.com"})
-    assert (raised.value.http_status, raised.value.code, raised.value.param) == (404, "resource_missing", "account")
+    assert (raised.value.http_status, raised.value.code, raised.value.param) == (
+        404,
+        "resource_missing",
+        "account",
+    )
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.accounts.capabilities.list("acct_doesnotexist")
     assert raised.value.http_status == 404
@@ -235,7 +305,11 @@ def test_unknown_capability_and_unknown_account(client):
 def test_retrieve_current_account(server, client):
     platform = client.v1.accounts.retrieve_current()
     assert platform.id == server.runtime.platform_id
-    assert platform.capabilities.to_dict() == {"card_issuing": "active", "transfers": "active", "treasury": "active"}
+    assert platform.capabilities.to_dict() == {
+        "card_issuing": "active",
+        "transfers": "active",
+        "treasury": "active",
+    }
     assert platform.controller.type == "account"
 
     account_id = activated_account(client)
@@ -261,7 +335,9 @@ def test_connected_account_sees_only_itself(server, client):
         lambda: as_mine.v1.accounts.create(params={**CUSTOM}),
         lambda: as_mine.v1.accounts.list(),
         lambda: as_mine.v1.accounts.update(mine, params={"metadata": {"x": "y"}}),
-        lambda: as_mine.v1.accounts.capabilities.update(mine, "card_issuing", params={"requested": False}),
+        lambda: as_mine.v1.accounts.capabilities.update(
+            mine, "card_issuing", params={"requested": False}
+        ),
     ):
         with pytest.raises(stripe.PermissionError) as raised:
             attempt()
@@ -277,7 +353,15 @@ def test_update_merges_and_keeps_unspecified_fields(client):
             "email": "new@example.com",
             "individual": {"first_name": "Jen"},
             "business_profile": {"support_address": {"city": "Oakland"}},
-            "settings": {"payouts": {"schedule": {"delay_days": "minimum", "interval": "weekly", "weekly_anchor": "monday"}}},
+            "settings": {
+                "payouts": {
+                    "schedule": {
+                        "delay_days": "minimum",
+                        "interval": "weekly",
+                        "weekly_anchor": "monday",
+                    }
+                }
+            },
             "tos_acceptance": {"user_agent": "Mozilla/5.0"},
             "external_account": "btok_us_verified",
         },
@@ -287,8 +371,14 @@ def test_update_merges_and_keeps_unspecified_fields(client):
     assert (updated.individual.first_name, updated.individual.last_name) == ("Jen", "Rosen")
     assert updated.business_profile.url == "https://example.com"
     assert updated.business_profile.support_address.city == "Oakland"
-    assert updated.settings.payouts.schedule.delay_days == 2 and updated.settings.payouts.schedule.weekly_anchor == "monday"
-    assert updated.tos_acceptance.date == TOS_ACCEPTANCE["date"] and updated.tos_acceptance.user_agent == "Mozilla/5.0"
+    assert (
+        updated.settings.payouts.schedule.delay_days == 2
+        and updated.settings.payouts.schedule.weekly_anchor == "monday"
+    )
+    assert (
+        updated.tos_acceptance.date == TOS_ACCEPTANCE["date"]
+        and updated.tos_acceptance.user_agent == "Mozilla/5.0"
+    )
     assert updated.payouts_enabled is True and updated.charges_enabled is False
     assert updated.country == "US" and updated.default_currency == "usd"
 
@@ -304,12 +394,18 @@ def test_type_and_controller(client):
         "type": "application",
     }
     assert client.v1.accounts.create(params={}).type == "standard"
-    controlled = client.v1.accounts.create(params={"controller": ONBOARDED_ACCOUNT_PARAMS["controller"]})
+    controlled = client.v1.accounts.create(
+        params={"controller": ONBOARDED_ACCOUNT_PARAMS["controller"]}
+    )
     assert controlled.type == "custom" and controlled.controller.fees.payer == "application"
-    mixed = client.v1.accounts.create(params={"controller": {"stripe_dashboard": {"type": "express"}}})
+    mixed = client.v1.accounts.create(
+        params={"controller": {"stripe_dashboard": {"type": "express"}}}
+    )
     assert mixed.type == "none"
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.accounts.create(params={"type": "custom", "controller": {"requirement_collection": "application"}})
+        client.v1.accounts.create(
+            params={"type": "custom", "controller": {"requirement_collection": "application"}}
+        )
     assert (raised.value.http_status, raised.value.param) == (400, "controller")
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.accounts.update(custom.id, params={"type": "express"})
@@ -330,7 +426,9 @@ def test_delete_account(server, client):
     for attempt in (
         lambda: client.v1.accounts.retrieve(account_id),
         lambda: client.v1.accounts.delete(account_id),
-        lambda: client.v1.accounts.capabilities.update(account_id, "transfers", params={"requested": True}),
+        lambda: client.v1.accounts.capabilities.update(
+            account_id, "transfers", params={"requested": True}
+        ),
     ):
         with pytest.raises(stripe.InvalidRequestError) as raised:
             attempt()
@@ -343,10 +441,16 @@ def test_delete_account(server, client):
 
 def test_list_pages_newest_first(server, client):
     tag = secrets.token_hex(4)
-    made = [client.v1.accounts.create(params={**CUSTOM, "metadata": {"tag": tag}}).id for _ in range(3)]
+    made = [
+        client.v1.accounts.create(params={**CUSTOM, "metadata": {"tag": tag}}).id for _ in range(3)
+    ]
     page = client.v1.accounts.list(params={"limit": 1})
     assert len(page.data) == 1 and page.has_more is True and page.url == "/v1/accounts"
-    seen = [a.id for a in client.v1.accounts.list(params={"limit": 1}).auto_paging_iter() if a.id in made]
+    seen = [
+        a.id
+        for a in client.v1.accounts.list(params={"limit": 1}).auto_paging_iter()
+        if a.id in made
+    ]
     assert seen == list(reversed(made))
     everything = [a.id for a in client.v1.accounts.list(params={"limit": 100}).auto_paging_iter()]
     assert server.runtime.platform_id not in everything
@@ -357,7 +461,12 @@ def test_reject_and_unreject(client):
     rejected = client.v1.accounts.reject(account_id, params={"reason": "fraud_other"})
     assert rejected.requirements.disabled_reason == "rejected.platform_fraud"
     assert set(rejected.capabilities.to_dict().values()) == {"inactive"}
-    assert client.v1.accounts.capabilities.retrieve(account_id, "card_issuing").requirements.disabled_reason == "rejected.other"
+    assert (
+        client.v1.accounts.capabilities.retrieve(
+            account_id, "card_issuing"
+        ).requirements.disabled_reason
+        == "rejected.other"
+    )
     restored = client.v1.accounts.unreject(account_id)
     assert set(restored.capabilities.to_dict().values()) == {"active"}
     assert restored.requirements.disabled_reason is None
@@ -366,14 +475,32 @@ def test_reject_and_unreject(client):
 def test_changes_record_capability_and_account_events(server, client):
     account = client.v1.accounts.create(params={**CUSTOM, "capabilities": GUIDE_CAPABILITIES})
     created = _events(server, account.id, "capability.updated")
-    assert sorted(e["data"]["object"]["id"] for e in created) == ["card_issuing", "transfers", "treasury"]
-    assert all(e["account"] == account.id and e["data"]["object"]["status"] == "inactive" for e in created)
+    assert sorted(e["data"]["object"]["id"] for e in created) == [
+        "card_issuing",
+        "transfers",
+        "treasury",
+    ]
+    assert all(
+        e["account"] == account.id and e["data"]["object"]["status"] == "inactive" for e in created
+    )
     assert _events(server, account.id, "account.updated") == []
 
-    onboarding = {k: v for k, v in ONBOARDED_ACCOUNT_PARAMS.items() if k not in ("controller", "country", "capabilities")}
+    onboarding = {
+        k: v
+        for k, v in ONBOARDED_ACCOUNT_PARAMS.items()
+        if k not in ("controller", "country", "capabilities")
+    }
     client.v1.accounts.update(account.id, params=onboarding)
-    activated = [e for e in _events(server, account.id, "capability.updated") if e["data"]["object"]["status"] == "active"]
-    assert sorted(e["data"]["object"]["id"] for e in activated) == ["card_issuing", "transfers", "treasury"]
+    activated = [
+        e
+        for e in _events(server, account.id, "capability.updated")
+        if e["data"]["object"]["status"] == "active"
+    ]
+    assert sorted(e["data"]["object"]["id"] for e in activated) == [
+        "card_issuing",
+        "transfers",
+        "treasury",
+    ]
     assert all(e["data"]["previous_attributes"]["status"] == "inactive" for e in activated)
     (updated,) = _events(server, account.id, "account.updated")
     assert updated["data"]["previous_attributes"]["capabilities"]["card_issuing"] == "inactive"

@@ -20,7 +20,13 @@ import stripe
 from openissuing.storage.ledger_audit import audit
 from tests.flows import activated_account
 
-ADDRESS = {"line1": "1 Main St", "city": "San Francisco", "state": "CA", "postal_code": "94111", "country": "US"}
+ADDRESS = {
+    "line1": "1 Main St",
+    "city": "San Francisco",
+    "state": "CA",
+    "postal_code": "94111",
+    "country": "US",
+}
 DAY = 86400
 
 
@@ -46,13 +52,22 @@ class World:
     # -- actions
     def fund(self, amount: int) -> None:
         self.client.v1.test_helpers.treasury.received_credits.create(
-            params={"financial_account": self.fa, "amount": amount, "currency": "usd", "network": "ach"}, options=self.o)
+            params={
+                "financial_account": self.fa,
+                "amount": amount,
+                "currency": "usd",
+                "network": "ach",
+            },
+            options=self.o,
+        )
 
     def authorize(self, amount: int | None = None, card: str | None = None, **extra):
         params = {"card": card or self.card, **extra}
         if amount is not None:
             params["amount"] = amount
-        return self.client.v1.test_helpers.issuing.authorizations.create(params=params, options=self.o)
+        return self.client.v1.test_helpers.issuing.authorizations.create(
+            params=params, options=self.o
+        )
 
     def helpers(self):
         return self.client.v1.test_helpers.issuing.authorizations
@@ -64,26 +79,42 @@ class World:
         return self.helpers().reverse(auth_id, params=params, options=self.o)
 
     def retrieve(self, auth_id: str, **params):
-        return self.client.v1.issuing.authorizations.retrieve(auth_id, params=params, options=self.o)
+        return self.client.v1.issuing.authorizations.retrieve(
+            auth_id, params=params, options=self.o
+        )
 
     def trxn(self, trxn_id: str):
         return self.client.v1.treasury.transactions.retrieve(
-            trxn_id, params={"expand": ["entries"]}, options=self.o)
+            trxn_id, params={"expand": ["entries"]}, options=self.o
+        )
 
     def new_card(self, cardholder: str | None = None, **extra) -> str:
-        params = {"cardholder": cardholder or self.cardholder, "financial_account": self.fa, "currency": "usd",
-                  "type": "virtual", "status": "active", **extra}
+        params = {
+            "cardholder": cardholder or self.cardholder,
+            "financial_account": self.fa,
+            "currency": "usd",
+            "type": "virtual",
+            "status": "active",
+            **extra,
+        }
         return self.client.v1.issuing.cards.create(params=params, options=self.o).id
 
     # -- checks
     def books(self, cash: int, outbound_pending: int = 0) -> None:
         """Balances as expected, and equal to the sum of the Treasury transactions' impacts."""
-        balance = self.client.v1.treasury.financial_accounts.retrieve(self.fa, options=self.o).balance
-        shown = (balance.cash["usd"], balance.outbound_pending["usd"], balance.inbound_pending["usd"])
+        balance = self.client.v1.treasury.financial_accounts.retrieve(
+            self.fa, options=self.o
+        ).balance
+        shown = (
+            balance.cash["usd"],
+            balance.outbound_pending["usd"],
+            balance.inbound_pending["usd"],
+        )
         assert shown == (cash, outbound_pending, 0)
         summed = [0, 0, 0]
         page = self.client.v1.treasury.transactions.list(
-            params={"financial_account": self.fa, "limit": 100}, options=self.o)
+            params={"financial_account": self.fa, "limit": 100}, options=self.o
+        )
         for trxn in page.auto_paging_iter():
             summed[0] += trxn.balance_impact.cash
             summed[1] += trxn.balance_impact.outbound_pending
@@ -96,16 +127,24 @@ class World:
 
 
 def _cardholder(client, acct: str, **extra) -> str:
-    params = {"name": "Jenny Rosen", "billing": {"address": ADDRESS}, "type": "individual",
-              "individual": {"first_name": "Jenny", "last_name": "Rosen"}, **extra}
+    params = {
+        "name": "Jenny Rosen",
+        "billing": {"address": ADDRESS},
+        "type": "individual",
+        "individual": {"first_name": "Jenny", "last_name": "Rosen"},
+        **extra,
+    }
     return client.v1.issuing.cardholders.create(params=params, options=_opts(acct)).id
 
 
-def make_world(client, server, *, fund: int = 0, card: dict | None = None, cardholder: dict | None = None) -> World:
+def make_world(
+    client, server, *, fund: int = 0, card: dict | None = None, cardholder: dict | None = None
+) -> World:
     acct = activated_account(client)
     fa = client.v1.treasury.financial_accounts.create(
         params={"supported_currencies": ["usd"], "features": {"card_issuing": {"requested": True}}},
-        options=_opts(acct)).id
+        options=_opts(acct),
+    ).id
     holder = _cardholder(client, acct, **(cardholder or {}))
     world = World(client, server, acct, fa, holder, "")
     world.card = world.new_card(**(card or {}))
@@ -139,10 +178,18 @@ def test_approved_authorization_places_a_hold(world):
     auth = w.authorize(2_500)
 
     assert auth.id.startswith("iauth_") and auth.object == "issuing.authorization"
-    assert (auth.status, auth.approved, auth.amount, auth.currency) == ("pending", True, 2_500, "usd")
+    assert (auth.status, auth.approved, auth.amount, auth.currency) == (
+        "pending",
+        True,
+        2_500,
+        "usd",
+    )
     assert (auth.merchant_amount, auth.merchant_currency) == (2_500, "usd")
     assert auth.merchant_data.name == "Rocket Rides"
-    assert (auth.merchant_data.category, auth.merchant_data.category_code) == ("taxicabs_limousines", "4121")
+    assert (auth.merchant_data.category, auth.merchant_data.category_code) == (
+        "taxicabs_limousines",
+        "4121",
+    )
     assert auth.authorization_method == "online" and auth.pending_request is None
     assert auth.card.id == w.card and auth.card.object == "issuing.card"
     assert auth.card.cardholder.id == w.cardholder and auth.cardholder == w.cardholder
@@ -154,17 +201,33 @@ def test_approved_authorization_places_a_hold(world):
     w.books(cash=7_500, outbound_pending=2_500)
 
     trxn = w.trxn(auth.treasury.transaction)
-    assert (trxn.flow, trxn.flow_type, trxn.status, trxn.amount) == (auth.id, "issuing_authorization", "open", -2_500)
-    assert trxn.balance_impact.to_dict() == {"cash": -2_500, "inbound_pending": 0, "outbound_pending": 2_500}
+    assert (trxn.flow, trxn.flow_type, trxn.status, trxn.amount) == (
+        auth.id,
+        "issuing_authorization",
+        "open",
+        -2_500,
+    )
+    assert trxn.balance_impact.to_dict() == {
+        "cash": -2_500,
+        "inbound_pending": 0,
+        "outbound_pending": 2_500,
+    }
     [entry] = trxn.entries.data
     assert entry.type == "issuing_authorization_hold"
-    assert entry.balance_impact.to_dict() == {"cash": -2_500, "inbound_pending": 0, "outbound_pending": 2_500}
+    assert entry.balance_impact.to_dict() == {
+        "cash": -2_500,
+        "inbound_pending": 0,
+        "outbound_pending": 2_500,
+    }
     details = w.client.v1.treasury.transactions.retrieve(
-        trxn.id, params={"expand": ["flow_details"]}, options=w.o).flow_details
+        trxn.id, params={"expand": ["flow_details"]}, options=w.o
+    ).flow_details
     assert details.type == "issuing_authorization" and details.issuing_authorization.id == auth.id
 
     # Exactly the remaining cash can still be authorized.
-    second = w.authorize(7_500, merchant_data={"category": "bakeries", "name": "Tartine", "country": "us"})
+    second = w.authorize(
+        7_500, merchant_data={"category": "bakeries", "name": "Tartine", "country": "us"}
+    )
     assert second.approved is True and second.merchant_data.category_code == "5462"
     assert second.merchant_data.country == "US"
     w.books(cash=0, outbound_pending=10_000)
@@ -178,22 +241,35 @@ def test_declined_authorization_moves_nothing(world):
     declined = w.authorize(10_001)
     assert (declined.status, declined.approved, declined.amount) == ("closed", False, 10_001)
     [history] = declined.request_history
-    assert (history.approved, history.reason, history.authorization_code) == (False, "insufficient_funds", None)
+    assert (history.approved, history.reason, history.authorization_code) == (
+        False,
+        "insufficient_funds",
+        None,
+    )
     assert history.reason_message
     assert declined.treasury is None
     w.books(cash=10_000)
-    trxns = w.client.v1.treasury.transactions.list(params={"financial_account": w.fa}, options=w.o).data
+    trxns = w.client.v1.treasury.transactions.list(
+        params={"financial_account": w.fa}, options=w.o
+    ).data
     assert [t.flow_type for t in trxns] == ["received_credit"]
     w.audit_clean()
 
 
 def test_decline_reasons_follow_the_documented_precedence(client, server):
     """Start with every problem at once; fix them one by one and watch the next reason surface."""
-    w = make_world(client, server, card={"status": "inactive",
-                                         "spending_controls": {"blocked_categories": ["taxicabs_limousines"]}})
+    w = make_world(
+        client,
+        server,
+        card={
+            "status": "inactive",
+            "spending_controls": {"blocked_categories": ["taxicabs_limousines"]},
+        },
+    )
     client.v1.issuing.cardholders.update(w.cardholder, params={"status": "inactive"}, options=w.o)
     client.v1.treasury.financial_accounts.update(
-        w.fa, params={"platform_restrictions": {"outbound_flows": "restricted"}}, options=w.o)
+        w.fa, params={"platform_restrictions": {"outbound_flows": "restricted"}}, options=w.o
+    )
 
     assert _reason(w.authorize(1_000)) == "card_inactive"
     client.v1.issuing.cards.update(w.card, params={"status": "active"}, options=w.o)
@@ -201,12 +277,14 @@ def test_decline_reasons_follow_the_documented_precedence(client, server):
     client.v1.issuing.cardholders.update(w.cardholder, params={"status": "active"}, options=w.o)
     assert _reason(w.authorize(1_000)) == "not_allowed"
     client.v1.treasury.financial_accounts.update(
-        w.fa, params={"platform_restrictions": {"outbound_flows": "unrestricted"}}, options=w.o)
+        w.fa, params={"platform_restrictions": {"outbound_flows": "unrestricted"}}, options=w.o
+    )
     currency = w.authorize(1_000, currency="eur")
     assert _reason(currency) == "not_allowed" and currency.currency == "eur"
     assert _reason(w.authorize(1_000)) == "spending_controls"
     client.v1.issuing.cards.update(
-        w.card, params={"spending_controls": {"blocked_categories": ["bakeries"]}}, options=w.o)
+        w.card, params={"spending_controls": {"blocked_categories": ["bakeries"]}}, options=w.o
+    )
     assert _reason(w.authorize(1_000)) == "insufficient_funds"
     w.books(cash=0)
     w.fund(1_000)
@@ -233,7 +311,8 @@ def test_cardholder_missing_names_needs_verification(client, server):
     card = w.new_card(cardholder=nameless)
     assert _reason(w.authorize(100, card=card)) == "cardholder_verification_required"
     client.v1.issuing.cardholders.update(
-        nameless, params={"individual": {"first_name": "Ada", "last_name": "Lovelace"}}, options=w.o)
+        nameless, params={"individual": {"first_name": "Ada", "last_name": "Lovelace"}}, options=w.o
+    )
     assert w.authorize(100, card=card).approved is True
     w.books(cash=4_900, outbound_pending=100)
     w.audit_clean()
@@ -242,7 +321,8 @@ def test_cardholder_missing_names_needs_verification(client, server):
 def test_financial_account_without_active_card_issuing_is_account_disabled(world):
     w = world
     features = w.client.v1.treasury.financial_accounts.features.update(
-        w.fa, params={"card_issuing": {"requested": False}}, options=w.o)
+        w.fa, params={"card_issuing": {"requested": False}}, options=w.o
+    )
     assert features.card_issuing is None
     assert _reason(w.authorize(100)) == "account_disabled"
     w.books(cash=10_000)
@@ -253,7 +333,12 @@ def test_financial_account_without_active_card_issuing_is_account_disabled(world
 
 
 def test_card_blocked_and_allowed_categories(client, server):
-    w = make_world(client, server, fund=10_000, card={"spending_controls": {"blocked_categories": ["bakeries"]}})
+    w = make_world(
+        client,
+        server,
+        fund=10_000,
+        card={"spending_controls": {"blocked_categories": ["bakeries"]}},
+    )
     assert _reason(w.authorize(100, merchant_data={"category": "bakeries"})) == "spending_controls"
     assert w.authorize(100).approved is True
     allowed = w.new_card(spending_controls={"allowed_categories": ["bakeries"]})
@@ -314,7 +399,10 @@ def test_limit_scoped_to_categories_leaves_other_categories_alone(client, server
 
 
 def test_cardholder_limits_span_all_their_cards(client, server):
-    controls = {"spending_limits": [{"amount": 2_500, "interval": "daily"}], "spending_limits_currency": "usd"}
+    controls = {
+        "spending_limits": [{"amount": 2_500, "interval": "daily"}],
+        "spending_limits_currency": "usd",
+    }
     w = make_world(client, server, fund=10_000, cardholder={"spending_controls": controls})
     other_card = w.new_card()
     assert w.authorize(2_000).approved is True
@@ -327,11 +415,19 @@ def test_cardholder_limits_span_all_their_cards(client, server):
 
 
 def test_merchant_country_controls(client, server):
-    w = make_world(client, server, fund=10_000, card={"spending_controls": {"allowed_merchant_countries": ["US"]}})
+    w = make_world(
+        client,
+        server,
+        fund=10_000,
+        card={"spending_controls": {"allowed_merchant_countries": ["US"]}},
+    )
     assert _reason(w.authorize(100, merchant_data={"country": "CA"})) == "spending_controls"
     assert w.authorize(100, merchant_data={"country": "US"}).approved is True
     blocked = w.new_card(spending_controls={"blocked_merchant_countries": ["ca"]})
-    assert _reason(w.authorize(100, card=blocked, merchant_data={"country": "ca"})) == "spending_controls"
+    assert (
+        _reason(w.authorize(100, card=blocked, merchant_data={"country": "ca"}))
+        == "spending_controls"
+    )
     assert w.authorize(100, card=blocked).approved is True
     w.books(cash=9_800, outbound_pending=200)
     w.audit_clean()
@@ -369,10 +465,12 @@ def test_list_retrieve_and_update_metadata(world):
     assert expanded.cardholder.id == w.cardholder
 
     updated = w.client.v1.issuing.authorizations.update(
-        second.id, params={"metadata": {"order": "42", "note": "x"}}, options=w.o)
+        second.id, params={"metadata": {"order": "42", "note": "x"}}, options=w.o
+    )
     assert updated.metadata.to_dict() == {"order": "42", "note": "x"}
     cleared = w.client.v1.issuing.authorizations.update(
-        second.id, params={"metadata": {"note": ""}}, options=w.o)
+        second.id, params={"metadata": {"note": ""}}, options=w.o
+    )
     assert cleared.metadata.to_dict() == {"order": "42"}
     assert w.retrieve(second.id).metadata.to_dict() == {"order": "42"}
     w.books(cash=8_000, outbound_pending=2_000)
@@ -380,7 +478,12 @@ def test_list_retrieve_and_update_metadata(world):
     missing = _error(w.retrieve, "iauth_nope")
     assert missing.http_status == 404 and missing.code == "resource_missing"
     other = activated_account(w.client)
-    assert _error(w.client.v1.issuing.authorizations.retrieve, second.id, options=_opts(other)).http_status == 404
+    assert (
+        _error(
+            w.client.v1.issuing.authorizations.retrieve, second.id, options=_opts(other)
+        ).http_status
+        == 404
+    )
     unknown_card = _error(w.authorize, 100, card="ic_nope")
     assert unknown_card.http_status == 404 and unknown_card.param == "card"
     w.audit_clean()
@@ -408,12 +511,19 @@ def test_full_capture_closes_the_authorization_and_debits_through_a_received_deb
     assert debit.initiating_payment_method_details.type == "issuing_card"
     assert debit.initiating_payment_method_details.issuing_card == w.card
     rd_trxn = w.trxn(debit.transaction)
-    assert (rd_trxn.flow_type, rd_trxn.status, rd_trxn.amount) == ("received_debit", "posted", -4_000)
+    assert (rd_trxn.flow_type, rd_trxn.status, rd_trxn.amount) == (
+        "received_debit",
+        "posted",
+        -4_000,
+    )
 
     hold_trxn = w.trxn(auth.treasury.transaction)
     assert hold_trxn.status == "void" and hold_trxn.amount == 0
     assert hold_trxn.status_transitions.void_at is not None
-    assert sorted(e.type for e in hold_trxn.entries.data) == ["issuing_authorization_hold", "issuing_authorization_release"]
+    assert sorted(e.type for e in hold_trxn.entries.data) == [
+        "issuing_authorization_hold",
+        "issuing_authorization_release",
+    ]
 
     again = _error(w.capture, auth.id)
     assert again.http_status == 400
@@ -562,7 +672,9 @@ def test_expired_holds_do_not_block_new_spending(world):
     assert w.authorize(4_000).approved is True
     w.books(cash=6_000, outbound_pending=4_000)
     debit = w.client.v1.test_helpers.treasury.received_debits.create(
-        params={"financial_account": w.fa, "amount": 1_000, "currency": "usd", "network": "ach"}, options=w.o)
+        params={"financial_account": w.fa, "amount": 1_000, "currency": "usd", "network": "ach"},
+        options=w.o,
+    )
     assert debit.status == "succeeded"
     w.books(cash=5_000, outbound_pending=4_000)
     w.audit_clean()
@@ -593,7 +705,10 @@ def test_increment_is_approved_only_when_funds_allow(world):
     auth = w.authorize(4_000)
     up = w.helpers().increment(auth.id, params={"increment_amount": 1_000}, options=w.o)
     assert (up.status, up.amount, up.approved) == ("pending", 5_000, True)
-    assert [(h.approved, h.reason) for h in up.request_history] == [(True, "card_active"), (True, "card_active")]
+    assert [(h.approved, h.reason) for h in up.request_history] == [
+        (True, "card_active"),
+        (True, "card_active"),
+    ]
     assert up.request_history[1].amount == 5_000
     w.books(cash=5_000, outbound_pending=5_000)
     trxn = w.trxn(auth.treasury.transaction)
@@ -602,7 +717,11 @@ def test_increment_is_approved_only_when_funds_allow(world):
     refused = w.helpers().increment(auth.id, params={"increment_amount": 5_001}, options=w.o)
     assert (refused.status, refused.amount) == ("pending", 5_000)
     last = refused.request_history[-1]
-    assert (last.approved, last.reason, last.authorization_code) == (False, "insufficient_funds", None)
+    assert (last.approved, last.reason, last.authorization_code) == (
+        False,
+        "insufficient_funds",
+        None,
+    )
     assert len(refused.request_history) == 3
     w.books(cash=5_000, outbound_pending=5_000)
 
@@ -640,7 +759,9 @@ def test_finalize_amount_never_spends_cash_that_is_not_there(world):
     w = world
     auth = w.authorize(10_000, merchant_data={"category": "automated_fuel_dispensers"})
     w.books(cash=0, outbound_pending=10_000)
-    error = _error(w.helpers().finalize_amount, auth.id, params={"final_amount": 12_000}, options=w.o)
+    error = _error(
+        w.helpers().finalize_amount, auth.id, params={"final_amount": 12_000}, options=w.o
+    )
     assert error.http_status == 400
     w.books(cash=0, outbound_pending=10_000)
     assert w.retrieve(auth.id).amount == 10_000
@@ -652,7 +773,12 @@ def test_actions_on_bad_amounts_and_unknown_authorizations(world):
     auth = w.authorize(1_000)
     assert _error(w.reverse, auth.id, reverse_amount=0).http_status == 400
     assert _error(w.capture, auth.id, capture_amount=0).http_status == 400
-    assert _error(w.helpers().increment, auth.id, params={"increment_amount": 0}, options=w.o).http_status == 400
+    assert (
+        _error(
+            w.helpers().increment, auth.id, params={"increment_amount": 0}, options=w.o
+        ).http_status
+        == 400
+    )
     assert _error(w.capture, "iauth_nope").http_status == 404
     assert _error(w.reverse, "iauth_nope").http_status == 404
     assert _error(w.helpers().expire, "iauth_nope", options=w.o).http_status == 404
@@ -665,8 +791,18 @@ def test_closed_authorizations_cannot_be_incremented_or_finalized(world):
     declined = w.authorize(20_000)
     captured = w.capture(w.authorize(1_000).id)
     for auth in (declined, captured):
-        assert _error(w.helpers().increment, auth.id, params={"increment_amount": 1}, options=w.o).http_status == 400
-        assert _error(w.helpers().finalize_amount, auth.id, params={"final_amount": 1}, options=w.o).http_status == 400
+        assert (
+            _error(
+                w.helpers().increment, auth.id, params={"increment_amount": 1}, options=w.o
+            ).http_status
+            == 400
+        )
+        assert (
+            _error(
+                w.helpers().finalize_amount, auth.id, params={"final_amount": 1}, options=w.o
+            ).http_status
+            == 400
+        )
         assert _error(w.reverse, auth.id).http_status == 400
         assert _error(w.helpers().expire, auth.id, options=w.o).http_status == 400
     w.books(cash=9_000)
@@ -689,7 +825,10 @@ def test_approve_or_decline_a_decided_authorization_is_refused(world):
     approved = w.authorize(1_000)
     declined = w.authorize(99_999)
     for auth in (approved, declined):
-        for call in (w.client.v1.issuing.authorizations.approve, w.client.v1.issuing.authorizations.decline):
+        for call in (
+            w.client.v1.issuing.authorizations.approve,
+            w.client.v1.issuing.authorizations.decline,
+        ):
             error = _error(call, auth.id, options=w.o)
             assert error.http_status == 400 and error.param == "authorization"
     assert w.retrieve(approved.id).status == "pending"

@@ -14,5 +14,6 @@ def test_treasury_backed_issuing_has_no_balance_transactions(client):
 def test_fraud_challenge_respond_on_unknown_authorization_is_404(client):
     with pytest.raises(stripe.InvalidRequestError) as raised:
         client.v1.test_helpers.issuing.authorizations.respond(
-            "iauth_nothing", params={"confirmed": True})
+            "iauth_nothing", params={"confirmed": True}
+        )
     assert raised.value.http_status == 404

@@ -1,7 +1,13 @@
 import pytest
 import stripe
 
-ADDRESS = {"line1": "1 Main St", "city": "San Francisco", "state": "CA", "postal_code": "94111", "country": "US"}
+ADDRESS = {
+    "line1": "1 Main St",
+    "city": "San Francisco",
+    "state": "CA",
+    "postal_code": "94111",
+    "country": "US",
+}
 
 
 def test_create_retrieve_update_list_cardholder(client):
@@ -11,7 +17,11 @@ def test_create_retrieve_update_list_cardholder(client):
             "email": "jenny@example.com",
             "phone_number": "+18008675309",
             "type": "individual",
-            "individual": {"first_name": "Jenny", "last_name": "Rosen", "dob": {"day": 1, "month": 11, "year": 1981}},
+            "individual": {
+                "first_name": "Jenny",
+                "last_name": "Rosen",
+                "dob": {"day": 1, "month": 11, "year": 1981},
+            },
             "billing": {"address": ADDRESS},
             "metadata": {"team": "a"},
         }

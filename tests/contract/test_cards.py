@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 import stripe
@@ -13,23 +13,72 @@ from openissuing.domain.issuing.card_numbers import luhn_valid
 from openissuing.storage.tables import card_secrets, objects
 from tests.flows import activated_account
 
-ADDRESS = {"line1": "1 Main St", "city": "San Francisco", "state": "CA", "postal_code": "94111", "country": "US"}
+ADDRESS = {
+    "line1": "1 Main St",
+    "city": "San Francisco",
+    "state": "CA",
+    "postal_code": "94111",
+    "country": "US",
+}
 SHIPPING = {"name": "Jenny Rosen", "address": ADDRESS, "service": "express"}
 # Every field of issuing.card in the SDK (stripe-surface.md §3.3); the SDK raises
 # AttributeError on a missing one, so they must all be present, null when unset.
 CARD_FIELDS = {
-    "brand", "cancellation_reason", "cardholder", "created", "currency", "cvc", "exp_month", "exp_year",
-    "financial_account", "id", "last4", "latest_fraud_warning", "lifecycle_controls", "livemode", "metadata",
-    "number", "object", "personalization_design", "replaced_by", "replacement_for", "replacement_reason",
-    "second_line", "shipping", "spending_controls", "status", "type", "wallets",
+    "brand",
+    "cancellation_reason",
+    "cardholder",
+    "created",
+    "currency",
+    "cvc",
+    "exp_month",
+    "exp_year",
+    "financial_account",
+    "id",
+    "last4",
+    "latest_fraud_warning",
+    "lifecycle_controls",
+    "livemode",
+    "metadata",
+    "number",
+    "object",
+    "personalization_design",
+    "replaced_by",
+    "replacement_for",
+    "replacement_reason",
+    "second_line",
+    "shipping",
+    "spending_controls",
+    "status",
+    "type",
+    "wallets",
 }
 SHIPPING_FIELDS = {
-    "address", "address_validation", "business_name", "carrier", "customs", "delivered_at", "eta", "name",
-    "phone_number", "require_signature", "service", "shipped_at", "status", "tracking_number", "tracking_url", "type",
+    "address",
+    "address_validation",
+    "business_name",
+    "carrier",
+    "customs",
+    "delivered_at",
+    "eta",
+    "name",
+    "phone_number",
+    "require_signature",
+    "service",
+    "shipped_at",
+    "status",
+    "tracking_number",
+    "tracking_url",
+    "type",
 }
 CONTROLS_FIELDS = {
-    "allowed_card_presences", "allowed_categories", "allowed_merchant_countries", "blocked_card_presences",
-    "blocked_categories", "blocked_merchant_countries", "spending_limits", "spending_limits_currency",
+    "allowed_card_presences",
+    "allowed_categories",
+    "allowed_merchant_countries",
+    "blocked_card_presences",
+    "blocked_categories",
+    "blocked_merchant_countries",
+    "spending_limits",
+    "spending_limits_currency",
 }
 
 
@@ -85,7 +134,9 @@ def _raw(server, object_id: str) -> str:
 def _events(server, owner: str, object_id: str) -> list[dict]:
     with server.runtime.engine.connect() as conn:
         rows = conn.execute(
-            select(objects.c.data).where(objects.c.type == "event", objects.c.owner == owner).order_by(objects.c.id)
+            select(objects.c.data)
+            .where(objects.c.type == "event", objects.c.owner == owner)
+            .order_by(objects.c.id)
         ).scalars()
         found = [json.loads(row) for row in rows]
     return [event for event in found if event["data"]["object"].get("id") == object_id]
@@ -97,7 +148,9 @@ def _events(server, owner: str, object_id: str) -> list[dict]:
 def test_guide_flow_card_on_a_financial_account(client, server, acct):
     fa = _financial_account(client, acct)
     cardholder = _cardholder(client, acct)
-    card = _card(client, acct, cardholder, financial_account=fa, status="active", metadata={"order": "7"})
+    card = _card(
+        client, acct, cardholder, financial_account=fa, status="active", metadata={"order": "7"}
+    )
 
     assert card.id.startswith("ic_") and card.object == "issuing.card"
     assert card.status == "active" and card.type == "virtual" and card.brand == "Visa"
@@ -115,7 +168,10 @@ def test_guide_flow_card_on_a_financial_account(client, server, acct):
         card.id, params={"expand": ["cardholder", "financial_account"]}, options=_opts(acct)
     )
     assert expanded.cardholder.id == cardholder
-    assert expanded.financial_account.id == fa and expanded.financial_account.object == "treasury.financial_account"
+    assert (
+        expanded.financial_account.id == fa
+        and expanded.financial_account.object == "treasury.financial_account"
+    )
     assert [e["type"] for e in _events(server, acct, card.id)] == ["issuing_card.created"]
 
 
@@ -124,7 +180,14 @@ def test_every_documented_field_is_present(client, acct):
     card = _physical(client, acct, cardholder).to_dict()
     assert set(card) == CARD_FIELDS
     assert set(card["shipping"]) == SHIPPING_FIELDS
-    assert set(card["shipping"]["address"]) == {"city", "country", "line1", "line2", "postal_code", "state"}
+    assert set(card["shipping"]["address"]) == {
+        "city",
+        "country",
+        "line1",
+        "line2",
+        "postal_code",
+        "state",
+    }
     assert set(card["spending_controls"]) == CONTROLS_FIELDS
     assert set(card["wallets"]) == {"apple_pay", "google_pay", "primary_account_identifier"}
     assert set(card["wallets"]["apple_pay"]) == {"eligible", "ineligible_reason"}
@@ -134,7 +197,7 @@ def test_every_documented_field_is_present(client, acct):
 def test_status_defaults_to_inactive_and_expiry_to_three_years(client, server, acct):
     card = _card(client, acct, _cardholder(client, acct))
     assert card.status == "inactive"
-    issued = datetime.fromtimestamp(card.created, tz=timezone.utc)
+    issued = datetime.fromtimestamp(card.created, tz=UTC)
     assert (card.exp_month, card.exp_year) == (issued.month, issued.year + 3)
     custom = _card(client, acct, card.cardholder.id, exp_month=12, exp_year=card.exp_year + 1)
     assert (custom.exp_month, custom.exp_year) == (12, card.exp_year + 1)
@@ -153,11 +216,15 @@ def test_number_and_cvc_only_on_retrieve_with_expand(client, server, acct):
     plain = client.v1.issuing.cards.retrieve(card.id, options=_opts(acct))
     assert plain.number is None and plain.cvc is None
 
-    revealed = client.v1.issuing.cards.retrieve(card.id, params={"expand": ["number", "cvc"]}, options=_opts(acct))
+    revealed = client.v1.issuing.cards.retrieve(
+        card.id, params={"expand": ["number", "cvc"]}, options=_opts(acct)
+    )
     assert len(revealed.number) == 16 and luhn_valid(revealed.number)
     assert revealed.number.endswith(card.last4) and revealed.last4 == card.last4
     assert len(revealed.cvc) == 3 and revealed.cvc.isdigit()
-    only_number = client.v1.issuing.cards.retrieve(card.id, params={"expand": ["number"]}, options=_opts(acct))
+    only_number = client.v1.issuing.cards.retrieve(
+        card.id, params={"expand": ["number"]}, options=_opts(acct)
+    )
     assert only_number.number == revealed.number and only_number.cvc is None
 
     updated = client.v1.issuing.cards.update(
@@ -165,7 +232,8 @@ def test_number_and_cvc_only_on_retrieve_with_expand(client, server, acct):
     )
     assert updated.number is None and updated.cvc is None
     listed = client.v1.issuing.cards.list(
-        params={"cardholder": cardholder, "expand": ["data.number", "data.cvc"]}, options=_opts(acct)
+        params={"cardholder": cardholder, "expand": ["data.number", "data.cvc"]},
+        options=_opts(acct),
     )
     assert [(c.number, c.cvc) for c in listed.data] == [(None, None)]
 
@@ -181,7 +249,9 @@ def test_number_and_cvc_only_on_retrieve_with_expand(client, server, acct):
 
 def test_physical_card_credentials_are_never_revealed(client, acct):
     card = _physical(client, acct, _cardholder(client, acct))
-    fetched = client.v1.issuing.cards.retrieve(card.id, params={"expand": ["number", "cvc"]}, options=_opts(acct))
+    fetched = client.v1.issuing.cards.retrieve(
+        card.id, params={"expand": ["number", "cvc"]}, options=_opts(acct)
+    )
     assert fetched.number is None and fetched.cvc is None
 
 
@@ -190,7 +260,11 @@ def test_physical_card_credentials_are_never_revealed(client, acct):
 
 def test_create_validation(client, acct):
     cardholder = _cardholder(client, acct)
-    err = _error(client.v1.issuing.cards.create, params={"currency": "usd", "type": "virtual"}, options=_opts(acct))
+    err = _error(
+        client.v1.issuing.cards.create,
+        params={"currency": "usd", "type": "virtual"},
+        options=_opts(acct),
+    )
     assert (err.http_status, err.code, err.param) == (400, "parameter_missing", "cardholder")
     err = _error(_card, client, acct, cardholder, type="physical")
     assert (err.code, err.param) == ("parameter_missing", "shipping")
@@ -227,18 +301,25 @@ def test_other_accounts_objects_are_not_found(client):
     assert (err.http_status, err.code) == (404, "resource_missing")
     err = _error(client.v1.test_helpers.issuing.cards.ship_card, their_card.id, options=_opts(mine))
     assert err.http_status == 404
-    assert their_card.id not in [c.id for c in client.v1.issuing.cards.list(options=_opts(mine)).auto_paging_iter()]
+    assert their_card.id not in [
+        c.id for c in client.v1.issuing.cards.list(options=_opts(mine)).auto_paging_iter()
+    ]
 
 
 def test_spending_controls(client, acct):
     cardholder = _cardholder(client, acct)
     err = _error(
-        _card, client, acct, cardholder,
+        _card,
+        client,
+        acct,
+        cardholder,
         spending_controls={"allowed_categories": ["bakeries"], "blocked_categories": ["florists"]},
     )
     assert (err.http_status, err.code) == (400, "parameters_exclusive")
     card = _card(
-        client, acct, cardholder,
+        client,
+        acct,
+        cardholder,
         spending_controls={
             "blocked_categories": ["florists"],
             "spending_limits": [{"amount": 5000, "interval": "daily"}],
@@ -248,7 +329,12 @@ def test_spending_controls(client, acct):
     assert card.spending_controls.spending_limits[0].amount == 5000
     changed = client.v1.issuing.cards.update(
         card.id,
-        params={"spending_controls": {"blocked_categories": ["bakeries"], "blocked_merchant_countries": ["ru"]}},
+        params={
+            "spending_controls": {
+                "blocked_categories": ["bakeries"],
+                "blocked_merchant_countries": ["ru"],
+            }
+        },
         options=_opts(acct),
     )
     assert changed.spending_controls.blocked_categories == ["bakeries"]
@@ -256,17 +342,25 @@ def test_spending_controls(client, acct):
     assert changed.spending_controls.spending_limits[0].amount == 5000  # untouched keys are kept
     assert changed.spending_controls.spending_limits_currency == "usd"
     err = _error(
-        client.v1.issuing.cards.update, card.id,
-        params={"spending_controls": {"allowed_categories": ["florists"]}}, options=_opts(acct),
+        client.v1.issuing.cards.update,
+        card.id,
+        params={"spending_controls": {"allowed_categories": ["florists"]}},
+        options=_opts(acct),
     )
     assert (err.http_status, err.code) == (400, "parameters_exclusive")
     # The SDK drops empty lists, so "" is how a client clears one; then the other side is allowed.
     cleared = client.v1.issuing.cards.update(
-        card.id, params={"spending_controls": {"blocked_categories": "", "spending_limits": ""}}, options=_opts(acct))
+        card.id,
+        params={"spending_controls": {"blocked_categories": "", "spending_limits": ""}},
+        options=_opts(acct),
+    )
     assert cleared.spending_controls.blocked_categories == []
     assert cleared.spending_controls.spending_limits == []
     allowed = client.v1.issuing.cards.update(
-        card.id, params={"spending_controls": {"allowed_categories": ["florists"]}}, options=_opts(acct))
+        card.id,
+        params={"spending_controls": {"allowed_categories": ["florists"]}},
+        options=_opts(acct),
+    )
     assert allowed.spending_controls.allowed_categories == ["florists"]
 
 
@@ -275,9 +369,16 @@ def test_spending_controls(client, acct):
 
 def test_activate_cancel_and_canceled_is_terminal(client, server, acct):
     card = _card(client, acct, _cardholder(client, acct))
-    active = client.v1.issuing.cards.update(card.id, params={"status": "active"}, options=_opts(acct))
+    active = client.v1.issuing.cards.update(
+        card.id, params={"status": "active"}, options=_opts(acct)
+    )
     assert active.status == "active"
-    err = _error(client.v1.issuing.cards.update, card.id, params={"cancellation_reason": "lost"}, options=_opts(acct))
+    err = _error(
+        client.v1.issuing.cards.update,
+        card.id,
+        params={"cancellation_reason": "lost"},
+        options=_opts(acct),
+    )
     assert err.param == "cancellation_reason"
 
     canceled = client.v1.issuing.cards.update(
@@ -285,21 +386,32 @@ def test_activate_cancel_and_canceled_is_terminal(client, server, acct):
     )
     assert (canceled.status, canceled.cancellation_reason) == ("canceled", "stolen")
     for status in ("active", "inactive"):
-        err = _error(client.v1.issuing.cards.update, card.id, params={"status": status}, options=_opts(acct))
+        err = _error(
+            client.v1.issuing.cards.update, card.id, params={"status": status}, options=_opts(acct)
+        )
         assert (err.http_status, err.param) == (400, "status")
-    still = client.v1.issuing.cards.update(card.id, params={"metadata": {"note": "gone"}}, options=_opts(acct))
+    still = client.v1.issuing.cards.update(
+        card.id, params={"metadata": {"note": "gone"}}, options=_opts(acct)
+    )
     assert still.status == "canceled" and still.metadata.note == "gone"
 
     updates = [e for e in _events(server, acct, card.id) if e["type"] == "issuing_card.updated"]
     assert updates[0]["data"]["previous_attributes"] == {"status": "inactive"}
-    assert updates[1]["data"]["previous_attributes"] == {"cancellation_reason": None, "status": "active"}
+    assert updates[1]["data"]["previous_attributes"] == {
+        "cancellation_reason": None,
+        "status": "active",
+    }
 
 
 def test_replacement_for_expired_card_cancels_it_on_activation(client, acct):
     cardholder = _cardholder(client, acct)
     original = _card(client, acct, cardholder, status="active")
-    replacement = _card(client, acct, cardholder, replacement_for=original.id, replacement_reason="expired")
-    assert replacement.replacement_for == original.id and replacement.replacement_reason == "expired"
+    replacement = _card(
+        client, acct, cardholder, replacement_for=original.id, replacement_reason="expired"
+    )
+    assert (
+        replacement.replacement_for == original.id and replacement.replacement_reason == "expired"
+    )
     before = client.v1.issuing.cards.retrieve(original.id, options=_opts(acct))
     assert before.status == "active" and before.replaced_by == replacement.id
 
@@ -310,29 +422,52 @@ def test_replacement_for_expired_card_cancels_it_on_activation(client, acct):
     expanded = client.v1.issuing.cards.retrieve(
         replacement.id, params={"expand": ["replacement_for"]}, options=_opts(acct)
     )
-    assert expanded.replacement_for.id == original.id and expanded.replacement_for.object == "issuing.card"
-    err = _error(_card, client, acct, cardholder, replacement_for=original.id, replacement_reason="damaged")
+    assert (
+        expanded.replacement_for.id == original.id
+        and expanded.replacement_for.object == "issuing.card"
+    )
+    err = _error(
+        _card, client, acct, cardholder, replacement_for=original.id, replacement_reason="damaged"
+    )
     assert err.param == "replacement_for"  # already replaced
 
     # Issued already active, a replacement for a damaged card cancels the original at once.
     damaged = _card(client, acct, cardholder, status="active")
-    _card(client, acct, cardholder, replacement_for=damaged.id, replacement_reason="damaged", status="active")
+    _card(
+        client,
+        acct,
+        cardholder,
+        replacement_for=damaged.id,
+        replacement_reason="damaged",
+        status="active",
+    )
     assert client.v1.issuing.cards.retrieve(damaged.id, options=_opts(acct)).status == "canceled"
 
 
 def test_replacement_for_lost_card_requires_it_canceled_first(client, acct):
     cardholder = _cardholder(client, acct)
     lost = _card(client, acct, cardholder, status="active")
-    err = _error(_card, client, acct, cardholder, replacement_for=lost.id, replacement_reason="lost")
+    err = _error(
+        _card, client, acct, cardholder, replacement_for=lost.id, replacement_reason="lost"
+    )
     assert (err.http_status, err.param) == (400, "replacement_for")
     client.v1.issuing.cards.update(
         lost.id, params={"status": "canceled", "cancellation_reason": "lost"}, options=_opts(acct)
     )
-    replacement = _card(client, acct, cardholder, replacement_for=lost.id, replacement_reason="lost", status="active")
+    replacement = _card(
+        client,
+        acct,
+        cardholder,
+        replacement_for=lost.id,
+        replacement_reason="lost",
+        status="active",
+    )
     assert replacement.status == "active"
 
     other = _cardholder(client, acct, name="Someone Else")
-    err = _error(_card, client, acct, other, replacement_for=replacement.id, replacement_reason="damaged")
+    err = _error(
+        _card, client, acct, other, replacement_for=replacement.id, replacement_reason="damaged"
+    )
     assert (err.http_status, err.param) == (400, "replacement_for")
     err = _error(_card, client, acct, cardholder, replacement_for="ic_doesnotexist")
     assert (err.http_status, err.param) == (404, "replacement_for")
@@ -350,7 +485,9 @@ def test_physical_card_full_shipping_sequence(client, server, acct):
     assert card.shipping.carrier is None and card.shipping.service == "express"
 
     moved = client.v1.issuing.cards.update(
-        card.id, params={"shipping": dict(SHIPPING, address=dict(ADDRESS, line2="Apt 3"))}, options=_opts(acct)
+        card.id,
+        params={"shipping": dict(SHIPPING, address=dict(ADDRESS, line2="Apt 3"))},
+        options=_opts(acct),
     )
     assert moved.shipping.address.line2 == "Apt 3"
 
@@ -358,7 +495,10 @@ def test_physical_card_full_shipping_sequence(client, server, acct):
     assert submitted.object == "issuing.card" and submitted.shipping.status == "submitted"
     shipped = helpers.ship_card(card.id, options=_opts(acct))
     assert shipped.shipping.status == "shipped" and shipped.shipping.carrier == "fedex"
-    assert shipped.shipping.tracking_number and shipped.shipping.tracking_number in shipped.shipping.tracking_url
+    assert (
+        shipped.shipping.tracking_number
+        and shipped.shipping.tracking_number in shipped.shipping.tracking_url
+    )
     assert shipped.shipping.eta > shipped.shipping.shipped_at
     delivered = helpers.deliver_card(card.id, options=_opts(acct))
     assert delivered.shipping.status == "delivered" and delivered.shipping.delivered_at is not None
@@ -366,7 +506,9 @@ def test_physical_card_full_shipping_sequence(client, server, acct):
     returned = helpers.return_card(card.id, options=_opts(acct))
     assert returned.shipping.status == "returned"
 
-    err = _error(client.v1.issuing.cards.update, card.id, params={"shipping": SHIPPING}, options=_opts(acct))
+    err = _error(
+        client.v1.issuing.cards.update, card.id, params={"shipping": SHIPPING}, options=_opts(acct)
+    )
     assert (err.http_status, err.param) == (400, "shipping")
     shipping_events = [
         e["data"]["previous_attributes"]["shipping"]["status"]
@@ -396,7 +538,9 @@ def test_invalid_shipping_transitions(client, acct):
 
 def test_canceling_a_physical_card_cancels_its_pending_shipment(client, acct):
     card = _physical(client, acct, _cardholder(client, acct))
-    canceled = client.v1.issuing.cards.update(card.id, params={"status": "canceled"}, options=_opts(acct))
+    canceled = client.v1.issuing.cards.update(
+        card.id, params={"status": "canceled"}, options=_opts(acct)
+    )
     assert canceled.shipping.status == "canceled"
     err = _error(client.v1.test_helpers.issuing.cards.ship_card, card.id, options=_opts(acct))
     assert err.http_status == 400
@@ -414,28 +558,47 @@ def test_list_filters_and_pagination(client, acct):
     _card(client, acct, other)
 
     def ids(**params):
-        return [c.id for c in client.v1.issuing.cards.list(params=dict(params, limit=100), options=_opts(acct)).data]
+        return [
+            c.id
+            for c in client.v1.issuing.cards.list(
+                params=dict(params, limit=100), options=_opts(acct)
+            ).data
+        ]
 
     assert ids(cardholder=cardholder) == [third.id, physical.id, virtual.id]
     assert ids(cardholder=cardholder, type="physical") == [physical.id]
     assert ids(cardholder=cardholder, status="active") == [virtual.id]
     assert ids(cardholder=cardholder, last4=physical.last4) == [physical.id]
-    assert set(ids(cardholder=cardholder, exp_month=virtual.exp_month, exp_year=virtual.exp_year)) == {
-        third.id, physical.id, virtual.id,
+    assert set(
+        ids(cardholder=cardholder, exp_month=virtual.exp_month, exp_year=virtual.exp_year)
+    ) == {
+        third.id,
+        physical.id,
+        virtual.id,
     }
     assert ids(cardholder=cardholder, exp_year=virtual.exp_year + 5) == []
-    assert ids(cardholder=cardholder, created={"gte": virtual.created}) == [third.id, physical.id, virtual.id]
+    assert ids(cardholder=cardholder, created={"gte": virtual.created}) == [
+        third.id,
+        physical.id,
+        virtual.id,
+    ]
 
-    first = client.v1.issuing.cards.list(params={"cardholder": cardholder, "limit": 2}, options=_opts(acct))
+    first = client.v1.issuing.cards.list(
+        params={"cardholder": cardholder, "limit": 2}, options=_opts(acct)
+    )
     assert [c.id for c in first.data] == [third.id, physical.id] and first.has_more
     assert all(c.cardholder.object == "issuing.cardholder" for c in first.data)
     rest = client.v1.issuing.cards.list(
-        params={"cardholder": cardholder, "limit": 2, "starting_after": physical.id}, options=_opts(acct)
+        params={"cardholder": cardholder, "limit": 2, "starting_after": physical.id},
+        options=_opts(acct),
     )
     assert [c.id for c in rest.data] == [virtual.id] and not rest.has_more
     back = client.v1.issuing.cards.list(
-        params={"cardholder": cardholder, "limit": 2, "ending_before": virtual.id}, options=_opts(acct)
+        params={"cardholder": cardholder, "limit": 2, "ending_before": virtual.id},
+        options=_opts(acct),
     )
     assert [c.id for c in back.data] == [third.id, physical.id]
-    paged = client.v1.issuing.cards.list(params={"cardholder": cardholder, "limit": 1}, options=_opts(acct))
+    paged = client.v1.issuing.cards.list(
+        params={"cardholder": cardholder, "limit": 1}, options=_opts(acct)
+    )
     assert [c.id for c in paged.auto_paging_iter()] == [third.id, physical.id, virtual.id]

@@ -14,18 +14,30 @@ from sqlalchemy import insert
 from openissuing.storage.tables import idempotency_keys
 from openissuing.storage.uow import transaction
 
-ADDRESS = {"line1": "1 Main St", "city": "Austin", "state": "TX", "postal_code": "78701", "country": "US"}
+ADDRESS = {
+    "line1": "1 Main St",
+    "city": "Austin",
+    "state": "TX",
+    "postal_code": "78701",
+    "country": "US",
+}
 
 
 def cardholder_params(name: str = "Ada Lovelace", **extra) -> dict:
-    params = {"name": name, "billing": {"address": ADDRESS}, "individual": {"first_name": "Ada", "last_name": "L"}}
+    params = {
+        "name": name,
+        "billing": {"address": ADDRESS},
+        "individual": {"first_name": "Ada", "last_name": "L"},
+    }
     params.update(extra)
     return params
 
 
 @pytest.fixture()
 def http(server):
-    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.api_key}"}) as session:
+    with httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {server.api_key}"}
+    ) as session:
         yield session
 
 
@@ -34,16 +46,22 @@ def test_missing_and_wrong_keys_are_401(server):
     assert missing.status_code == 401
     assert missing.json()["error"]["type"] == "invalid_request_error"
     assert "API key" in missing.json()["error"]["message"]
-    wrong = httpx.get(server.url + "/v1/issuing/cardholders", headers={"Authorization": "Bearer sk_test_nope1234"})
+    wrong = httpx.get(
+        server.url + "/v1/issuing/cardholders", headers={"Authorization": "Bearer sk_test_nope1234"}
+    )
     assert wrong.status_code == 401
     assert "sk_test_nope1234" not in wrong.text and wrong.text.count("1234") == 1
     with pytest.raises(stripe.AuthenticationError):
-        stripe.StripeClient("sk_test_wrong", base_addresses={"api": server.url}).v1.issuing.cardholders.list()
+        stripe.StripeClient(
+            "sk_test_wrong", base_addresses={"api": server.url}
+        ).v1.issuing.cardholders.list()
 
 
 def test_basic_auth_with_key_as_user_works(server):
     token = base64.b64encode(f"{server.api_key}:".encode()).decode()
-    response = httpx.get(server.url + "/v1/issuing/cardholders", headers={"Authorization": f"Basic {token}"})
+    response = httpx.get(
+        server.url + "/v1/issuing/cardholders", headers={"Authorization": f"Basic {token}"}
+    )
     assert response.status_code == 200
     assert response.json()["object"] == "list"
 
@@ -64,20 +82,41 @@ def test_unknown_url_is_404_with_stripe_error(http):
 
 def test_unknown_parameter(http):
     body = "name=A&billing[address][line1]=1&billing[address][city]=c&billing[address][postal_code]=1&billing[address][country]=US&colour=red"
-    response = http.post("/v1/issuing/cardholders", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = http.post(
+        "/v1/issuing/cardholders",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 400
     error = response.json()["error"]
-    assert (error["code"], error["param"], error["type"]) == ("parameter_unknown", "colour", "invalid_request_error")
+    assert (error["code"], error["param"], error["type"]) == (
+        "parameter_unknown",
+        "colour",
+        "invalid_request_error",
+    )
     assert error["request_id"] == response.headers["Request-Id"]
 
 
 def test_nested_unknown_and_missing_parameters(client):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.issuing.cardholders.create(params={"name": "A", "billing": {"address": {"line1": "x", "city": "y", "country": "US"}}})
-    assert (raised.value.code, raised.value.param) == ("parameter_missing", "billing[address][postal_code]")
+        client.v1.issuing.cardholders.create(
+            params={
+                "name": "A",
+                "billing": {"address": {"line1": "x", "city": "y", "country": "US"}},
+            }
+        )
+    assert (raised.value.code, raised.value.param) == (
+        "parameter_missing",
+        "billing[address][postal_code]",
+    )
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.issuing.cardholders.create(params=cardholder_params(individual={"frist_name": "x"}))
-    assert (raised.value.code, raised.value.param) == ("parameter_unknown", "individual[frist_name]")
+        client.v1.issuing.cardholders.create(
+            params=cardholder_params(individual={"frist_name": "x"})
+        )
+    assert (raised.value.code, raised.value.param) == (
+        "parameter_unknown",
+        "individual[frist_name]",
+    )
 
 
 def test_invalid_integer_and_enum(http):
@@ -104,8 +143,12 @@ def test_query_string_with_percent_encoded_brackets(http, client):
 
 
 def test_empty_string_unsets_and_metadata_key_deletion(client):
-    created = client.v1.issuing.cardholders.create(params=cardholder_params(email="a@example.com", metadata={"a": "1", "b": "2"}))
-    updated = client.v1.issuing.cardholders.update(created.id, params={"email": "", "metadata": {"a": ""}})
+    created = client.v1.issuing.cardholders.create(
+        params=cardholder_params(email="a@example.com", metadata={"a": "1", "b": "2"})
+    )
+    updated = client.v1.issuing.cardholders.update(
+        created.id, params={"email": "", "metadata": {"a": ""}}
+    )
     assert updated.email is None
     assert updated.metadata.to_dict() == {"b": "2"}
     cleared = client.v1.issuing.cardholders.update(created.id, params={"metadata": ""})
@@ -127,29 +170,48 @@ def test_idempotent_replay_returns_the_first_answer(server, http):
 
 def test_idempotency_key_with_other_parameters_is_idempotency_error(client):
     key = str(uuid.uuid4())
-    client.v1.issuing.cardholders.create(params=cardholder_params("One"), options={"idempotency_key": key})
+    client.v1.issuing.cardholders.create(
+        params=cardholder_params("One"), options={"idempotency_key": key}
+    )
     with pytest.raises(stripe.IdempotencyError) as raised:
-        client.v1.issuing.cardholders.create(params=cardholder_params("Two"), options={"idempotency_key": key})
+        client.v1.issuing.cardholders.create(
+            params=cardholder_params("Two"), options={"idempotency_key": key}
+        )
     assert raised.value.http_status == 400
 
 
 def test_idempotency_keys_are_scoped_per_account(server, client):
     # The same key used by the platform and by... the platform again on a different endpoint is a mismatch.
     key = str(uuid.uuid4())
-    client.v1.issuing.cardholders.create(params=cardholder_params("Scoped"), options={"idempotency_key": key})
+    client.v1.issuing.cardholders.create(
+        params=cardholder_params("Scoped"), options={"idempotency_key": key}
+    )
     with pytest.raises(stripe.IdempotencyError):
-        client.v1.issuing.cardholders.create(params=cardholder_params("Scoped", email="x@y.z"), options={"idempotency_key": key})
+        client.v1.issuing.cardholders.create(
+            params=cardholder_params("Scoped", email="x@y.z"), options={"idempotency_key": key}
+        )
 
 
 def test_request_in_flight_with_same_key_is_409(server, http):
     key = str(uuid.uuid4())
 
     def claim(uow):
-        uow.conn.execute(insert(idempotency_keys).values(scope=server.runtime.platform_id, key=key, request_hash="x" * 64, created=server.clock.now()))
+        uow.conn.execute(
+            insert(idempotency_keys).values(
+                scope=server.runtime.platform_id,
+                key=key,
+                request_hash="x" * 64,
+                created=server.clock.now(),
+            )
+        )
 
     transaction(server.runtime.engine, claim)
     body = "name=Busy&billing[address][line1]=1&billing[address][city]=c&billing[address][postal_code]=1&billing[address][country]=US"
-    response = http.post("/v1/issuing/cardholders", content=body, headers={"Idempotency-Key": key, "Content-Type": "application/x-www-form-urlencoded"})
+    response = http.post(
+        "/v1/issuing/cardholders",
+        content=body,
+        headers={"Idempotency-Key": key, "Content-Type": "application/x-www-form-urlencoded"},
+    )
     # A different hash would be a mismatch; the in-flight check must come first only for same params,
     # so use the real hash path: a mismatch here is also acceptable Stripe behaviour (400).
     assert response.status_code in (400, 409)
@@ -158,11 +220,17 @@ def test_request_in_flight_with_same_key_is_409(server, http):
 def test_concurrent_duplicates_create_one_object(server):
     key = str(uuid.uuid4())
     body = "name=Racer&billing[address][line1]=1&billing[address][city]=c&billing[address][postal_code]=1&billing[address][country]=US"
-    headers = {"Authorization": f"Bearer {server.api_key}", "Idempotency-Key": key, "Content-Type": "application/x-www-form-urlencoded"}
+    headers = {
+        "Authorization": f"Bearer {server.api_key}",
+        "Idempotency-Key": key,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
     results: list[httpx.Response] = []
 
     def fire() -> None:
-        results.append(httpx.post(server.url + "/v1/issuing/cardholders", content=body, headers=headers))
+        results.append(
+            httpx.post(server.url + "/v1/issuing/cardholders", content=body, headers=headers)
+        )
 
     threads = [threading.Thread(target=fire) for _ in range(8)]
     for thread in threads:
@@ -179,33 +247,52 @@ def test_validation_failures_are_not_stored(client):
     key = str(uuid.uuid4())
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.issuing.cardholders.create(params={"name": "x"}, options={"idempotency_key": key})
-    created = client.v1.issuing.cardholders.create(params=cardholder_params("After"), options={"idempotency_key": key})
+    created = client.v1.issuing.cardholders.create(
+        params=cardholder_params("After"), options={"idempotency_key": key}
+    )
     assert created.name == "After"
 
 
 def test_pagination_across_pages_both_directions(client):
     tag = uuid.uuid4().hex[:8]
-    made = [client.v1.issuing.cardholders.create(params=cardholder_params(f"P{i}", email=f"{tag}@example.com")).id for i in range(5)]
+    made = [
+        client.v1.issuing.cardholders.create(
+            params=cardholder_params(f"P{i}", email=f"{tag}@example.com")
+        ).id
+        for i in range(5)
+    ]
     newest_first = list(reversed(made))
     page = client.v1.issuing.cardholders.list(params={"email": f"{tag}@example.com", "limit": 2})
     assert [c.id for c in page.data] == newest_first[:2] and page.has_more
     walked = [c.id for c in page.auto_paging_iter()]
     assert walked == newest_first
-    before = client.v1.issuing.cardholders.list(params={"email": f"{tag}@example.com", "limit": 2, "ending_before": newest_first[3]})
+    before = client.v1.issuing.cardholders.list(
+        params={"email": f"{tag}@example.com", "limit": 2, "ending_before": newest_first[3]}
+    )
     assert [c.id for c in before.data] == newest_first[1:3]
-    last = client.v1.issuing.cardholders.list(params={"email": f"{tag}@example.com", "limit": 2, "starting_after": newest_first[3]})
+    last = client.v1.issuing.cardholders.list(
+        params={"email": f"{tag}@example.com", "limit": 2, "starting_after": newest_first[3]}
+    )
     assert [c.id for c in last.data] == newest_first[4:] and not last.has_more
 
 
 def test_created_range_filter(server, client):
     tag = uuid.uuid4().hex[:8]
-    early = client.v1.issuing.cardholders.create(params=cardholder_params("Early", email=f"{tag}@example.com"))
+    early = client.v1.issuing.cardholders.create(
+        params=cardholder_params("Early", email=f"{tag}@example.com")
+    )
     server.clock.advance(100)
-    late = client.v1.issuing.cardholders.create(params=cardholder_params("Late", email=f"{tag}@example.com"))
+    late = client.v1.issuing.cardholders.create(
+        params=cardholder_params("Late", email=f"{tag}@example.com")
+    )
     assert late.created >= early.created + 100
-    after = client.v1.issuing.cardholders.list(params={"email": f"{tag}@example.com", "created": {"gt": early.created}})
+    after = client.v1.issuing.cardholders.list(
+        params={"email": f"{tag}@example.com", "created": {"gt": early.created}}
+    )
     assert [c.id for c in after.data] == [late.id]
-    exact = client.v1.issuing.cardholders.list(params={"email": f"{tag}@example.com", "created": early.created})
+    exact = client.v1.issuing.cardholders.list(
+        params={"email": f"{tag}@example.com", "created": early.created}
+    )
     assert [c.id for c in exact.data] == [early.id]
 
 
@@ -227,7 +314,9 @@ def test_unexpected_failure_is_a_stripe_shaped_500_and_changes_nothing(client, m
     monkeypatch.setattr(service, "create", half_then_crash)
     tag = uuid.uuid4().hex[:8]
     with pytest.raises(stripe.APIError) as raised:
-        client.v1.issuing.cardholders.create(params=cardholder_params("Crash", email=f"{tag}@example.com"))
+        client.v1.issuing.cardholders.create(
+            params=cardholder_params("Crash", email=f"{tag}@example.com")
+        )
     error = raised.value
     assert error.http_status == 500
     assert error.error.type == "api_error"

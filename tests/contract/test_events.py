@@ -9,12 +9,22 @@ import stripe
 
 from tests.flows import activated_account
 
-ADDRESS = {"line1": "1 Main St", "city": "Austin", "state": "TX", "postal_code": "78701", "country": "US"}
+ADDRESS = {
+    "line1": "1 Main St",
+    "city": "Austin",
+    "state": "TX",
+    "postal_code": "78701",
+    "country": "US",
+}
 THIRTY_ONE_DAYS = 31 * 24 * 3600
 
 
 def new_cardholder(client, name: str = "Grace Hopper", **options):
-    params = {"name": name, "billing": {"address": ADDRESS}, "email": f"{uuid.uuid4().hex[:10]}@example.com"}
+    params = {
+        "name": name,
+        "billing": {"address": ADDRESS},
+        "email": f"{uuid.uuid4().hex[:10]}@example.com",
+    }
     return client.v1.issuing.cardholders.create(params=params, options=options or None)
 
 
@@ -29,7 +39,10 @@ def test_create_and_update_record_events_with_the_object_after_the_change(client
     updated = client.v1.issuing.cardholders.update(cardholder.id, params={"status": "inactive"})
 
     update_event, create_event = events_of(client, cardholder.id, type="issuing_cardholder.*")
-    assert (create_event.type, update_event.type) == ("issuing_cardholder.created", "issuing_cardholder.updated")
+    assert (create_event.type, update_event.type) == (
+        "issuing_cardholder.created",
+        "issuing_cardholder.updated",
+    )
     assert create_event.id.startswith("evt_") and create_event.object == "event"
     assert create_event.data.object.to_dict() == cardholder.to_dict()
     assert update_event.data.object.to_dict() == updated.to_dict()
@@ -41,7 +54,9 @@ def test_create_and_update_record_events_with_the_object_after_the_change(client
     assert create_event.request.id.startswith("req_")
     assert create_event.api_version == "2026-10-28.endive"
     assert create_event.livemode is False
-    assert "account" not in create_event.to_dict()  # Stripe sets it only on connected accounts' events
+    assert (
+        "account" not in create_event.to_dict()
+    )  # Stripe sets it only on connected accounts' events
 
     fetched = client.v1.events.retrieve(create_event.id)
     assert fetched.to_dict() == create_event.to_dict()
@@ -50,19 +65,23 @@ def test_create_and_update_record_events_with_the_object_after_the_change(client
 def test_type_filters_exact_wildcard_and_types(client):
     cardholder = new_cardholder(client)
     client.v1.issuing.cardholders.update(cardholder.id, params={"metadata": {"k": "v"}})
-    assert [e.type for e in events_of(client, cardholder.id, type="issuing_cardholder.updated")] == [
-        "issuing_cardholder.updated"
-    ]
+    assert [
+        e.type for e in events_of(client, cardholder.id, type="issuing_cardholder.updated")
+    ] == ["issuing_cardholder.updated"]
     assert len(events_of(client, cardholder.id, type="issuing_cardholder.*")) == 2
     assert len(events_of(client, cardholder.id, type="*")) == 2
     # "_" is literal in the wildcard, not SQL's any-character.
     assert events_of(client, cardholder.id, type="issuing_cardholder*created") != []
     assert events_of(client, cardholder.id, type="issuingXcardholder.*") == []
-    both = events_of(client, cardholder.id, types=["issuing_cardholder.created", "issuing_card.created"])
+    both = events_of(
+        client, cardholder.id, types=["issuing_cardholder.created", "issuing_card.created"]
+    )
     assert [e.type for e in both] == ["issuing_cardholder.created"]
 
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.events.list(params={"type": "issuing_cardholder.created", "types": ["issuing_card.created"]})
+        client.v1.events.list(
+            params={"type": "issuing_cardholder.created", "types": ["issuing_card.created"]}
+        )
     assert raised.value.http_status == 400 and raised.value.param == "types"
 
 
@@ -121,7 +140,10 @@ def test_connected_account_events_are_listed_as_that_account(client):
     mine = [e for e in as_account.data if e.data.object.to_dict().get("id") == cardholder.id]
     assert [e.type for e in mine] == ["issuing_cardholder.created"]
     assert mine[0].account == account
-    assert client.v1.events.retrieve(mine[0].id, options={"stripe_account": account}).account == account
+    assert (
+        client.v1.events.retrieve(mine[0].id, options={"stripe_account": account}).account
+        == account
+    )
 
     # Stripe's rule: /v1/events lists the acting account's events; the platform asks with Stripe-Account.
     assert events_of(client, cardholder.id) == []

@@ -15,11 +15,20 @@ import pytest
 from tests.contract.test_concurrent_authorizations import ADDRESS
 from tests.flows import activated_account
 
-EXAMPLES = json.loads((Path(__file__).parents[1] / "data" / "stripe-example-objects.json").read_text())["resources"]
+EXAMPLES = json.loads(
+    (Path(__file__).parents[1] / "data" / "stripe-example-objects.json").read_text()
+)["resources"]
 
 
 # Maps keyed by data (capability names, currencies, metadata keys), not by field names.
-MAPS = {"capabilities", "metadata", "cash", "inbound_pending", "outbound_pending", "previous_attributes"}
+MAPS = {
+    "capabilities",
+    "metadata",
+    "cash",
+    "inbound_pending",
+    "outbound_pending",
+    "previous_attributes",
+}
 
 
 def _missing(ours: dict, example: dict, path: str = "") -> list[str]:
@@ -29,7 +38,12 @@ def _missing(ours: dict, example: dict, path: str = "") -> list[str]:
             missing.append(path + key)
         elif key in MAPS:
             continue
-        elif isinstance(value, dict) and isinstance(ours[key], dict) and value and "object" not in value:
+        elif (
+            isinstance(value, dict)
+            and isinstance(ours[key], dict)
+            and value
+            and "object" not in value
+        ):
             missing += _missing(ours[key], value, f"{path}{key}.")
     return missing
 
@@ -39,33 +53,66 @@ def objects(client_module):
     c = client_module
     acct = activated_account(c)
     o = {"stripe_account": acct}
-    fa = c.v1.treasury.financial_accounts.create(params={
-        "supported_currencies": ["usd"], "features": {"card_issuing": {"requested": True}}}, options=o)
-    credit = c.v1.test_helpers.treasury.received_credits.create(params={
-        "financial_account": fa.id, "amount": 10_000, "currency": "usd", "network": "ach"}, options=o)
-    debit = c.v1.test_helpers.treasury.received_debits.create(params={
-        "financial_account": fa.id, "amount": 100, "currency": "usd", "network": "ach"}, options=o)
-    holder = c.v1.issuing.cardholders.create(params={
-        "name": "Jenny Rosen", "billing": {"address": ADDRESS},
-        "individual": {"first_name": "Jenny", "last_name": "Rosen"}}, options=o)
-    card = c.v1.issuing.cards.create(params={
-        "cardholder": holder.id, "financial_account": fa.id, "currency": "usd", "type": "virtual",
-        "status": "active"}, options=o)
-    auth = c.v1.test_helpers.issuing.authorizations.create(params={"card": card.id, "amount": 1_000}, options=o)
+    fa = c.v1.treasury.financial_accounts.create(
+        params={"supported_currencies": ["usd"], "features": {"card_issuing": {"requested": True}}},
+        options=o,
+    )
+    credit = c.v1.test_helpers.treasury.received_credits.create(
+        params={"financial_account": fa.id, "amount": 10_000, "currency": "usd", "network": "ach"},
+        options=o,
+    )
+    debit = c.v1.test_helpers.treasury.received_debits.create(
+        params={"financial_account": fa.id, "amount": 100, "currency": "usd", "network": "ach"},
+        options=o,
+    )
+    holder = c.v1.issuing.cardholders.create(
+        params={
+            "name": "Jenny Rosen",
+            "billing": {"address": ADDRESS},
+            "individual": {"first_name": "Jenny", "last_name": "Rosen"},
+        },
+        options=o,
+    )
+    card = c.v1.issuing.cards.create(
+        params={
+            "cardholder": holder.id,
+            "financial_account": fa.id,
+            "currency": "usd",
+            "type": "virtual",
+            "status": "active",
+        },
+        options=o,
+    )
+    auth = c.v1.test_helpers.issuing.authorizations.create(
+        params={"card": card.id, "amount": 1_000}, options=o
+    )
     auth = c.v1.test_helpers.issuing.authorizations.capture(auth.id, options=o)
     txn = auth.transactions[0]
-    dispute = c.v1.issuing.disputes.create(params={
-        "transaction": txn.id, "evidence": {"reason": "fraudulent", "fraudulent": {"explanation": "not me"}}}, options=o)
+    dispute = c.v1.issuing.disputes.create(
+        params={
+            "transaction": txn.id,
+            "evidence": {"reason": "fraudulent", "fraudulent": {"explanation": "not me"}},
+        },
+        options=o,
+    )
     c.v1.issuing.disputes.submit(dispute.id, options=o)
     dispute = c.v1.issuing.disputes.retrieve(dispute.id, options=o)
-    trxn = c.v1.treasury.transactions.list(params={"financial_account": fa.id, "limit": 1}, options=o).data[0]
-    entry = c.v1.treasury.transaction_entries.list(params={"financial_account": fa.id, "limit": 1}, options=o).data[0]
-    endpoint = c.v1.webhook_endpoints.create(params={"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]})
+    trxn = c.v1.treasury.transactions.list(
+        params={"financial_account": fa.id, "limit": 1}, options=o
+    ).data[0]
+    entry = c.v1.treasury.transaction_entries.list(
+        params={"financial_account": fa.id, "limit": 1}, options=o
+    ).data[0]
+    endpoint = c.v1.webhook_endpoints.create(
+        params={"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]}
+    )
     found = {
         "account": c.v1.accounts.retrieve(acct),
         "capability": c.v1.accounts.capabilities.retrieve(acct, "card_issuing"),
         "treasury.financial_account": c.v1.treasury.financial_accounts.retrieve(fa.id, options=o),
-        "treasury.financial_account_features": c.v1.treasury.financial_accounts.features.retrieve(fa.id, options=o),
+        "treasury.financial_account_features": c.v1.treasury.financial_accounts.features.retrieve(
+            fa.id, options=o
+        ),
         "treasury.received_credit": credit,
         "treasury.received_debit": debit,
         "treasury.transaction": trxn,
@@ -80,7 +127,8 @@ def objects(client_module):
     }
     if dispute.treasury and dispute.treasury.debit_reversal:
         found["treasury.debit_reversal"] = c.v1.treasury.debit_reversals.retrieve(
-            dispute.treasury.debit_reversal, options=o)
+            dispute.treasury.debit_reversal, options=o
+        )
     yield {name: obj.to_dict() for name, obj in found.items()}
     c.v1.webhook_endpoints.delete(endpoint.id)
 
@@ -90,12 +138,27 @@ def client_module(server):
     return server.client()
 
 
-@pytest.mark.parametrize("object_type", [
-    "account", "capability", "treasury.financial_account", "treasury.financial_account_features",
-    "treasury.received_credit", "treasury.received_debit", "treasury.transaction", "treasury.transaction_entry",
-    "issuing.cardholder", "issuing.card", "issuing.authorization", "issuing.transaction", "issuing.dispute",
-    "treasury.debit_reversal", "event", "webhook_endpoint",
-])
+@pytest.mark.parametrize(
+    "object_type",
+    [
+        "account",
+        "capability",
+        "treasury.financial_account",
+        "treasury.financial_account_features",
+        "treasury.received_credit",
+        "treasury.received_debit",
+        "treasury.transaction",
+        "treasury.transaction_entry",
+        "issuing.cardholder",
+        "issuing.card",
+        "issuing.authorization",
+        "issuing.transaction",
+        "issuing.dispute",
+        "treasury.debit_reversal",
+        "event",
+        "webhook_endpoint",
+    ],
+)
 def test_every_example_field_is_present(objects, object_type):
     ours = objects[object_type]
     example = EXAMPLES[object_type]

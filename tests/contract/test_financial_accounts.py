@@ -10,12 +10,33 @@ import stripe
 from openissuing.storage.uow import transaction
 from tests.flows import activated_account, onboarded_account_params
 
-ADDRESS = {"line1": "1 Main St", "city": "San Francisco", "state": "CA", "postal_code": "94111", "country": "US"}
+ADDRESS = {
+    "line1": "1 Main St",
+    "city": "San Francisco",
+    "state": "CA",
+    "postal_code": "94111",
+    "country": "US",
+}
 ZERO = {"usd": 0}
 FA_FIELDS = {
-    "active_features", "balance", "country", "created", "features", "financial_addresses", "id", "is_default",
-    "livemode", "metadata", "nickname", "object", "pending_features", "platform_restrictions",
-    "restricted_features", "status", "status_details", "supported_currencies",
+    "active_features",
+    "balance",
+    "country",
+    "created",
+    "features",
+    "financial_addresses",
+    "id",
+    "is_default",
+    "livemode",
+    "metadata",
+    "nickname",
+    "object",
+    "pending_features",
+    "platform_restrictions",
+    "restricted_features",
+    "status",
+    "status_details",
+    "supported_currencies",
 }
 
 
@@ -48,9 +69,14 @@ def account_without_card_issuing_terms(client) -> str:
 def test_create_on_activated_account(client, server):
     account = activated_account(client)
     fa = create_fa(
-        client, account,
-        features={"card_issuing": {"requested": True}, "financial_addresses": {"aba": {"requested": True}}},
-        nickname="Operating", metadata={"team": "ops"},
+        client,
+        account,
+        features={
+            "card_issuing": {"requested": True},
+            "financial_addresses": {"aba": {"requested": True}},
+        },
+        nickname="Operating",
+        metadata={"team": "ops"},
     )
     assert fa.id.startswith("fa_")
     assert fa.object == "treasury.financial_account"
@@ -76,13 +102,19 @@ def test_create_on_activated_account(client, server):
     fetched = client.v1.treasury.financial_accounts.retrieve(fa.id, options=on(account))
     assert fetched.to_dict() == fa.to_dict()
     second = create_fa(client, account)
-    assert second.is_default is False and second.active_features == [] and second.financial_addresses == []
+    assert (
+        second.is_default is False
+        and second.active_features == []
+        and second.financial_addresses == []
+    )
 
     created = events_of(server, account, "treasury.financial_account.created")
     assert {e["data"]["object"]["id"] for e in created} == {fa.id, second.id}
     assert all(e["account"] == account for e in created)
     # Events render their object through the financial account serializer (no private fields).
-    listed = client.v1.events.list(params={"type": "treasury.financial_account.created"}, options=on(account))
+    listed = client.v1.events.list(
+        params={"type": "treasury.financial_account.created"}, options=on(account)
+    )
     rendered = {e.data.object.id: e.data.object for e in listed.data}
     assert set(rendered[fa.id].to_dict()) == FA_FIELDS
 
@@ -91,39 +123,63 @@ def test_expand_features_and_account_number(client, server):
     account = activated_account(client)
     fa = create_fa(client, account, features={"financial_addresses": {"aba": {"requested": True}}})
     expanded = client.v1.treasury.financial_accounts.retrieve(
-        fa.id, params={"expand": ["features", "financial_addresses.aba.account_number"]}, options=on(account)
+        fa.id,
+        params={"expand": ["features", "financial_addresses.aba.account_number"]},
+        options=on(account),
     )
     assert expanded.features.object == "treasury.financial_account_features"
     assert expanded.features.financial_addresses.aba.status == "active"
     assert expanded.features.card_issuing is None
     number = expanded.financial_addresses[0].aba.account_number
-    assert number.isdigit() and number.endswith(expanded.financial_addresses[0].aba.account_number_last4)
+    assert number.isdigit() and number.endswith(
+        expanded.financial_addresses[0].aba.account_number_last4
+    )
     # Only that exact path reveals the number, and it never leaks into lists.
-    plain = client.v1.treasury.financial_accounts.retrieve(fa.id, params={"expand": ["features"]}, options=on(account))
+    plain = client.v1.treasury.financial_accounts.retrieve(
+        fa.id, params={"expand": ["features"]}, options=on(account)
+    )
     assert plain.financial_addresses[0].aba.account_number is None
     listed = client.v1.treasury.financial_accounts.list(
-        params={"expand": ["data.features", "data.financial_addresses.aba.account_number"]}, options=on(account)
+        params={"expand": ["data.features", "data.financial_addresses.aba.account_number"]},
+        options=on(account),
     )
     assert listed.data[0].features.financial_addresses.aba.status == "active"
     assert listed.data[0].financial_addresses[0].aba.account_number is None
     # The number is stored encrypted, never in the clear.
-    raw = transaction(server.runtime.engine, lambda uow: uow.docs.get("treasury.financial_account", fa.id, account), write=False)
+    raw = transaction(
+        server.runtime.engine,
+        lambda uow: uow.docs.get("treasury.financial_account", fa.id, account),
+        write=False,
+    )
     assert number not in json.dumps(raw)
 
 
 def test_card_issuing_follows_the_capability(client, server):
     account = account_without_card_issuing_terms(client)
-    fa = create_fa(client, account, features={"card_issuing": {"requested": True}, "intra_stripe_flows": {"requested": True}})
+    fa = create_fa(
+        client,
+        account,
+        features={"card_issuing": {"requested": True}, "intra_stripe_flows": {"requested": True}},
+    )
     assert fa.active_features == ["intra_stripe_flows"]
     assert fa.restricted_features == ["card_issuing"]
     features = client.v1.treasury.financial_accounts.features.retrieve(fa.id, options=on(account))
     assert features.card_issuing.status == "restricted"
     detail = features.card_issuing.status_details[0]
-    assert (detail.code, detail.resolution, detail.restriction) == ("requirements_past_due", "provide_information", None)
+    assert (detail.code, detail.resolution, detail.restriction) == (
+        "requirements_past_due",
+        "provide_information",
+        None,
+    )
 
     # Accepting the Issuing terms activates the capability; the feature follows.
     updated = client.v1.accounts.update(
-        account, params={"settings": {"card_issuing": {"tos_acceptance": {"date": 1_700_000_000, "ip": "203.0.113.7"}}}}
+        account,
+        params={
+            "settings": {
+                "card_issuing": {"tos_acceptance": {"date": 1_700_000_000, "ip": "203.0.113.7"}}
+            }
+        },
     )
     assert updated.capabilities.card_issuing == "active"
     fa = client.v1.treasury.financial_accounts.retrieve(fa.id, options=on(account))
@@ -140,7 +196,9 @@ def test_create_refused_without_connected_account_or_treasury(client):
     assert raised.value.http_status == 400
     assert "Stripe-Account" in raised.value.user_message
 
-    params = onboarded_account_params(capabilities={"card_issuing": {"requested": True}, "transfers": {"requested": True}})
+    params = onboarded_account_params(
+        capabilities={"card_issuing": {"requested": True}, "transfers": {"requested": True}}
+    )
     no_treasury = client.v1.accounts.create(params=params).id
     with pytest.raises(stripe.InvalidRequestError) as raised:
         create_fa(client, no_treasury)
@@ -169,30 +227,59 @@ def test_features_retrieve_and_update(client, server):
     fa = create_fa(client, account, features={"card_issuing": {"requested": True}})
     updated = client.v1.treasury.financial_accounts.features.update(
         fa.id,
-        params={"card_issuing": {"requested": False}, "outbound_payments": {"ach": {"requested": True}}, "deposit_insurance": {"requested": True}},
+        params={
+            "card_issuing": {"requested": False},
+            "outbound_payments": {"ach": {"requested": True}},
+            "deposit_insurance": {"requested": True},
+        },
         options=on(account),
     )
     assert updated.object == "treasury.financial_account_features"
     assert updated.card_issuing is None
-    assert updated.outbound_payments.ach.to_dict() == {"requested": True, "status": "active", "status_details": []}
+    assert updated.outbound_payments.ach.to_dict() == {
+        "requested": True,
+        "status": "active",
+        "status_details": [],
+    }
     assert updated.outbound_payments.us_domestic_wire is None
     assert updated.deposit_insurance.status == "active"
-    assert client.v1.treasury.financial_accounts.features.retrieve(fa.id, options=on(account)).to_dict() == updated.to_dict()
+    assert (
+        client.v1.treasury.financial_accounts.features.retrieve(
+            fa.id, options=on(account)
+        ).to_dict()
+        == updated.to_dict()
+    )
     fa = client.v1.treasury.financial_accounts.retrieve(fa.id, options=on(account))
     assert fa.active_features == ["deposit_insurance", "outbound_payments.ach"]
     assert "card_issuing" not in fa.pending_features + fa.restricted_features
 
     # The same requests through the financial account's own update endpoint.
     fa = client.v1.treasury.financial_accounts.update(
-        fa.id, params={"features": {"card_issuing": {"requested": True}, "deposit_insurance": {"requested": False}}}, options=on(account)
+        fa.id,
+        params={
+            "features": {
+                "card_issuing": {"requested": True},
+                "deposit_insurance": {"requested": False},
+            }
+        },
+        options=on(account),
     )
     assert fa.active_features == ["card_issuing", "outbound_payments.ach"]
-    assert len(events_of(server, account, "treasury.financial_account.features_status_updated")) == 2
+    assert (
+        len(events_of(server, account, "treasury.financial_account.features_status_updated")) == 2
+    )
 
 
 def test_platform_restrictions_and_other_updates(client):
     account = activated_account(client)
-    fa = create_fa(client, account, features={"outbound_transfers": {"ach": {"requested": True}}, "card_issuing": {"requested": True}})
+    fa = create_fa(
+        client,
+        account,
+        features={
+            "outbound_transfers": {"ach": {"requested": True}},
+            "card_issuing": {"requested": True},
+        },
+    )
     fa = client.v1.treasury.financial_accounts.update(
         fa.id,
         params={
@@ -203,16 +290,25 @@ def test_platform_restrictions_and_other_updates(client):
         },
         options=on(account),
     )
-    assert fa.platform_restrictions.outbound_flows == "restricted" and fa.platform_restrictions.inbound_flows is None
+    assert (
+        fa.platform_restrictions.outbound_flows == "restricted"
+        and fa.platform_restrictions.inbound_flows is None
+    )
     assert fa.active_features == ["card_issuing"]
     assert fa.restricted_features == ["outbound_transfers.ach"]
     assert fa.nickname == "Savings" and fa.metadata.to_dict() == {"a": "1"}
     features = client.v1.treasury.financial_accounts.features.retrieve(fa.id, options=on(account))
     detail = features.outbound_transfers.ach.status_details[0]
-    assert (detail.code, detail.resolution, detail.restriction) == ("restricted_by_platform", "remove_restriction", "outbound_flows")
+    assert (detail.code, detail.resolution, detail.restriction) == (
+        "restricted_by_platform",
+        "remove_restriction",
+        "outbound_flows",
+    )
 
     fa = client.v1.treasury.financial_accounts.update(
-        fa.id, params={"platform_restrictions": {"outbound_flows": "unrestricted"}, "nickname": ""}, options=on(account)
+        fa.id,
+        params={"platform_restrictions": {"outbound_flows": "unrestricted"}, "nickname": ""},
+        options=on(account),
     )
     assert fa.active_features == ["card_issuing", "outbound_transfers.ach"]
     assert fa.nickname is None
@@ -231,8 +327,12 @@ def test_close(client, server):
     assert event["data"]["object"]["status"] == "closed"
 
     for attempt in (
-        lambda: client.v1.treasury.financial_accounts.update(fa.id, params={"nickname": "x"}, options=on(account)),
-        lambda: client.v1.treasury.financial_accounts.features.update(fa.id, params={"card_issuing": {"requested": True}}, options=on(account)),
+        lambda: client.v1.treasury.financial_accounts.update(
+            fa.id, params={"nickname": "x"}, options=on(account)
+        ),
+        lambda: client.v1.treasury.financial_accounts.features.update(
+            fa.id, params={"card_issuing": {"requested": True}}, options=on(account)
+        ),
         lambda: client.v1.treasury.financial_accounts.close(fa.id, options=on(account)),
     ):
         with pytest.raises(stripe.InvalidRequestError) as raised:
@@ -240,21 +340,38 @@ def test_close(client, server):
         assert raised.value.http_status == 400
         assert "closed" in raised.value.user_message
 
-    listed = client.v1.treasury.financial_accounts.list(params={"status": "closed"}, options=on(account))
+    listed = client.v1.treasury.financial_accounts.list(
+        params={"status": "closed"}, options=on(account)
+    )
     assert [f.id for f in listed.data] == [fa.id]
-    assert client.v1.treasury.financial_accounts.list(params={"status": "open"}, options=on(account)).data == []
+    assert (
+        client.v1.treasury.financial_accounts.list(
+            params={"status": "open"}, options=on(account)
+        ).data
+        == []
+    )
 
 
 def test_close_refused_while_a_card_is_live(client):
     account = activated_account(client)
     fa = create_fa(client, account, features={"card_issuing": {"requested": True}})
     cardholder = client.v1.issuing.cardholders.create(
-        params={"name": "Jenny Rosen", "type": "individual", "billing": {"address": ADDRESS},
-                "individual": {"first_name": "Jenny", "last_name": "Rosen"}},
+        params={
+            "name": "Jenny Rosen",
+            "type": "individual",
+            "billing": {"address": ADDRESS},
+            "individual": {"first_name": "Jenny", "last_name": "Rosen"},
+        },
         options=on(account),
     )
     card = client.v1.issuing.cards.create(
-        params={"cardholder": cardholder.id, "financial_account": fa.id, "currency": "usd", "type": "virtual", "status": "active"},
+        params={
+            "cardholder": cardholder.id,
+            "financial_account": fa.id,
+            "currency": "usd",
+            "type": "virtual",
+            "status": "active",
+        },
         options=on(account),
     )
     with pytest.raises(stripe.InvalidRequestError) as raised:
@@ -262,14 +379,17 @@ def test_close_refused_while_a_card_is_live(client):
     assert raised.value.http_status == 400
     assert card.id in raised.value.user_message
     client.v1.issuing.cards.update(card.id, params={"status": "canceled"}, options=on(account))
-    assert client.v1.treasury.financial_accounts.close(fa.id, options=on(account)).status == "closed"
+    assert (
+        client.v1.treasury.financial_accounts.close(fa.id, options=on(account)).status == "closed"
+    )
 
 
 def test_close_refused_with_a_balance(client):
     account = activated_account(client)
     fa = create_fa(client, account, features={"financial_addresses": {"aba": {"requested": True}}})
     client.v1.test_helpers.treasury.received_credits.create(
-        params={"financial_account": fa.id, "network": "ach", "amount": 1500, "currency": "usd"}, options=on(account)
+        params={"financial_account": fa.id, "network": "ach", "amount": 1500, "currency": "usd"},
+        options=on(account),
     )
     fa = client.v1.treasury.financial_accounts.retrieve(fa.id, options=on(account))
     assert fa.balance.cash.usd == 1500
@@ -302,7 +422,9 @@ def test_isolation_between_accounts(client):
             client.v1.treasury.financial_accounts.close(fa.id, options=options)
         assert raised.value.http_status == 404
     assert client.v1.treasury.financial_accounts.list(options=on(b)).data == []
-    assert fa.id not in [f.id for f in client.v1.treasury.financial_accounts.list(params={"limit": 100}).data]
+    assert fa.id not in [
+        f.id for f in client.v1.treasury.financial_accounts.list(params={"limit": 100}).data
+    ]
 
 
 def test_list_pagination(client):
@@ -311,14 +433,22 @@ def test_list_pagination(client):
     newest_first = list(reversed(ids))
     page = client.v1.treasury.financial_accounts.list(params={"limit": 2}, options=on(account))
     assert [f.id for f in page.data] == newest_first[:2] and page.has_more
-    page = client.v1.treasury.financial_accounts.list(params={"limit": 2, "starting_after": page.data[-1].id}, options=on(account))
+    page = client.v1.treasury.financial_accounts.list(
+        params={"limit": 2, "starting_after": page.data[-1].id}, options=on(account)
+    )
     assert [f.id for f in page.data] == newest_first[2:4] and page.has_more
-    page = client.v1.treasury.financial_accounts.list(params={"limit": 3, "ending_before": newest_first[4]}, options=on(account))
+    page = client.v1.treasury.financial_accounts.list(
+        params={"limit": 3, "ending_before": newest_first[4]}, options=on(account)
+    )
     assert [f.id for f in page.data] == newest_first[1:4]
-    everything = client.v1.treasury.financial_accounts.list(params={"limit": 2}, options=on(account)).auto_paging_iter()
+    everything = client.v1.treasury.financial_accounts.list(
+        params={"limit": 2}, options=on(account)
+    ).auto_paging_iter()
     assert [f.id for f in everything] == newest_first
     created = client.v1.treasury.financial_accounts.retrieve(ids[0], options=on(account)).created
-    later = client.v1.treasury.financial_accounts.list(params={"created": {"gt": created + 10}}, options=on(account))
+    later = client.v1.treasury.financial_accounts.list(
+        params={"created": {"gt": created + 10}}, options=on(account)
+    )
     assert later.data == []
 
 

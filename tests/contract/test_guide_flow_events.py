@@ -12,32 +12,67 @@ from __future__ import annotations
 from tests.contract.test_webhooks import dispatchers, endpoints, eventually, receiver  # noqa: F401 - fixtures
 from tests.flows import activated_account
 
-ADDRESS = {"line1": "1 Main St", "city": "Austin", "state": "TX", "postal_code": "78701", "country": "US"}
+ADDRESS = {
+    "line1": "1 Main St",
+    "city": "Austin",
+    "state": "TX",
+    "postal_code": "78701",
+    "country": "US",
+}
 
 
 def _walk_the_guide(client) -> dict:
     acct = activated_account(client)
     o = {"stripe_account": acct}
-    fa = client.v1.treasury.financial_accounts.create(params={
-        "supported_currencies": ["usd"], "features": {"card_issuing": {"requested": True}}}, options=o)
-    holder = client.v1.issuing.cardholders.create(params={
-        "name": "Jenny Rosen", "billing": {"address": ADDRESS}, "type": "individual",
-        "individual": {"first_name": "Jenny", "last_name": "Rosen"}}, options=o)
-    card = client.v1.issuing.cards.create(params={
-        "cardholder": holder.id, "financial_account": fa.id, "currency": "usd", "type": "virtual",
-        "status": "active"}, options=o)
-    credit = client.v1.test_helpers.treasury.received_credits.create(params={
-        "financial_account": fa.id, "amount": 10_000, "currency": "usd", "network": "ach"}, options=o)
+    fa = client.v1.treasury.financial_accounts.create(
+        params={"supported_currencies": ["usd"], "features": {"card_issuing": {"requested": True}}},
+        options=o,
+    )
+    holder = client.v1.issuing.cardholders.create(
+        params={
+            "name": "Jenny Rosen",
+            "billing": {"address": ADDRESS},
+            "type": "individual",
+            "individual": {"first_name": "Jenny", "last_name": "Rosen"},
+        },
+        options=o,
+    )
+    card = client.v1.issuing.cards.create(
+        params={
+            "cardholder": holder.id,
+            "financial_account": fa.id,
+            "currency": "usd",
+            "type": "virtual",
+            "status": "active",
+        },
+        options=o,
+    )
+    credit = client.v1.test_helpers.treasury.received_credits.create(
+        params={"financial_account": fa.id, "amount": 10_000, "currency": "usd", "network": "ach"},
+        options=o,
+    )
     auth = client.v1.test_helpers.issuing.authorizations.create(
-        params={"card": card.id, "amount": 2_500}, options=o)
+        params={"card": card.id, "amount": 2_500}, options=o
+    )
     captured = client.v1.test_helpers.issuing.authorizations.capture(auth.id, options=o)
     refund = client.v1.test_helpers.issuing.transactions.refund(
-        captured.transactions[0].id, params={"refund_amount": 500}, options=o)
-    return {"acct": acct, "fa": fa.id, "cardholder": holder.id, "card": card.id, "credit": credit.id,
-            "auth": auth.id, "capture": captured.transactions[0].id, "refund": refund.id}
+        captured.transactions[0].id, params={"refund_amount": 500}, options=o
+    )
+    return {
+        "acct": acct,
+        "fa": fa.id,
+        "cardholder": holder.id,
+        "card": card.id,
+        "credit": credit.id,
+        "auth": auth.id,
+        "capture": captured.transactions[0].id,
+        "refund": refund.id,
+    }
 
 
-def test_a_connect_handler_receives_the_guide_flow_in_order(client, dispatchers, receiver, endpoints):  # noqa: F811
+def test_a_connect_handler_receives_the_guide_flow_in_order(
+    client, dispatchers, receiver, endpoints
+):  # noqa: F811
     endpoints(receiver, connect=True)  # the platform's Connect endpoint, all event types
     dispatchers()
     ids = _walk_the_guide(client)
@@ -56,7 +91,9 @@ def test_a_connect_handler_receives_the_guide_flow_in_order(client, dispatchers,
         ("issuing_authorization.updated", ids["auth"]),
         ("issuing_transaction.created", ids["refund"]),
     ]
-    events = eventually(lambda: (lambda got: got if _contains_in_order(got, expected) else None)(mine()), timeout=10)
+    events = eventually(
+        lambda: (lambda got: got if _contains_in_order(got, expected) else None)(mine()), timeout=10
+    )
     assert all(e.livemode is False and e.id.startswith("evt_") for e in events)
     created = next(e for e in events if e.type == "issuing_authorization.created")
     assert (created.data.object.status, created.data.object.approved) == ("pending", True)

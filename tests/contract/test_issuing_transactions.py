@@ -15,7 +15,13 @@ import stripe
 from openissuing.storage.ledger_audit import audit
 from tests.flows import activated_account
 
-ADDRESS = {"line1": "1 Main St", "city": "San Francisco", "state": "CA", "postal_code": "94111", "country": "US"}
+ADDRESS = {
+    "line1": "1 Main St",
+    "city": "San Francisco",
+    "state": "CA",
+    "postal_code": "94111",
+    "country": "US",
+}
 
 
 def _opts(acct: str) -> dict:
@@ -30,21 +36,43 @@ class Card:
         self.acct = activated_account(client)
         self.o = _opts(self.acct)
         self.fa = client.v1.treasury.financial_accounts.create(
-            params={"supported_currencies": ["usd"], "features": {"card_issuing": {"requested": True}}},
-            options=self.o).id
-        self.cardholder = client.v1.issuing.cardholders.create(params={
-            "name": "Jenny Rosen", "billing": {"address": ADDRESS},
-            "individual": {"first_name": "Jenny", "last_name": "Rosen"}}, options=self.o).id
+            params={
+                "supported_currencies": ["usd"],
+                "features": {"card_issuing": {"requested": True}},
+            },
+            options=self.o,
+        ).id
+        self.cardholder = client.v1.issuing.cardholders.create(
+            params={
+                "name": "Jenny Rosen",
+                "billing": {"address": ADDRESS},
+                "individual": {"first_name": "Jenny", "last_name": "Rosen"},
+            },
+            options=self.o,
+        ).id
         self.card = self.new_card()
         if fund:
             client.v1.test_helpers.treasury.received_credits.create(
-                params={"financial_account": self.fa, "amount": fund, "currency": "usd", "network": "ach"},
-                options=self.o)
+                params={
+                    "financial_account": self.fa,
+                    "amount": fund,
+                    "currency": "usd",
+                    "network": "ach",
+                },
+                options=self.o,
+            )
 
     def new_card(self) -> str:
-        return self.client.v1.issuing.cards.create(params={
-            "cardholder": self.cardholder, "financial_account": self.fa, "currency": "usd", "type": "virtual",
-            "status": "active"}, options=self.o).id
+        return self.client.v1.issuing.cards.create(
+            params={
+                "cardholder": self.cardholder,
+                "financial_account": self.fa,
+                "currency": "usd",
+                "type": "virtual",
+                "status": "active",
+            },
+            options=self.o,
+        ).id
 
     @property
     def auth_helpers(self):
@@ -56,7 +84,9 @@ class Card:
 
     def purchase(self, amount: int, capture: int | None = None, card: str | None = None):
         """Authorize and capture; returns (authorization, capture transaction)."""
-        auth = self.auth_helpers.create(params={"card": card or self.card, "amount": amount}, options=self.o)
+        auth = self.auth_helpers.create(
+            params={"card": card or self.card, "amount": amount}, options=self.o
+        )
         assert auth.approved is True
         params = {} if capture is None else {"capture_amount": capture}
         captured = self.auth_helpers.capture(auth.id, params=params, options=self.o)
@@ -68,19 +98,28 @@ class Card:
 
     def force_capture(self, amount: int, **extra):
         return self.txn_helpers.create_force_capture(
-            params={"card": self.card, "amount": amount, **extra}, options=self.o)
+            params={"card": self.card, "amount": amount, **extra}, options=self.o
+        )
 
     def unlinked_refund(self, amount: int, **extra):
         return self.txn_helpers.create_unlinked_refund(
-            params={"card": self.card, "amount": amount, **extra}, options=self.o)
+            params={"card": self.card, "amount": amount, **extra}, options=self.o
+        )
 
     def books(self, cash: int, outbound_pending: int = 0) -> None:
-        balance = self.client.v1.treasury.financial_accounts.retrieve(self.fa, options=self.o).balance
-        shown = (balance.cash["usd"], balance.outbound_pending["usd"], balance.inbound_pending["usd"])
+        balance = self.client.v1.treasury.financial_accounts.retrieve(
+            self.fa, options=self.o
+        ).balance
+        shown = (
+            balance.cash["usd"],
+            balance.outbound_pending["usd"],
+            balance.inbound_pending["usd"],
+        )
         assert shown == (cash, outbound_pending, 0)
         summed = [0, 0, 0]
         page = self.client.v1.treasury.transactions.list(
-            params={"financial_account": self.fa, "limit": 100}, options=self.o)
+            params={"financial_account": self.fa, "limit": 100}, options=self.o
+        )
         for trxn in page.auto_paging_iter():
             summed[0] += trxn.balance_impact.cash
             summed[1] += trxn.balance_impact.outbound_pending
@@ -116,7 +155,12 @@ def test_capture_transaction_is_negative_and_settled_by_a_received_debit(card):
     c.books(cash=7_000)
 
     debit = c.client.v1.treasury.received_debits.retrieve(txn.treasury.received_debit, options=c.o)
-    assert (debit.amount, debit.network, debit.status, debit.financial_account) == (3_000, "card", "succeeded", c.fa)
+    assert (debit.amount, debit.network, debit.status, debit.financial_account) == (
+        3_000,
+        "card",
+        "succeeded",
+        c.fa,
+    )
     assert debit.linked_flows.issuing_transaction == txn.id
     assert debit.linked_flows.issuing_authorization == auth.id
     assert auth.treasury.received_debits == [debit.id]
@@ -124,7 +168,8 @@ def test_capture_transaction_is_negative_and_settled_by_a_received_debit(card):
     fetched = c.client.v1.issuing.transactions.retrieve(txn.id, options=c.o)
     assert fetched.to_dict() == txn.to_dict()
     expanded = c.client.v1.issuing.transactions.retrieve(
-        txn.id, params={"expand": ["authorization", "card"]}, options=c.o)
+        txn.id, params={"expand": ["authorization", "card"]}, options=c.o
+    )
     assert expanded.authorization.id == auth.id and expanded.card.id == c.card
     c.audit_clean()
 
@@ -150,16 +195,27 @@ def test_list_filters_and_metadata_update(card):
     page = c.client.v1.issuing.transactions.list(params={"limit": 1}, options=c.o)
     assert [t.id for t in page.data] == [refund.id] and page.has_more is True
 
-    updated = c.client.v1.issuing.transactions.update(first.id, params={"metadata": {"memo": "lunch"}}, options=c.o)
+    updated = c.client.v1.issuing.transactions.update(
+        first.id, params={"metadata": {"memo": "lunch"}}, options=c.o
+    )
     assert updated.metadata.to_dict() == {"memo": "lunch"} and updated.amount == -1_000
-    assert c.client.v1.issuing.transactions.retrieve(first.id, options=c.o).metadata.to_dict() == {"memo": "lunch"}
-    emptied = c.client.v1.issuing.transactions.update(first.id, params={"metadata": ""}, options=c.o)
+    assert c.client.v1.issuing.transactions.retrieve(first.id, options=c.o).metadata.to_dict() == {
+        "memo": "lunch"
+    }
+    emptied = c.client.v1.issuing.transactions.update(
+        first.id, params={"metadata": ""}, options=c.o
+    )
     assert emptied.metadata.to_dict() == {}
 
     missing = _error(c.client.v1.issuing.transactions.retrieve, "ipi_nope", options=c.o)
     assert missing.http_status == 404 and missing.code == "resource_missing"
     stranger = activated_account(c.client)
-    assert _error(c.client.v1.issuing.transactions.retrieve, first.id, options=_opts(stranger)).http_status == 404
+    assert (
+        _error(
+            c.client.v1.issuing.transactions.retrieve, first.id, options=_opts(stranger)
+        ).http_status
+        == 404
+    )
     c.books(cash=7_400)
     c.audit_clean()
 
@@ -172,7 +228,9 @@ def test_refund_partially_then_the_remainder(card):
     partial = c.refund(capture.id, 1_500)
     assert (partial.type, partial.amount, partial.merchant_amount) == ("refund", 1_500, 1_500)
     assert partial.authorization == auth.id and partial.treasury.received_debit is None
-    credit = c.client.v1.treasury.received_credits.retrieve(partial.treasury.received_credit, options=c.o)
+    credit = c.client.v1.treasury.received_credits.retrieve(
+        partial.treasury.received_credit, options=c.o
+    )
     assert (credit.amount, credit.network, credit.status) == (1_500, "card", "succeeded")
     assert credit.linked_flows.issuing_transaction == partial.id
     assert credit.linked_flows.issuing_authorization == auth.id
@@ -193,7 +251,10 @@ def test_refund_partially_then_the_remainder(card):
     assert of_a_refund.http_status == 400 and of_a_refund.param == "transaction"
 
     linked = c.client.v1.issuing.authorizations.retrieve(auth.id, options=c.o)
-    assert linked.treasury.received_credits == [partial.treasury.received_credit, rest.treasury.received_credit]
+    assert linked.treasury.received_credits == [
+        partial.treasury.received_credit,
+        rest.treasury.received_credit,
+    ]
     assert {t.id for t in linked.transactions} == {capture.id, partial.id, rest.id}
     assert _error(c.refund, "ipi_nope").http_status == 404
     c.books(cash=10_000)
@@ -214,10 +275,16 @@ def test_refund_more_than_captured_is_refused(card):
 
 def test_force_capture_may_overdraw_and_the_platform_covers_it(client, server):
     c = Card(client, server, fund=1_000)
-    forced = c.force_capture(2_500, merchant_data={"name": "Late Diner", "category": "eating_places_restaurants"})
+    forced = c.force_capture(
+        2_500, merchant_data={"name": "Late Diner", "category": "eating_places_restaurants"}
+    )
     assert (forced.type, forced.amount, forced.authorization) == ("capture", -2_500, None)
-    assert forced.merchant_data.name == "Late Diner" and forced.network_data.authorization_code is None
-    debit = c.client.v1.treasury.received_debits.retrieve(forced.treasury.received_debit, options=c.o)
+    assert (
+        forced.merchant_data.name == "Late Diner" and forced.network_data.authorization_code is None
+    )
+    debit = c.client.v1.treasury.received_debits.retrieve(
+        forced.treasury.received_debit, options=c.o
+    )
     assert debit.status == "succeeded" and debit.network == "card"
     assert debit.linked_flows.issuing_authorization is None
     assert debit.linked_flows.issuing_transaction == forced.id
@@ -227,18 +294,24 @@ def test_force_capture_may_overdraw_and_the_platform_covers_it(client, server):
     declined = c.auth_helpers.create(params={"card": c.card, "amount": 1}, options=c.o)
     assert declined.approved is False and declined.request_history[0].reason == "insufficient_funds"
     ach = c.client.v1.test_helpers.treasury.received_debits.create(
-        params={"financial_account": c.fa, "amount": 1, "currency": "usd", "network": "ach"}, options=c.o)
+        params={"financial_account": c.fa, "amount": 1, "currency": "usd", "network": "ach"},
+        options=c.o,
+    )
     assert ach.status == "failed" and ach.failure_code == "insufficient_funds"
     c.books(cash=-1_500)
 
     # A force capture can be refunded like any capture.
     refund = c.refund(forced.id, 2_000)
     assert refund.authorization is None and refund.amount == 2_000
-    credit = c.client.v1.treasury.received_credits.retrieve(refund.treasury.received_credit, options=c.o)
+    credit = c.client.v1.treasury.received_credits.retrieve(
+        refund.treasury.received_credit, options=c.o
+    )
     assert credit.linked_flows.issuing_authorization is None
     c.books(cash=500)
     assert _error(c.force_capture, 0).http_status == 400
-    unknown = _error(c.txn_helpers.create_force_capture, params={"card": "ic_nope", "amount": 1}, options=c.o)
+    unknown = _error(
+        c.txn_helpers.create_force_capture, params={"card": "ic_nope", "amount": 1}, options=c.o
+    )
     assert unknown.http_status == 404 and unknown.param == "card"
     c.books(cash=500)
     c.audit_clean()
@@ -248,7 +321,9 @@ def test_unlinked_refund_credits_the_account(card):
     c = card
     refund = c.unlinked_refund(1_234)
     assert (refund.type, refund.amount, refund.authorization) == ("refund", 1_234, None)
-    credit = c.client.v1.treasury.received_credits.retrieve(refund.treasury.received_credit, options=c.o)
+    credit = c.client.v1.treasury.received_credits.retrieve(
+        refund.treasury.received_credit, options=c.o
+    )
     assert (credit.amount, credit.network, credit.status) == (1_234, "card", "succeeded")
     assert credit.linked_flows.issuing_transaction == refund.id
     assert credit.linked_flows.issuing_authorization is None

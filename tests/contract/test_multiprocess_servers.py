@@ -33,18 +33,38 @@ def _free_port() -> int:
 
 def _start(server, tmp_path) -> tuple[subprocess.Popen, str]:
     port = _free_port()
-    env = dict(os.environ, OPENISSUING_WEBHOOK_DISPATCHER="false",
-               OPENISSUING_ENCRYPTION_KEY_FILE=server.runtime.settings.encryption_key_file)
+    env = dict(
+        os.environ,
+        OPENISSUING_WEBHOOK_DISPATCHER="false",
+        OPENISSUING_ENCRYPTION_KEY_FILE=server.runtime.settings.encryption_key_file,
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "openissuing.cli", "serve", "--port", str(port),
-         "--database-url", server.database_url, "--api-key", server.api_key],
-        cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "openissuing.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--database-url",
+            server.database_url,
+            "--api-key",
+            server.api_key,
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
-            httpx.get(url + "/v1/account", headers={"Authorization": f"Bearer {server.api_key}"}, timeout=1)
+            httpx.get(
+                url + "/v1/account",
+                headers={"Authorization": f"Bearer {server.api_key}"},
+                timeout=1,
+            )
             return process, url
         except httpx.HTTPError:
             time.sleep(0.1)
@@ -61,11 +81,19 @@ def test_two_server_processes_never_overspend_one_account(server, client, tmp_pa
         others.append(_start(server, workdir))
     urls = [url for _, url in others]
     try:
+
         def purchase(index: int) -> dict:
-            headers = {"Authorization": f"Bearer {server.api_key}", "Stripe-Account": acct,
-                       "Idempotency-Key": str(uuid.uuid4())}
-            response = httpx.post(urls[index % len(urls)] + "/v1/test_helpers/issuing/authorizations",
-                                  data={"card": card_id, "amount": AMOUNT}, headers=headers, timeout=60)
+            headers = {
+                "Authorization": f"Bearer {server.api_key}",
+                "Stripe-Account": acct,
+                "Idempotency-Key": str(uuid.uuid4()),
+            }
+            response = httpx.post(
+                urls[index % len(urls)] + "/v1/test_helpers/issuing/authorizations",
+                data={"card": card_id, "amount": AMOUNT},
+                headers=headers,
+                timeout=60,
+            )
             assert response.status_code == 200, response.text
             return response.json()
 
@@ -74,8 +102,11 @@ def test_two_server_processes_never_overspend_one_account(server, client, tmp_pa
         # Read the balance through the processes that made the holds: they keep real time, while
         # the session's server runs on a clock the other tests have moved months ahead (by which
         # these holds would long have expired).
-        balance = httpx.get(f"{urls[0]}/v1/treasury/financial_accounts/{fa_id}", timeout=30, headers={
-            "Authorization": f"Bearer {server.api_key}", "Stripe-Account": acct}).json()["balance"]
+        balance = httpx.get(
+            f"{urls[0]}/v1/treasury/financial_accounts/{fa_id}",
+            timeout=30,
+            headers={"Authorization": f"Bearer {server.api_key}", "Stripe-Account": acct},
+        ).json()["balance"]
     finally:
         for process, _ in others:
             process.terminate()
@@ -83,7 +114,9 @@ def test_two_server_processes_never_overspend_one_account(server, client, tmp_pa
 
     approved = sum(1 for r in results if r["approved"])
     assert approved == 97
-    assert {r["request_history"][0]["reason"] for r in results if not r["approved"]} == {"insufficient_funds"}
+    assert {r["request_history"][0]["reason"] for r in results if not r["approved"]} == {
+        "insufficient_funds"
+    }
     assert (balance["cash"]["usd"], balance["outbound_pending"]["usd"]) == (AMOUNT - 1, 97 * AMOUNT)
     with server.runtime.engine.connect() as conn:
         assert audit(conn) == []

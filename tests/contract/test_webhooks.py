@@ -22,7 +22,13 @@ from openissuing.webhooks.dispatcher import Dispatcher
 from tests.flows import activated_account
 from tests.webhook_receiver import Reply, WebhookReceiver
 
-ADDRESS = {"line1": "1 Main St", "city": "Austin", "state": "TX", "postal_code": "78701", "country": "US"}
+ADDRESS = {
+    "line1": "1 Main St",
+    "city": "Austin",
+    "state": "TX",
+    "postal_code": "78701",
+    "country": "US",
+}
 FAST = {"poll_interval_seconds": 0.05, "timeout_seconds": 2.0, "schedule": (0.2, 0.2, 0.2)}
 CARDHOLDER_EVENTS = ["issuing_cardholder.created", "issuing_cardholder.updated"]
 
@@ -78,7 +84,9 @@ def endpoints(client):
     yield make
     for endpoint_id, account in created:
         try:
-            client.v1.webhook_endpoints.delete(endpoint_id, options={"stripe_account": account} if account else None)
+            client.v1.webhook_endpoints.delete(
+                endpoint_id, options={"stripe_account": account} if account else None
+            )
         except stripe.InvalidRequestError:
             pass  # the test deleted it itself
 
@@ -101,7 +109,9 @@ def eventually(check, timeout: float = 5.0):
 
 def delivery_rows(server, endpoint_id: str) -> list[dict]:
     return transaction(
-        server.runtime.engine, lambda uow: deliveries.deliveries(uow, endpoint_id=endpoint_id), write=False
+        server.runtime.engine,
+        lambda uow: deliveries.deliveries(uow, endpoint_id=endpoint_id),
+        write=False,
     )
 
 
@@ -121,7 +131,9 @@ def finished(server, endpoint_id: str, count: int = 1) -> list[dict]:
 
 
 def event_for(client, object_id: str, event_type: str, **options):
-    listed = client.v1.events.list(params={"type": event_type, "limit": 20}, options=options or None)
+    listed = client.v1.events.list(
+        params={"type": event_type, "limit": 20}, options=options or None
+    )
     return next(e for e in listed.data if e.data.object.id == object_id)
 
 
@@ -132,7 +144,11 @@ def test_endpoint_create_retrieve_update_list_delete(client):
     created = client.v1.webhook_endpoints.create(
         params={
             "url": "http://127.0.0.1:9/hooks",
-            "enabled_events": ["issuing_card.created", "issuing_card.created", "issuing_authorization.created"],
+            "enabled_events": [
+                "issuing_card.created",
+                "issuing_card.created",
+                "issuing_authorization.created",
+            ],
             "description": "cards",
             "metadata": {"team": "a"},
             "api_version": "2024-06-20",
@@ -142,7 +158,11 @@ def test_endpoint_create_retrieve_update_list_delete(client):
     assert created.secret.startswith("whsec_") and len(created.secret) > 30
     assert created.status == "enabled"
     assert created.enabled_events == ["issuing_card.created", "issuing_authorization.created"]
-    assert (created.url, created.description, created.api_version) == ("http://127.0.0.1:9/hooks", "cards", "2024-06-20")
+    assert (created.url, created.description, created.api_version) == (
+        "http://127.0.0.1:9/hooks",
+        "cards",
+        "2024-06-20",
+    )
     assert created.application is None and created.livemode is False
     assert "connect" not in created.to_dict()
 
@@ -152,12 +172,24 @@ def test_endpoint_create_retrieve_update_list_delete(client):
 
     updated = client.v1.webhook_endpoints.update(
         created.id,
-        params={"enabled_events": ["*"], "description": "", "metadata": {"team": "", "x": "y"}, "disabled": True},
+        params={
+            "enabled_events": ["*"],
+            "description": "",
+            "metadata": {"team": "", "x": "y"},
+            "disabled": True,
+        },
     )
-    assert (updated.status, updated.enabled_events, updated.description) == ("disabled", ["*"], None)
+    assert (updated.status, updated.enabled_events, updated.description) == (
+        "disabled",
+        ["*"],
+        None,
+    )
     assert updated.metadata.to_dict() == {"x": "y"}
     assert "secret" not in updated.to_dict()
-    assert client.v1.webhook_endpoints.update(created.id, params={"disabled": False}).status == "enabled"
+    assert (
+        client.v1.webhook_endpoints.update(created.id, params={"disabled": False}).status
+        == "enabled"
+    )
 
     listed = client.v1.webhook_endpoints.list(params={"limit": 100})
     assert created.id in [e.id for e in listed.data]
@@ -173,14 +205,27 @@ def test_endpoint_create_retrieve_update_list_delete(client):
 @pytest.mark.parametrize(
     "params, param",
     [
-        ({"url": "http://127.0.0.1:9/h", "enabled_events": ["issuing_card.exploded"]}, "enabled_events[0]"),
+        (
+            {"url": "http://127.0.0.1:9/h", "enabled_events": ["issuing_card.exploded"]},
+            "enabled_events[0]",
+        ),
         ({"url": "ftp://example.com/h", "enabled_events": ["*"]}, "url"),
         ({"url": "not a url", "enabled_events": ["*"]}, "url"),
         ({"url": "http://127.0.0.1:9/h"}, "enabled_events"),
         ({"enabled_events": ["*"]}, "url"),
-        ({"url": "http://127.0.0.1:9/h", "enabled_events": ["*"], "api_version": "1999-01-01"}, "api_version"),
+        (
+            {"url": "http://127.0.0.1:9/h", "enabled_events": ["*"], "api_version": "1999-01-01"},
+            "api_version",
+        ),
     ],
-    ids=["unknown event type", "not http", "not a url", "no events", "no url", "unknown api version"],
+    ids=[
+        "unknown event type",
+        "not http",
+        "not a url",
+        "no events",
+        "no url",
+        "unknown api version",
+    ],
 )
 def test_endpoint_validation(client, params, param):
     with pytest.raises(stripe.InvalidRequestError) as raised:
@@ -207,7 +252,9 @@ def test_delivers_signed_events_in_order(server, client, dispatchers, receiver, 
     endpoint = endpoints(receiver, CARDHOLDER_EVENTS)
     dispatchers()
     cardholder = new_cardholder(client)
-    updated = client.v1.issuing.cardholders.update(cardholder.id, params={"metadata": {"tier": "gold"}})
+    updated = client.v1.issuing.cardholders.update(
+        cardholder.id, params={"metadata": {"tier": "gold"}}
+    )
 
     created_event, updated_event = receiver.wait_for_events(2)  # each verified by the SDK
     assert (created_event.type, updated_event.type) == tuple(CARDHOLDER_EVENTS)
@@ -229,7 +276,9 @@ def test_delivers_signed_events_in_order(server, client, dispatchers, receiver, 
     stored = client.v1.events.retrieve(created_event.id)
     assert stored.data.to_dict() == created_event.data.to_dict()
     rows = eventually(lambda: finished(server, endpoint.id, 2))
-    assert [(r["status"], r["attempt_count"], r["last_status_code"]) for r in rows] == [("succeeded", 1, 200)] * 2
+    assert [(r["status"], r["attempt_count"], r["last_status_code"]) for r in rows] == [
+        ("succeeded", 1, 200)
+    ] * 2
     assert client.v1.events.retrieve(created_event.id).pending_webhooks == 0
 
 
@@ -278,7 +327,9 @@ def test_disabling_cancels_queued_retries(server, client, dispatchers, receiver,
     assert [r["status"] for r in delivery_rows(server, endpoint.id)] == ["canceled"]
 
 
-def test_failing_endpoint_is_retried_until_it_recovers(server, client, dispatchers, receiver, endpoints, capsys):
+def test_failing_endpoint_is_retried_until_it_recovers(
+    server, client, dispatchers, receiver, endpoints, capsys
+):
     endpoint = endpoints(receiver, CARDHOLDER_EVENTS)
     receiver.fail_next(2)
     dispatchers(schedule=(0.2, 0.2, 0.2))
@@ -294,13 +345,21 @@ def test_failing_endpoint_is_retried_until_it_recovers(server, client, dispatche
     (row,) = eventually(lambda: finished(server, endpoint.id))
     assert (row["status"], row["attempt_count"], row["last_status_code"]) == ("succeeded", 3, 200)
     log = attempts(server, endpoint.id)
-    assert [(a["number"], a["http_status"], a["error"]) for a in log] == [(1, 500, None), (2, 500, None), (3, 200, None)]
+    assert [(a["number"], a["http_status"], a["error"]) for a in log] == [
+        (1, 500, None),
+        (2, 500, None),
+        (3, 200, None),
+    ]
     assert log[0]["response_excerpt"] == '{"error": "told to fail"}'
-    assert all(a["duration_ms"] >= 0 and a["event_type"] == "issuing_cardholder.created" for a in log)
+    assert all(
+        a["duration_ms"] >= 0 and a["event_type"] == "issuing_cardholder.created" for a in log
+    )
 
     event = event_for(client, cardholder.id, "issuing_cardholder.created")
     assert event.pending_webhooks == 0
-    succeeded = client.v1.events.list(params={"delivery_success": True, "type": event.type, "limit": 100})
+    succeeded = client.v1.events.list(
+        params={"delivery_success": True, "type": event.type, "limit": 100}
+    )
     assert event.id in [e.id for e in succeeded.data]
 
     assert cli.main(["deliveries", "--database-url", server.database_url, "--event", event.id]) == 0
@@ -322,13 +381,19 @@ def test_gives_up_when_the_schedule_is_exhausted(server, client, dispatchers, re
 
     event = event_for(client, cardholder.id, "issuing_cardholder.created")
     assert event.pending_webhooks == 0
-    failed = client.v1.events.list(params={"delivery_success": False, "type": event.type, "limit": 100})
+    failed = client.v1.events.list(
+        params={"delivery_success": False, "type": event.type, "limit": 100}
+    )
     assert event.id in [e.id for e in failed.data]
-    succeeded = client.v1.events.list(params={"delivery_success": True, "type": event.type, "limit": 100})
+    succeeded = client.v1.events.list(
+        params={"delivery_success": True, "type": event.type, "limit": 100}
+    )
     assert event.id not in [e.id for e in succeeded.data]
 
 
-def test_slow_and_unreachable_endpoints_are_failed_attempts(server, client, dispatchers, receiver, endpoints):
+def test_slow_and_unreachable_endpoints_are_failed_attempts(
+    server, client, dispatchers, receiver, endpoints
+):
     slow = endpoints(receiver, CARDHOLDER_EVENTS)
     unreachable = endpoints("http://127.0.0.1:9/nothing-listens-here", CARDHOLDER_EVENTS)
     receiver.delay_seconds = 1.0
@@ -345,11 +410,15 @@ def test_slow_and_unreachable_endpoints_are_failed_attempts(server, client, disp
     assert [r["status"] for r in delivery_rows(server, slow.id)] == ["succeeded"]
 
     refused = attempts(server, unreachable.id)
-    assert len(refused) == 2 and all(a["http_status"] is None and "Connect" in a["error"] for a in refused)
+    assert len(refused) == 2 and all(
+        a["http_status"] is None and "Connect" in a["error"] for a in refused
+    )
     assert [r["status"] for r in delivery_rows(server, unreachable.id)] == ["failed"]
 
 
-def test_a_restarted_dispatcher_delivers_everything_left(server, client, dispatchers, receiver, endpoints):
+def test_a_restarted_dispatcher_delivers_everything_left(
+    server, client, dispatchers, receiver, endpoints
+):
     endpoint = endpoints(receiver, CARDHOLDER_EVENTS)
     receiver.fail_next(1)
     first = dispatchers(schedule=(0.5,))
@@ -365,18 +434,24 @@ def test_a_restarted_dispatcher_delivers_everything_left(server, client, dispatc
     dispatchers(schedule=(0.5,))
     receiver.wait_for(3)
     rows = eventually(lambda: finished(server, endpoint.id, 2))
-    assert sorted(r["attempt_count"] for r in rows) == [1, 2] and {r["status"] for r in rows} == {"succeeded"}
+    assert sorted(r["attempt_count"] for r in rows) == [1, 2] and {r["status"] for r in rows} == {
+        "succeeded"
+    }
     delivered = [e.data.object.id for e in receiver.events(accepted_only=True)]
     assert sorted(delivered) == sorted([before.id, during.id])
 
 
-def test_a_claim_lost_by_a_crashed_dispatcher_is_delivered_after_its_lease(server, client, dispatchers, receiver, endpoints):
+def test_a_claim_lost_by_a_crashed_dispatcher_is_delivered_after_its_lease(
+    server, client, dispatchers, receiver, endpoints
+):
     endpoint = endpoints(receiver, CARDHOLDER_EVENTS)
     new_cardholder(client)
     dispatchers(start=False)  # pauses the session's dispatcher: nobody else claims
     # A dispatcher claims, then dies before sending: only its lease remains.
     claimed_at = time.time()
-    transaction(server.runtime.engine, lambda uow: deliveries.claim(uow, int(claimed_at * 1000), 1000, 500))
+    transaction(
+        server.runtime.engine, lambda uow: deliveries.claim(uow, int(claimed_at * 1000), 1000, 500)
+    )
     dispatchers()
 
     (request,) = receiver.wait_for(1)
@@ -385,7 +460,9 @@ def test_a_claim_lost_by_a_crashed_dispatcher_is_delivered_after_its_lease(serve
     assert (row["status"], row["attempt_count"]) == ("succeeded", 1)
 
 
-def test_two_dispatchers_never_claim_the_same_delivery(server, client, dispatchers, receiver, endpoints):
+def test_two_dispatchers_never_claim_the_same_delivery(
+    server, client, dispatchers, receiver, endpoints
+):
     endpoint = endpoints(receiver, ["issuing_cardholder.created"])
     dispatchers(start=False)
     made = [new_cardholder(client, name=f"Race {i}") for i in range(20)]
@@ -430,14 +507,18 @@ def test_concurrent_claims_are_disjoint(server, client, dispatchers, endpoints):
             transaction(engine, lambda uow, c=claim: deliveries.release(uow, c, now))
 
 
-def test_pending_webhooks_and_deleting_an_endpoint_drops_its_queue(server, client, dispatchers, receiver, endpoints):
+def test_pending_webhooks_and_deleting_an_endpoint_drops_its_queue(
+    server, client, dispatchers, receiver, endpoints
+):
     endpoint = endpoints(receiver, CARDHOLDER_EVENTS)
     other = endpoints("http://127.0.0.1:9/unused", ["issuing_cardholder.created"])
     dispatchers(start=False)
     cardholder = new_cardholder(client)
     event = event_for(client, cardholder.id, "issuing_cardholder.created")
     assert event.pending_webhooks == 2
-    pending = client.v1.events.list(params={"delivery_success": False, "type": event.type, "limit": 100})
+    pending = client.v1.events.list(
+        params={"delivery_success": False, "type": event.type, "limit": 100}
+    )
     assert event.id in [e.id for e in pending.data]
 
     client.v1.webhook_endpoints.delete(other.id)
@@ -451,10 +532,16 @@ def test_pending_webhooks_and_deleting_an_endpoint_drops_its_queue(server, clien
 
 def test_connect_endpoints_hear_connected_accounts_only(client, dispatchers, endpoints):
     account = activated_account(client)
-    with WebhookReceiver() as platform_rx, WebhookReceiver() as connect_rx, WebhookReceiver() as account_rx:
+    with (
+        WebhookReceiver() as platform_rx,
+        WebhookReceiver() as connect_rx,
+        WebhookReceiver() as account_rx,
+    ):
         endpoints(platform_rx, CARDHOLDER_EVENTS)
         endpoints(connect_rx, CARDHOLDER_EVENTS, connect=True)
-        endpoints(account_rx, CARDHOLDER_EVENTS, account=account)  # the connected account's own endpoint
+        endpoints(
+            account_rx, CARDHOLDER_EVENTS, account=account
+        )  # the connected account's own endpoint
         dispatchers()
         mine = new_cardholder(client, name="Platform Holder")
         theirs = new_cardholder(client, name="Connected Holder", stripe_account=account)
@@ -464,7 +551,9 @@ def test_connect_endpoints_hear_connected_accounts_only(client, dispatchers, end
         (account_event,) = account_rx.wait_for_events(1)
         time.sleep(0.2)
         assert [len(rx.requests) for rx in (platform_rx, connect_rx, account_rx)] == [1, 1, 1]
-        assert platform_event.data.object.id == mine.id and "account" not in platform_event.to_dict()
+        assert (
+            platform_event.data.object.id == mine.id and "account" not in platform_event.to_dict()
+        )
         assert connect_event.data.object.id == theirs.id and connect_event.account == account
         assert account_event.id == connect_event.id
 

@@ -19,9 +19,24 @@ from hypothesis import strategies as st
 from tests.properties.test_ledger_properties import EXAMPLES, Shared, onboard, ops, run
 
 DISPUTE_OP_NAMES = [
-    "fund", "authorize", "authorize", "capture", "capture", "force_capture", "force_capture", "refund",
-    "unlinked_refund", "reverse", "advance_clock",
-    "dispute", "dispute", "dispute", "dispute", "submit_dispute", "submit_dispute", "submit_dispute",
+    "fund",
+    "authorize",
+    "authorize",
+    "capture",
+    "capture",
+    "force_capture",
+    "force_capture",
+    "refund",
+    "unlinked_refund",
+    "reverse",
+    "advance_clock",
+    "dispute",
+    "dispute",
+    "dispute",
+    "dispute",
+    "submit_dispute",
+    "submit_dispute",
+    "submit_dispute",
     "dispute_deadline",
 ]
 
@@ -32,7 +47,10 @@ def shared(server) -> Shared:
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(opening=st.integers(min_value=1, max_value=20_000), first=st.integers(min_value=1, max_value=6_000),
-       ops=ops(DISPUTE_OP_NAMES))
+@given(
+    opening=st.integers(min_value=1, max_value=20_000),
+    first=st.integers(min_value=1, max_value=6_000),
+    ops=ops(DISPUTE_OP_NAMES),
+)
 def test_random_disputes_keep_the_books(shared, opening, first, ops):
     run(shared, opening, [("force_capture", first, 0, 0)] + ops)

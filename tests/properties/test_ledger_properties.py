@@ -50,7 +50,13 @@ from hypothesis import strategies as st
 from openissuing.storage.ledger_audit import audit
 from tests.flows import activated_account
 
-ADDRESS = {"line1": "1 Main St", "city": "Austin", "state": "TX", "postal_code": "78701", "country": "US"}
+ADDRESS = {
+    "line1": "1 Main St",
+    "city": "Austin",
+    "state": "TX",
+    "postal_code": "78701",
+    "country": "US",
+}
 MAX_STEPS = 12
 DISPUTE_WINDOW_SECONDS = 110 * 86400
 # More examples for a bug hunt: OPENISSUING_PROPERTY_EXAMPLES=500 (the default keeps the file fast).
@@ -73,9 +79,14 @@ def onboard(server) -> Shared:
     """An onboarded connected account and a cardholder, shared by a module's examples."""
     client = server.client()
     acct = activated_account(client)
-    holder = client.v1.issuing.cardholders.create(params={
-        "name": "Prop Tester", "billing": {"address": ADDRESS},
-        "individual": {"first_name": "Prop", "last_name": "Tester"}}, options={"stripe_account": acct})
+    holder = client.v1.issuing.cardholders.create(
+        params={
+            "name": "Prop Tester",
+            "billing": {"address": ADDRESS},
+            "individual": {"first_name": "Prop", "last_name": "Tester"},
+        },
+        options={"stripe_account": acct},
+    )
     return Shared(client, server, acct, holder.id)
 
 
@@ -119,7 +130,11 @@ class Model:
     disputes: list[Dispute] = field(default_factory=list)
 
     def disputable(self, txn: str, *, besides: Dispute | None = None) -> int:
-        claimed = sum(d.amount for d in self.disputes if d.txn == txn and d.status != "expired" and d is not besides)
+        claimed = sum(
+            d.amount
+            for d in self.disputes
+            if d.txn == txn and d.status != "expired" and d is not besides
+        )
         return self.captured[txn] - claimed
 
     def dispute_refusal(self, txn: str, amount: int | None) -> set[str | None]:
@@ -152,16 +167,40 @@ class Model:
 
 # -- operations: (name, amount, pick, variant) --------------------------------------------
 
-OP_NAMES = ["fund", "fund", "debit", "authorize", "authorize", "authorize", "capture", "capture", "reverse",
-            "expire", "increment", "finalize", "refund", "force_capture", "unlinked_refund", "advance_clock",
-            "dispute", "dispute", "submit_dispute", "dispute_deadline"]
+OP_NAMES = [
+    "fund",
+    "fund",
+    "debit",
+    "authorize",
+    "authorize",
+    "authorize",
+    "capture",
+    "capture",
+    "reverse",
+    "expire",
+    "increment",
+    "finalize",
+    "refund",
+    "force_capture",
+    "unlinked_refund",
+    "advance_clock",
+    "dispute",
+    "dispute",
+    "submit_dispute",
+    "dispute_deadline",
+]
 
 
 def ops(names: list[str]):
     return st.lists(
-        st.tuples(st.sampled_from(names), st.integers(min_value=1, max_value=6_000),
-                  st.integers(min_value=0, max_value=50), st.integers(min_value=0, max_value=5)),
-        min_size=4, max_size=MAX_STEPS - 1,
+        st.tuples(
+            st.sampled_from(names),
+            st.integers(min_value=1, max_value=6_000),
+            st.integers(min_value=0, max_value=50),
+            st.integers(min_value=0, max_value=5),
+        ),
+        min_size=4,
+        max_size=MAX_STEPS - 1,
     )
 
 
@@ -176,11 +215,22 @@ class Runner:
     def __init__(self, shared: Shared) -> None:
         self.s, self.c = shared, shared.client
         self.fa = self.c.v1.treasury.financial_accounts.create(
-            params={"supported_currencies": ["usd"], "features": {"card_issuing": {"requested": True}}},
-            options=shared.o).id
-        self.card = self.c.v1.issuing.cards.create(params={
-            "cardholder": shared.cardholder, "financial_account": self.fa, "currency": "usd",
-            "type": "virtual", "status": "active"}, options=shared.o).id
+            params={
+                "supported_currencies": ["usd"],
+                "features": {"card_issuing": {"requested": True}},
+            },
+            options=shared.o,
+        ).id
+        self.card = self.c.v1.issuing.cards.create(
+            params={
+                "cardholder": shared.cardholder,
+                "financial_account": self.fa,
+                "currency": "usd",
+                "type": "virtual",
+                "status": "active",
+            },
+            options=shared.o,
+        ).id
         self.model = Model()
         self.log: list[str] = []
         self.advanced = False
@@ -214,21 +264,38 @@ class Runner:
         assert returned.status == auth.status, (returned.status, auth, self.log)
         if auth.status == "pending":
             assert returned.amount == auth.captured + auth.held
-        trxn = self.c.v1.treasury.transactions.retrieve(returned.treasury.transaction, options=self.s.o)
-        assert trxn.amount == -auth.held and trxn.balance_impact.outbound_pending == auth.held, self.log
+        trxn = self.c.v1.treasury.transactions.retrieve(
+            returned.treasury.transaction, options=self.s.o
+        )
+        assert trxn.amount == -auth.held and trxn.balance_impact.outbound_pending == auth.held, (
+            self.log
+        )
         assert trxn.status == ("open" if auth.status == "pending" else "void"), self.log
 
     # Each op returns True when it moved money through a funds-checked path.
     def fund(self, amount, pick, variant) -> bool:
-        self.c.v1.test_helpers.treasury.received_credits.create(params={
-            "financial_account": self.fa, "amount": amount, "currency": "usd",
-            "network": ["ach", "rtp", "us_domestic_wire"][variant % 3]}, options=self.s.o)
+        self.c.v1.test_helpers.treasury.received_credits.create(
+            params={
+                "financial_account": self.fa,
+                "amount": amount,
+                "currency": "usd",
+                "network": ["ach", "rtp", "us_domestic_wire"][variant % 3],
+            },
+            options=self.s.o,
+        )
         self.model.cash += amount
         return False
 
     def debit(self, amount, pick, variant) -> bool:
-        debit = self.c.v1.test_helpers.treasury.received_debits.create(params={
-            "financial_account": self.fa, "amount": amount, "currency": "usd", "network": "ach"}, options=self.s.o)
+        debit = self.c.v1.test_helpers.treasury.received_debits.create(
+            params={
+                "financial_account": self.fa,
+                "amount": amount,
+                "currency": "usd",
+                "network": "ach",
+            },
+            options=self.s.o,
+        )
         if self.model.cash >= amount:
             assert debit.status == "succeeded"
             self.model.cash -= amount
@@ -237,7 +304,9 @@ class Runner:
         return False
 
     def authorize(self, amount, pick, variant) -> bool:
-        auth = self.auth_helpers.create(params={"card": self.card, "amount": amount}, options=self.s.o)
+        auth = self.auth_helpers.create(
+            params={"card": self.card, "amount": amount}, options=self.s.o
+        )
         if self.model.cash >= amount:
             assert (auth.approved, auth.status) == (True, "pending")
             self.model.hold(amount)
@@ -254,8 +323,11 @@ class Runner:
             self._refused(self.auth_helpers.capture, auth.id, options=self.s.o)
             return False
         # variant: 0 full, 1-2 partial, 3-4 over; odd variants keep the authorization open.
-        captured = auth.held if variant == 0 else (
-            max(1, auth.held * variant // 3) if variant < 3 else auth.held + amount)
+        captured = (
+            auth.held
+            if variant == 0
+            else (max(1, auth.held * variant // 3) if variant < 3 else auth.held + amount)
+        )
         close = variant % 2 == 0
         params = {"capture_amount": captured, "close_authorization": close}
         returned = self.auth_helpers.capture(auth.id, params=params, options=self.s.o)
@@ -279,8 +351,12 @@ class Runner:
         if auth.status != "pending":
             self._refused(self.auth_helpers.reverse, auth.id, options=self.s.o)
             return False
-        reversed_amount = auth.held if variant % 2 == 0 or auth.held == 1 else 1 + amount % (auth.held - 1)
-        returned = self.auth_helpers.reverse(auth.id, params={"reverse_amount": reversed_amount}, options=self.s.o)
+        reversed_amount = (
+            auth.held if variant % 2 == 0 or auth.held == 1 else 1 + amount % (auth.held - 1)
+        )
+        returned = self.auth_helpers.reverse(
+            auth.id, params={"reverse_amount": reversed_amount}, options=self.s.o
+        )
         self.model.release(auth, reversed_amount)
         if auth.held == 0:
             auth.status = "reversed" if auth.captured == 0 else "closed"
@@ -313,14 +389,18 @@ class Runner:
                 auth.status = "expired"
         if self.model.auths:
             auth = self.model.auths[pick % len(self.model.auths)]
-            self._expect_auth(self.c.v1.issuing.authorizations.retrieve(auth.id, options=self.s.o), auth)
+            self._expect_auth(
+                self.c.v1.issuing.authorizations.retrieve(auth.id, options=self.s.o), auth
+            )
         return False
 
     def increment(self, amount, pick, variant) -> bool:
         auth = self._pick_auth(pick)
         if auth is None:
             return False
-        returned = self.auth_helpers.increment(auth.id, params={"increment_amount": amount}, options=self.s.o)
+        returned = self.auth_helpers.increment(
+            auth.id, params={"increment_amount": amount}, options=self.s.o
+        )
         approved = self.model.cash >= amount
         assert returned.request_history[-1].approved is approved
         if approved:
@@ -338,10 +418,16 @@ class Runner:
         final = max(1, auth.held * variant // 4) if variant < 4 else auth.held + amount
         more = final - auth.held
         if more > 0 and self.model.cash < more:
-            self._refused(self.auth_helpers.finalize_amount, auth.id, params={"final_amount": final},
-                          options=self.s.o)
+            self._refused(
+                self.auth_helpers.finalize_amount,
+                auth.id,
+                params={"final_amount": final},
+                options=self.s.o,
+            )
             return False
-        returned = self.auth_helpers.finalize_amount(auth.id, params={"final_amount": final}, options=self.s.o)
+        returned = self.auth_helpers.finalize_amount(
+            auth.id, params={"final_amount": final}, options=self.s.o
+        )
         self.model.release(auth, -more)
         self._expect_auth(returned, auth)
         return more > 0
@@ -355,10 +441,17 @@ class Runner:
             self._refused(self.txn_helpers.refund, sorted(self.model.refunds)[0], options=self.s.o)
             return False
         if variant == 4 or left == 0:  # more than is left
-            self._refused(self.txn_helpers.refund, txn_id, params={"refund_amount": left + amount}, options=self.s.o)
+            self._refused(
+                self.txn_helpers.refund,
+                txn_id,
+                params={"refund_amount": left + amount},
+                options=self.s.o,
+            )
             return False
         refunded = left if variant == 0 else 1 + amount % left
-        refund = self.txn_helpers.refund(txn_id, params={"refund_amount": refunded}, options=self.s.o)
+        refund = self.txn_helpers.refund(
+            txn_id, params={"refund_amount": refunded}, options=self.s.o
+        )
         assert (refund.type, refund.amount) == ("refund", refunded)
         self.model.refundable[txn_id] -= refunded
         self.model.refunds.add(refund.id)
@@ -366,7 +459,9 @@ class Runner:
         return False
 
     def force_capture(self, amount, pick, variant) -> bool:
-        txn = self.txn_helpers.create_force_capture(params={"card": self.card, "amount": amount}, options=self.s.o)
+        txn = self.txn_helpers.create_force_capture(
+            params={"card": self.card, "amount": amount}, options=self.s.o
+        )
         assert (txn.type, txn.amount) == ("capture", -amount)
         self.model.cash -= amount
         self.model.refundable[txn.id] = amount
@@ -374,7 +469,9 @@ class Runner:
         return False
 
     def unlinked_refund(self, amount, pick, variant) -> bool:
-        txn = self.txn_helpers.create_unlinked_refund(params={"card": self.card, "amount": amount}, options=self.s.o)
+        txn = self.txn_helpers.create_unlinked_refund(
+            params={"card": self.card, "amount": amount}, options=self.s.o
+        )
         assert (txn.type, txn.amount) == ("refund", amount)
         self.model.refunds.add(txn.id)
         self.model.cash += amount
@@ -391,8 +488,14 @@ class Runner:
         else:
             return False
         left = self.model.disputable(txn) if txn in self.model.captured else 0
-        requested = {0: None, 1: left, 2: 1 + amount % (left - 1) if left > 1 else 1, 3: left + amount,
-                     4: 0, 5: left}[variant]
+        requested = {
+            0: None,
+            1: left,
+            2: 1 + amount % (left - 1) if left > 1 else 1,
+            3: left + amount,
+            4: 0,
+            5: left,
+        }[variant]
         losing = (amount + pick) % 2 == 1
         params = {"transaction": txn, "evidence": _evidence(losing, amount)}
         if requested is not None:
@@ -400,15 +503,28 @@ class Runner:
         expected_refusal = self.model.dispute_refusal(txn, requested)
         if expected_refusal:
             error = self._refused(self.disputes.create, params=params, options=self.s.o)
-            assert error.code in expected_refusal, (error.code, error.user_message, expected_refusal, self.log)
+            assert error.code in expected_refusal, (
+                error.code,
+                error.user_message,
+                expected_refusal,
+                self.log,
+            )
             event(f"dispute refused: {error.code}")
             return False
         created = self.disputes.create(params=params, options=self.s.o)
         disputed = left if requested is None else requested
-        assert (created.status, created.amount, created.transaction) == ("unsubmitted", disputed, txn), self.log
-        assert created.treasury.received_debit is not None and created.treasury.debit_reversal is None
+        assert (created.status, created.amount, created.transaction) == (
+            "unsubmitted",
+            disputed,
+            txn,
+        ), self.log
+        assert (
+            created.treasury.received_debit is not None and created.treasury.debit_reversal is None
+        )
         self.model.disputes.append(Dispute(created.id, txn, disputed, losing))
-        event("dispute opened" + (" in part" if disputed < self.model.captured[txn] else " in full"))
+        event(
+            "dispute opened" + (" in part" if disputed < self.model.captured[txn] else " in full")
+        )
         return False
 
     def submit_dispute(self, amount, pick, variant) -> bool:
@@ -420,13 +536,17 @@ class Runner:
         dispute = candidates[pick % len(candidates)]
         if dispute.status != "unsubmitted":
             if amount % 2:
-                error = self._refused(self.disputes.update, dispute.id, params={"amount": 1}, options=self.s.o)
+                error = self._refused(
+                    self.disputes.update, dispute.id, params={"amount": 1}, options=self.s.o
+                )
             else:
                 error = self._refused(self.disputes.submit, dispute.id, options=self.s.o)
             assert error.code == "status_transition_invalid", (error.code, self.log)
             return False
         if variant in (3, 4):
-            params = {"evidence": {"fraudulent": {"explanation": _explanation(variant == 3, amount)}}}
+            params = {
+                "evidence": {"fraudulent": {"explanation": _explanation(variant == 3, amount)}}
+            }
             if variant == 4:
                 params["amount"] = 1 + amount % self.model.disputable(dispute.txn, besides=dispute)
             updated = self.disputes.update(dispute.id, params=params, options=self.s.o)
@@ -464,22 +584,33 @@ class Runner:
         dispute = expired[pick % len(expired)]
         # The first request after the jump is a GET: its read transaction has to write the expiries.
         assert self.disputes.retrieve(dispute.id, options=self.s.o).status == "expired", self.log
-        noted = self.disputes.update(dispute.id, params={"metadata": {"note": "too late"}}, options=self.s.o)
-        assert (noted.status, noted.metadata.note) == ("expired", "too late"), self.log  # metadata always
+        noted = self.disputes.update(
+            dispute.id, params={"metadata": {"note": "too late"}}, options=self.s.o
+        )
+        assert (noted.status, noted.metadata.note) == ("expired", "too late"), (
+            self.log
+        )  # metadata always
         event("dispute expired")
         return False
 
     # -- the properties
     def check(self, moved_checked_money: bool) -> None:
         balance = self.c.v1.treasury.financial_accounts.retrieve(self.fa, options=self.s.o).balance
-        shown = (balance.cash["usd"], balance.outbound_pending["usd"], balance.inbound_pending["usd"])
+        shown = (
+            balance.cash["usd"],
+            balance.outbound_pending["usd"],
+            balance.inbound_pending["usd"],
+        )
         assert shown == (self.model.cash, self.model.outbound_pending, 0), self.log
-        assert self.model.outbound_pending == sum(a.held for a in self.model.auths if a.status == "pending")
+        assert self.model.outbound_pending == sum(
+            a.held for a in self.model.auths if a.status == "pending"
+        )
         if moved_checked_money:
             assert shown[0] >= 0, self.log
         summed = [0, 0, 0]
-        page = self.c.v1.treasury.transactions.list(params={"financial_account": self.fa, "limit": 100},
-                                                   options=self.s.o)
+        page = self.c.v1.treasury.transactions.list(
+            params={"financial_account": self.fa, "limit": 100}, options=self.s.o
+        )
         for trxn in page.auto_paging_iter():
             summed[0] += trxn.balance_impact.cash
             summed[1] += trxn.balance_impact.outbound_pending
@@ -501,13 +632,16 @@ class Runner:
             assert listed == {d.id: (d.status, d.amount) for d in ours}, self.log
             linked = self.c.v1.issuing.transactions.retrieve(txn, options=self.s.o).dispute
             assert linked == ours[-1].id, self.log
-        page = self.c.v1.treasury.debit_reversals.list(params={"financial_account": self.fa, "limit": 100},
-                                                      options=self.s.o)
+        page = self.c.v1.treasury.debit_reversals.list(
+            params={"financial_account": self.fa, "limit": 100}, options=self.s.o
+        )
         reversals = {}
         for reversal in page.auto_paging_iter():
             assert (reversal.network, reversal.status) == ("card", "succeeded"), self.log
             reversals[reversal.linked_flows.issuing_dispute] = reversal.amount
-        assert reversals == {d.id: d.amount for d in self.model.disputes if d.status == "won"}, self.log
+        assert reversals == {d.id: d.amount for d in self.model.disputes if d.status == "won"}, (
+            self.log
+        )
 
 
 def _explanation(losing: bool, amount: int) -> str:
@@ -601,11 +735,15 @@ def test_a_read_that_must_expire_a_dispute_survives_a_concurrent_commit(shared, 
     runner = Runner(shared)
     runner.force_capture(700, 0, 0)
     (txn,) = runner.model.captured
-    dispute = runner.disputes.create(params={"transaction": txn, "evidence": _evidence(False, 1)}, options=shared.o)
+    dispute = runner.disputes.create(
+        params={"transaction": txn, "evidence": _evidence(False, 1)}, options=shared.o
+    )
     assert (dispute.status, dispute.amount) == ("unsubmitted", 700)
     shared.server.clock.advance(DISPUTE_WINDOW_SECONDS + 1)
     # A POST first, so that overdue holds of the account are not the GET's first write.
-    runner.c.v1.treasury.financial_accounts.update(runner.fa, params={"metadata": {"k": "v"}}, options=shared.o)
+    runner.c.v1.treasury.financial_accounts.update(
+        runner.fa, params={"metadata": {"k": "v"}}, options=shared.o
+    )
     original, interleaved = dispute_service._save, []
 
     def save_after_another_commit(uow, scope, before, record, event_type):

@@ -7,14 +7,14 @@ stacking problems: the earliest check in the documented order names the reason.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from openissuing.domain.issuing import authorizations as auth
 from openissuing.domain.issuing import spending_controls
 
-NOW = int(datetime(2025, 6, 18, 15, 30, tzinfo=timezone.utc).timestamp())  # a Wednesday
+NOW = int(datetime(2025, 6, 18, 15, 30, tzinfo=UTC).timestamp())  # a Wednesday
 
 
 def _controls(**fields) -> dict:
@@ -24,36 +24,72 @@ def _controls(**fields) -> dict:
 
 
 def _card(**fields) -> dict:
-    card = {"id": "ic_1", "status": "active", "currency": "usd", "exp_month": 12, "exp_year": 2027,
-            "spending_controls": _controls()}
+    card = {
+        "id": "ic_1",
+        "status": "active",
+        "currency": "usd",
+        "exp_month": 12,
+        "exp_year": 2027,
+        "spending_controls": _controls(),
+    }
     card.update(fields)
     return card
 
 
 def _cardholder(**fields) -> dict:
-    holder = {"id": "ich_1", "status": "active", "requirements": {"disabled_reason": None, "past_due": []},
-              "spending_controls": _controls()}
+    holder = {
+        "id": "ich_1",
+        "status": "active",
+        "requirements": {"disabled_reason": None, "past_due": []},
+        "spending_controls": _controls(),
+    }
     holder.update(fields)
     return holder
 
 
 def _fa(**fields) -> dict:
-    fa = {"id": "fa_1", "status": "open", "active_features": ["card_issuing", "financial_addresses.aba"],
-          "platform_restrictions": {"inbound_flows": "unrestricted", "outbound_flows": "unrestricted"}}
+    fa = {
+        "id": "fa_1",
+        "status": "open",
+        "active_features": ["card_issuing", "financial_addresses.aba"],
+        "platform_restrictions": {
+            "inbound_flows": "unrestricted",
+            "outbound_flows": "unrestricted",
+        },
+    }
     fa.update(fields)
     return fa
 
 
-def _request(amount: int = 1_000, currency: str = "usd", category: str = "taxicabs_limousines",
-             country: str | None = "US", card_presence: str = "not_present") -> auth.Request:
+def _request(
+    amount: int = 1_000,
+    currency: str = "usd",
+    category: str = "taxicabs_limousines",
+    country: str | None = "US",
+    card_presence: str = "not_present",
+) -> auth.Request:
     return auth.Request(amount, currency, category, country, card_presence)
 
 
-def _decide(request=None, card=None, cardholder=None, fa="default", *, available=10_000,
-            card_spent=lambda since, cats: 0, cardholder_spent=lambda since, cats: 0) -> auth.Decision:
+def _decide(
+    request=None,
+    card=None,
+    cardholder=None,
+    fa="default",
+    *,
+    available=10_000,
+    card_spent=lambda since, cats: 0,
+    cardholder_spent=lambda since, cats: 0,
+) -> auth.Decision:
     return auth.decide(
-        request or _request(), card or _card(), cardholder or _cardholder(), _fa() if fa == "default" else fa,
-        now=NOW, available=available, card_spent=card_spent, cardholder_spent=cardholder_spent,
+        request or _request(),
+        card or _card(),
+        cardholder or _cardholder(),
+        _fa() if fa == "default" else fa,
+        now=NOW,
+        available=available,
+        card_spent=card_spent,
+        cardholder_spent=cardholder_spent,
     )
 
 
@@ -75,7 +111,9 @@ def test_exactly_the_available_cash_is_approved():
     assert _reason(request=_request(10_001), available=10_000) == "insufficient_funds"
 
 
-@pytest.mark.parametrize("status, reason", [("canceled", "card_canceled"), ("inactive", "card_inactive")])
+@pytest.mark.parametrize(
+    "status, reason", [("canceled", "card_canceled"), ("inactive", "card_inactive")]
+)
 def test_card_status(status, reason):
     assert _reason(card=_card(status=status)) == reason
 
@@ -86,29 +124,43 @@ def test_card_expired_by_the_end_of_its_month():
     assert _reason(card=_card(exp_month=12, exp_year=2024)) == "card_expired"
 
 
-@pytest.mark.parametrize("status, reason", [("blocked", "cardholder_blocked"), ("inactive", "cardholder_inactive")])
+@pytest.mark.parametrize(
+    "status, reason", [("blocked", "cardholder_blocked"), ("inactive", "cardholder_inactive")]
+)
 def test_cardholder_status(status, reason):
     assert _reason(cardholder=_cardholder(status=status)) == reason
 
 
 def test_cardholder_with_past_due_requirements_needs_verification():
-    holder = _cardholder(requirements={"disabled_reason": "requirements.past_due", "past_due": ["individual.first_name"]})
+    holder = _cardholder(
+        requirements={
+            "disabled_reason": "requirements.past_due",
+            "past_due": ["individual.first_name"],
+        }
+    )
     assert _reason(cardholder=holder) == "cardholder_verification_required"
 
 
-@pytest.mark.parametrize("fa", [
-    _fa(status="closed"),
-    _fa(active_features=["financial_addresses.aba"]),
-    _fa(active_features=None),
-])
+@pytest.mark.parametrize(
+    "fa",
+    [
+        _fa(status="closed"),
+        _fa(active_features=["financial_addresses.aba"]),
+        _fa(active_features=None),
+    ],
+)
 def test_financial_account_closed_or_without_card_issuing_is_account_disabled(fa):
     assert _reason(fa=fa) == "account_disabled"
 
 
 def test_restricted_outbound_flows_are_not_allowed():
-    fa = _fa(platform_restrictions={"inbound_flows": "unrestricted", "outbound_flows": "restricted"})
+    fa = _fa(
+        platform_restrictions={"inbound_flows": "unrestricted", "outbound_flows": "restricted"}
+    )
     assert _reason(fa=fa) == "not_allowed"
-    inbound_only = _fa(platform_restrictions={"inbound_flows": "restricted", "outbound_flows": "unrestricted"})
+    inbound_only = _fa(
+        platform_restrictions={"inbound_flows": "restricted", "outbound_flows": "unrestricted"}
+    )
     assert _decide(fa=inbound_only).approved is True
 
 
@@ -153,15 +205,22 @@ def test_card_presence_controls():
 
 
 def test_per_authorization_limit_ignores_earlier_spend():
-    card = _card(spending_controls=_controls(spending_limits=[
-        {"amount": 1_000, "interval": "per_authorization", "categories": None}]))
+    card = _card(
+        spending_controls=_controls(
+            spending_limits=[{"amount": 1_000, "interval": "per_authorization", "categories": None}]
+        )
+    )
     spent = lambda since, cats: 99_999  # noqa: E731
     assert _decide(_request(1_000), card=card, card_spent=spent).approved is True
     assert _reason(request=_request(1_001), card=card) == "spending_controls"
 
 
 def test_daily_limit_counts_what_was_spent_since_midnight_utc():
-    card = _card(spending_controls=_controls(spending_limits=[{"amount": 3_000, "interval": "daily", "categories": None}]))
+    card = _card(
+        spending_controls=_controls(
+            spending_limits=[{"amount": 3_000, "interval": "daily", "categories": None}]
+        )
+    )
     asked: list = []
 
     def spent(since, categories):
@@ -169,7 +228,7 @@ def test_daily_limit_counts_what_was_spent_since_midnight_utc():
         return 2_000
 
     assert _decide(_request(1_000), card=card, card_spent=spent).approved is True
-    assert asked == [(int(datetime(2025, 6, 18, tzinfo=timezone.utc).timestamp()), None)]
+    assert asked == [(int(datetime(2025, 6, 18, tzinfo=UTC).timestamp()), None)]
     assert _reason(request=_request(1_001), card=card, card_spent=spent) == "spending_controls"
 
 
@@ -182,43 +241,79 @@ def test_limit_with_categories_applies_only_to_them_and_counts_only_them():
         seen.append((since, categories))
         return 400
 
-    assert _decide(_request(5_000), card=card, card_spent=spent).approved is True  # a taxi: not limited
+    assert (
+        _decide(_request(5_000), card=card, card_spent=spent).approved is True
+    )  # a taxi: not limited
     assert seen == []
-    assert _reason(request=_request(101, category="bakeries"), card=card, card_spent=spent) == "spending_controls"
-    assert seen == [(int(datetime(2025, 6, 16, tzinfo=timezone.utc).timestamp()), ["bakeries"])]  # Monday
+    assert (
+        _reason(request=_request(101, category="bakeries"), card=card, card_spent=spent)
+        == "spending_controls"
+    )
+    assert seen == [
+        (int(datetime(2025, 6, 16, tzinfo=UTC).timestamp()), ["bakeries"])
+    ]  # Monday
 
 
 def test_the_most_restrictive_limit_wins():
-    card = _card(spending_controls=_controls(spending_limits=[
-        {"amount": 100_000, "interval": "monthly", "categories": None},
-        {"amount": 2_000, "interval": "per_authorization", "categories": None},
-    ]))
+    card = _card(
+        spending_controls=_controls(
+            spending_limits=[
+                {"amount": 100_000, "interval": "monthly", "categories": None},
+                {"amount": 2_000, "interval": "per_authorization", "categories": None},
+            ]
+        )
+    )
     assert _reason(request=_request(2_001), card=card) == "spending_controls"
 
 
 def test_cardholder_controls_use_the_cardholder_spend():
-    holder = _cardholder(spending_controls=dict(_controls(spending_limits=[
-        {"amount": 2_500, "interval": "daily", "categories": None}]), spending_limits_currency="usd"))
-    decision = _decide(_request(1_000), cardholder=holder, card_spent=lambda s, c: 0,
-                       cardholder_spent=lambda s, c: 2_000)
+    holder = _cardholder(
+        spending_controls=dict(
+            _controls(spending_limits=[{"amount": 2_500, "interval": "daily", "categories": None}]),
+            spending_limits_currency="usd",
+        )
+    )
+    decision = _decide(
+        _request(1_000),
+        cardholder=holder,
+        card_spent=lambda s, c: 0,
+        cardholder_spent=lambda s, c: 2_000,
+    )
     assert (decision.approved, decision.reason) == (False, "spending_controls")
     assert "cardholder" in decision.message
-    assert _decide(_request(500), cardholder=holder, cardholder_spent=lambda s, c: 2_000).approved is True
+    assert (
+        _decide(_request(500), cardholder=holder, cardholder_spent=lambda s, c: 2_000).approved
+        is True
+    )
 
 
 def test_window_starts():
-    day = int(datetime(2025, 6, 18, tzinfo=timezone.utc).timestamp())
+    day = int(datetime(2025, 6, 18, tzinfo=UTC).timestamp())
     assert spending_controls.window_start("per_authorization", NOW) is None
     assert spending_controls.window_start("all_time", NOW) == 0
     assert spending_controls.window_start("daily", NOW) == day
     assert spending_controls.window_start("weekly", NOW) == day - 2 * 86400
-    assert spending_controls.window_start("monthly", NOW) == int(datetime(2025, 6, 1, tzinfo=timezone.utc).timestamp())
-    assert spending_controls.window_start("yearly", NOW) == int(datetime(2025, 1, 1, tzinfo=timezone.utc).timestamp())
+    assert spending_controls.window_start("monthly", NOW) == int(
+        datetime(2025, 6, 1, tzinfo=UTC).timestamp()
+    )
+    assert spending_controls.window_start("yearly", NOW) == int(
+        datetime(2025, 1, 1, tzinfo=UTC).timestamp()
+    )
 
 
 def test_no_controls_never_block():
-    assert spending_controls.blocks(None, amount=10**9, category="x", country=None, card_presence="present",
-                                    now=NOW, spent=lambda s, c: 0) is False
+    assert (
+        spending_controls.blocks(
+            None,
+            amount=10**9,
+            category="x",
+            country=None,
+            card_presence="present",
+            now=NOW,
+            spent=lambda s, c: 0,
+        )
+        is False
+    )
 
 
 # -- precedence: the earliest problem names the decline ---------------------------------------
@@ -242,8 +337,11 @@ BROKEN = {
     "insufficient_funds": ("available", 0),
 }
 ORDER = list(BROKEN)
-EXPECTED = {"currency": "not_allowed", "card_spending_controls": "spending_controls",
-            "cardholder_spending_controls": "spending_controls"}
+EXPECTED = {
+    "currency": "not_allowed",
+    "card_spending_controls": "spending_controls",
+    "cardholder_spending_controls": "spending_controls",
+}
 BUILDERS = {"card": _card, "cardholder": _cardholder, "fa": _fa, "request": _request}
 
 
@@ -257,7 +355,9 @@ def _combine(names: list[str]) -> dict:
             fields[target].update(value)
         else:
             kwargs[target] = value
-    kwargs.update({target: BUILDERS[target](**values) for target, values in fields.items() if values})
+    kwargs.update(
+        {target: BUILDERS[target](**values) for target, values in fields.items() if values}
+    )
     return kwargs
 
 
@@ -274,8 +374,13 @@ def test_each_problem_alone(name):
 
 
 def test_card_problems_beat_cardholder_and_funds_problems():
-    kwargs = dict(card=_card(status="inactive"), cardholder=_cardholder(status="blocked"), fa=None, available=0,
-                  request=_request(currency="eur"))
+    kwargs = dict(
+        card=_card(status="inactive"),
+        cardholder=_cardholder(status="blocked"),
+        fa=None,
+        available=0,
+        request=_request(currency="eur"),
+    )
     assert _reason(**kwargs) == "card_inactive"
 
 
@@ -289,18 +394,29 @@ def test_card_controls_are_evaluated_before_the_cardholders():
 
 
 def test_history_entry_has_an_authorization_code_only_when_approved():
-    approved = auth.history_entry(auth.Decision(True, "card_active"), 500, "usd", 500, "usd", None, NOW)
+    approved = auth.history_entry(
+        auth.Decision(True, "card_active"), 500, "usd", 500, "usd", None, NOW
+    )
     assert re.fullmatch(r"S\d{6}", approved["authorization_code"])
-    assert (approved["approved"], approved["reason"], approved["created"], approved["requested_at"]) == (
-        True, "card_active", NOW, NOW)
-    declined = auth.history_entry(auth.Decision(False, "insufficient_funds", "no"), 500, "usd", 500, "usd", None, NOW)
+    assert (
+        approved["approved"],
+        approved["reason"],
+        approved["created"],
+        approved["requested_at"],
+    ) == (True, "card_active", NOW, NOW)
+    declined = auth.history_entry(
+        auth.Decision(False, "insufficient_funds", "no"), 500, "usd", 500, "usd", None, NOW
+    )
     assert declined["authorization_code"] is None and declined["reason_message"] == "no"
 
 
 def test_merchant_data_defaults_and_normalisation():
     default = auth.merchant_data(None)
     assert (default["name"], default["category"], default["category_code"]) == (
-        "Rocket Rides", "taxicabs_limousines", "4121")
+        "Rocket Rides",
+        "taxicabs_limousines",
+        "4121",
+    )
     custom = auth.merchant_data({"category": "bakeries", "country": "ca", "name": ""})
     assert (custom["category_code"], custom["country"], custom["name"]) == ("5462", "CA", None)
     assert custom["network_id"] == "1234567890"

@@ -16,8 +16,16 @@ INDIVIDUAL = {
     "dob": {"day": 1, "month": 11, "year": 1981},
     "address": {"line1": "1 Main St", "city": "San Francisco", "postal_code": "94111"},
 }
-COMPANY = {"name": "Rocket Rides", "tax_id": "123456789", "address": {"line1": "2 Market St", "city": "SF", "postal_code": "94105"}}
-ALL = {"card_issuing": {"requested": True}, "transfers": {"requested": True}, "treasury": {"requested": True}}
+COMPANY = {
+    "name": "Rocket Rides",
+    "tax_id": "123456789",
+    "address": {"line1": "2 Market St", "city": "SF", "postal_code": "94105"},
+}
+ALL = {
+    "card_issuing": {"requested": True},
+    "transfers": {"requested": True},
+    "treasury": {"requested": True},
+}
 
 
 def account(**params):
@@ -32,7 +40,10 @@ def onboarded(**overrides):
         "individual": INDIVIDUAL,
         "business_profile": {"url": "https://example.com"},
         "tos_acceptance": ACCEPTANCE,
-        "settings": {"card_issuing": {"tos_acceptance": ACCEPTANCE}, "treasury": {"tos_acceptance": ACCEPTANCE}},
+        "settings": {
+            "card_issuing": {"tos_acceptance": ACCEPTANCE},
+            "treasury": {"tos_acceptance": ACCEPTANCE},
+        },
     }
     params.update(overrides)
     return account(**{k: v for k, v in params.items() if v is not None})
@@ -41,19 +52,33 @@ def onboarded(**overrides):
 def test_required_fields_table():
     basics = ["business_type", "tos_acceptance.date", "tos_acceptance.ip"]
     assert capabilities.required_fields("transfers", None) == basics
-    assert capabilities.required_fields("transfers", "individual") == basics + list(capabilities.INDIVIDUAL_FIELDS)
-    assert capabilities.required_fields("transfers", "non_profit") == basics + list(capabilities.COMPANY_FIELDS)
+    assert capabilities.required_fields("transfers", "individual") == basics + list(
+        capabilities.INDIVIDUAL_FIELDS
+    )
+    assert capabilities.required_fields("transfers", "non_profit") == basics + list(
+        capabilities.COMPANY_FIELDS
+    )
     issuing = capabilities.required_fields("card_issuing", "company")
-    assert issuing[-3:] == ["business_profile.url", "settings.card_issuing.tos_acceptance.date", "settings.card_issuing.tos_acceptance.ip"]
+    assert issuing[-3:] == [
+        "business_profile.url",
+        "settings.card_issuing.tos_acceptance.date",
+        "settings.card_issuing.tos_acceptance.ip",
+    ]
     treasury = capabilities.required_fields("treasury", "company")
-    assert "settings.treasury.tos_acceptance.ip" in treasury and "settings.card_issuing.tos_acceptance.ip" not in treasury
+    assert (
+        "settings.treasury.tos_acceptance.ip" in treasury
+        and "settings.card_issuing.tos_acceptance.ip" not in treasury
+    )
     assert capabilities.required_fields("klarna_payments", None) == basics
 
 
 def test_nothing_requested_is_unrequested_and_absent():
     record = account(type="custom")
     assert record["capabilities"] == {}
-    assert record["requirements"]["currently_due"] == [] and record["requirements"]["disabled_reason"] is None
+    assert (
+        record["requirements"]["currently_due"] == []
+        and record["requirements"]["disabled_reason"] is None
+    )
     cap = capabilities.capability(record, "card_issuing")
     assert (cap["status"], cap["requested"], cap["requested_at"]) == ("unrequested", False, None)
 
@@ -72,8 +97,15 @@ def test_requested_without_information_is_inactive_with_fields_due():
 
 def test_fully_onboarded_individual_is_active():
     record = onboarded()
-    assert record["capabilities"] == {"card_issuing": "active", "transfers": "active", "treasury": "active"}
-    assert record["requirements"]["currently_due"] == [] and record["requirements"]["disabled_reason"] is None
+    assert record["capabilities"] == {
+        "card_issuing": "active",
+        "transfers": "active",
+        "treasury": "active",
+    }
+    assert (
+        record["requirements"]["currently_due"] == []
+        and record["requirements"]["disabled_reason"] is None
+    )
     assert record["individual"]["verification"]["status"] == "verified"
     assert record["details_submitted"] is True
 
@@ -89,16 +121,25 @@ def test_product_description_is_an_alternative_to_url():
     without = onboarded(business_profile={"mcc": "5734"})
     assert without["requirements"]["currently_due"] == ["business_profile.url"]
     assert without["requirements"]["alternatives"] == [
-        {"alternative_fields_due": ["business_profile.product_description"], "original_fields_due": ["business_profile.url"]}
+        {
+            "alternative_fields_due": ["business_profile.product_description"],
+            "original_fields_due": ["business_profile.url"],
+        }
     ]
-    assert without["capabilities"]["transfers"] == "active"  # transfers does not need a business profile
+    assert (
+        without["capabilities"]["transfers"] == "active"
+    )  # transfers does not need a business profile
     described = onboarded(business_profile={"product_description": "Bikes."})
     assert described["capabilities"]["card_issuing"] == "active"
 
 
 def test_issuing_and_treasury_need_their_own_terms():
     record = onboarded(settings={"treasury": {"tos_acceptance": ACCEPTANCE}})
-    assert record["capabilities"] == {"card_issuing": "inactive", "transfers": "active", "treasury": "active"}
+    assert record["capabilities"] == {
+        "card_issuing": "inactive",
+        "transfers": "active",
+        "treasury": "active",
+    }
     assert capabilities.capability(record, "card_issuing")["requirements"]["currently_due"] == [
         "settings.card_issuing.tos_acceptance.date",
         "settings.card_issuing.tos_acceptance.ip",
@@ -123,15 +164,21 @@ def test_treasury_needs_transfers_requested():
     cap = capabilities.capability(record, "treasury")
     assert (cap["status"], cap["requirements"]["disabled_reason"]) == ("inactive", "other")
     assert cap["requirements"]["currently_due"] == []
-    fixed = accounts.update(record, {"capabilities": {"transfers": {"requested": True}}}, NOW + 5, person_id="p")
+    fixed = accounts.update(
+        record, {"capabilities": {"transfers": {"requested": True}}}, NOW + 5, person_id="p"
+    )
     assert fixed["capabilities"] == {"transfers": "active", "treasury": "active"}
 
 
 def test_requested_false_removes_and_rerequest_keeps_first_timestamp():
     record = onboarded()
-    again = accounts.update(record, {"capabilities": {"card_issuing": {"requested": True}}}, NOW + 10, person_id="p")
+    again = accounts.update(
+        record, {"capabilities": {"card_issuing": {"requested": True}}}, NOW + 10, person_id="p"
+    )
     assert capabilities.capability(again, "card_issuing")["requested_at"] == NOW
-    removed = accounts.update(record, {"capabilities": {"card_issuing": {"requested": False}}}, NOW + 10, person_id="p")
+    removed = accounts.update(
+        record, {"capabilities": {"card_issuing": {"requested": False}}}, NOW + 10, person_id="p"
+    )
     assert "card_issuing" not in removed["capabilities"]
     assert capabilities.capability(removed, "card_issuing")["status"] == "unrequested"
 
@@ -140,7 +187,10 @@ def test_rejection_disables_everything_until_unrejected():
     rejected = accounts.reject(onboarded(), "terms_of_service")
     assert set(rejected["capabilities"].values()) == {"inactive"}
     assert rejected["requirements"]["disabled_reason"] == "rejected.platform_terms_of_service"
-    assert capabilities.capability(rejected, "transfers")["requirements"]["disabled_reason"] == "rejected.other"
+    assert (
+        capabilities.capability(rejected, "transfers")["requirements"]["disabled_reason"]
+        == "rejected.other"
+    )
     assert accounts.unreject(rejected)["capabilities"]["transfers"] == "active"
 
 
@@ -149,7 +199,12 @@ def test_status_is_deterministic_whatever_the_order_of_updates():
         {"business_type": "individual"},
         {"individual": INDIVIDUAL},
         {"tos_acceptance": ACCEPTANCE},
-        {"settings": {"card_issuing": {"tos_acceptance": ACCEPTANCE}, "treasury": {"tos_acceptance": ACCEPTANCE}}},
+        {
+            "settings": {
+                "card_issuing": {"tos_acceptance": ACCEPTANCE},
+                "treasury": {"tos_acceptance": ACCEPTANCE},
+            }
+        },
         {"business_profile": {"url": "https://example.com"}},
         {"capabilities": ALL},
     ]
@@ -185,5 +240,9 @@ def test_invalid_inputs_are_named_errors():
 
 def test_platform_record_is_fully_onboarded():
     record = accounts.platform_account_record("acct_platform", NOW)
-    assert record["capabilities"] == {"card_issuing": "active", "transfers": "active", "treasury": "active"}
+    assert record["capabilities"] == {
+        "card_issuing": "active",
+        "transfers": "active",
+        "treasury": "active",
+    }
     assert record["controller"]["type"] == "account"

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from openissuing.domain.errors import InvalidRequest, ParameterMissing
 from openissuing.domain.issuing import card_numbers, cards
 
-NOW = int(datetime(2025, 2, 14, 12, tzinfo=timezone.utc).timestamp())
-ADDRESS = {"line1": "1 Main St", "city": "Oakland", "state": "ca", "postal_code": "94607", "country": "us"}
+NOW = int(datetime(2025, 2, 14, 12, tzinfo=UTC).timestamp())
+ADDRESS = {
+    "line1": "1 Main St",
+    "city": "Oakland",
+    "state": "ca",
+    "postal_code": "94607",
+    "country": "us",
+}
 CARDHOLDER = {"id": "ich_1", "email": "jenny@example.com", "phone_number": None}
 
 
@@ -112,7 +118,12 @@ def test_create_missing_params(params, param):
             "lifecycle_controls[cancel_after][payment_count]",
         ),
         (
-            {"spending_controls": {"allowed_categories": ["bakeries"], "blocked_categories": ["florists"]}},
+            {
+                "spending_controls": {
+                    "allowed_categories": ["bakeries"],
+                    "blocked_categories": ["florists"],
+                }
+            },
             "spending_controls[blocked_categories]",
         ),
     ],
@@ -129,7 +140,12 @@ def test_custom_expiry_is_kept():
 
 
 def test_financial_account_must_have_card_issuing_active():
-    usable = {"id": "fa_1", "status": "open", "active_features": ["card_issuing"], "supported_currencies": ["usd"]}
+    usable = {
+        "id": "fa_1",
+        "status": "open",
+        "active_features": ["card_issuing"],
+        "supported_currencies": ["usd"],
+    }
     cards.check_financial_account(usable, "usd")
     for broken in (
         dict(usable, active_features=[]),
@@ -181,7 +197,9 @@ def test_shipping_update_only_while_pending_and_physical():
     with pytest.raises(InvalidRequest):
         cards.update(_card(), {"shipping": {"name": "x", "address": ADDRESS}})
     pending = _physical()
-    moved = cards.update(pending, {"shipping": {"name": "New Name", "address": dict(ADDRESS, city="Berkeley")}})
+    moved = cards.update(
+        pending, {"shipping": {"name": "New Name", "address": dict(ADDRESS, city="Berkeley")}}
+    )
     assert moved["shipping"]["address"]["city"] == "Berkeley"
     submitted = cards.advance_shipping(pending, "submit", NOW)
     with pytest.raises(InvalidRequest) as raised:
@@ -190,7 +208,9 @@ def test_shipping_update_only_while_pending_and_physical():
 
 
 def test_spending_controls_keep_card_currency():
-    updated = cards.update(_card(), {"spending_controls": {"spending_limits": [{"amount": 500, "interval": "daily"}]}})
+    updated = cards.update(
+        _card(), {"spending_controls": {"spending_limits": [{"amount": 500, "interval": "daily"}]}}
+    )
     controls = updated["spending_controls"]
     assert controls["spending_limits"] == [{"amount": 500, "categories": None, "interval": "daily"}]
     assert controls["spending_limits_currency"] == "usd"
@@ -214,14 +234,17 @@ def test_replacement_rules():
 
 
 @pytest.mark.parametrize(
-    ("reason", "cancels"), [("expired", True), ("damaged", True), ("lost", False), ("stolen", False), (None, False)]
+    ("reason", "cancels"),
+    [("expired", True), ("damaged", True), ("lost", False), ("stolen", False), (None, False)],
 )
 def test_activating_a_replacement_cancels_the_original_for_expired_or_damaged(reason, cancels):
     replacement = _card(replacement_for="ic_0", replacement_reason=reason)
     active = cards.update(replacement, {"status": "active"})
     assert cards.activation_cancels_original(replacement, active) is cancels
     assert cards.activation_cancels_original(None, active) is cancels
-    assert not cards.activation_cancels_original(active, cards.update(active, {"metadata": {"a": "b"}}))
+    assert not cards.activation_cancels_original(
+        active, cards.update(active, {"metadata": {"a": "b"}})
+    )
 
 
 # -- shipping -------------------------------------------------------------------
@@ -232,7 +255,11 @@ def test_shipping_record_shape():
     assert shipping["status"] == "pending"
     assert shipping["service"] == "standard" and shipping["type"] == "individual"
     assert shipping["address"]["country"] == "US" and shipping["address"]["state"] == "CA"
-    assert shipping["address_validation"] == {"mode": "disabled", "normalized_address": None, "result": None}
+    assert shipping["address_validation"] == {
+        "mode": "disabled",
+        "normalized_address": None,
+        "result": None,
+    }
 
 
 def test_full_shipping_sequence():

@@ -15,8 +15,12 @@ from openissuing.storage.uow import transaction
 
 
 def _cli(url: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "openissuing.cli", "check-ledger", "--database-url", url],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "openissuing.cli", "check-ledger", "--database-url", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_check_ledger_passes_then_names_a_tampered_total(tmp_path):
@@ -37,7 +41,9 @@ def test_check_ledger_passes_then_names_a_tampered_total(tmp_path):
 
     # Someone edits a running total behind the ledger's back.
     with engine.begin() as conn:
-        conn.execute(text("UPDATE ledger_accounts SET credits_posted = 400 WHERE id = :id"), {"id": fa})
+        conn.execute(
+            text("UPDATE ledger_accounts SET credits_posted = 400 WHERE id = :id"), {"id": fa}
+        )
     broken = _cli(url)
     assert broken.returncode == 1
     assert f"account {fa}: stored credits_posted=400 but its transfers sum to 500" in broken.stderr

@@ -14,14 +14,21 @@ from openissuing.domain.issuing import disputes as rules
 NOW = 1_700_000_000
 TXN = {"id": "ipi_1", "currency": "usd", "created": NOW, "amount": -1_000}
 CLASS_NAMES = {
-    "canceled": "Canceled", "duplicate": "Duplicate", "fraudulent": "Fraudulent",
-    "merchandise_not_as_described": "MerchandiseNotAsDescribed", "no_valid_authorization": "NoValidAuthorization",
-    "not_received": "NotReceived", "other": "Other", "service_not_as_described": "ServiceNotAsDescribed",
+    "canceled": "Canceled",
+    "duplicate": "Duplicate",
+    "fraudulent": "Fraudulent",
+    "merchandise_not_as_described": "MerchandiseNotAsDescribed",
+    "no_valid_authorization": "NoValidAuthorization",
+    "not_received": "NotReceived",
+    "other": "Other",
+    "service_not_as_described": "ServiceNotAsDescribed",
 }
 
 
 def _spec_evidence(endpoint: str) -> dict:
-    spec = json.loads(resources.files("openissuing.api").joinpath("param_spec.json").read_text("utf-8"))
+    spec = json.loads(
+        resources.files("openissuing.api").joinpath("param_spec.json").read_text("utf-8")
+    )
     return spec["endpoints"][endpoint]["fields"]["evidence"]["schema"]["fields"]
 
 
@@ -38,19 +45,25 @@ def _dispute(**evidence_update) -> dict:
 # -- evidence fields ------------------------------------------------------------
 
 
-@pytest.mark.parametrize("endpoint", ["POST /v1/issuing/disputes", "POST /v1/issuing/disputes/{dispute}"])
+@pytest.mark.parametrize(
+    "endpoint", ["POST /v1/issuing/disputes", "POST /v1/issuing/disputes/{dispute}"]
+)
 def test_evidence_fields_match_the_sdk_params(endpoint):
     fields = _spec_evidence(endpoint)
     assert set(fields) == {"reason", *rules.REASONS}
     for reason in rules.REASONS:
-        assert _object_fields(fields[reason]["schema"]) == set(rules.EVIDENCE_FIELDS[reason]), reason
+        assert _object_fields(fields[reason]["schema"]) == set(rules.EVIDENCE_FIELDS[reason]), (
+            reason
+        )
 
 
 def test_evidence_fields_match_the_sdk_object():
     evidence_class = stripe.issuing.Dispute.Evidence
     assert set(evidence_class.__annotations__) == {"reason", *rules.REASONS}
     for reason, class_name in CLASS_NAMES.items():
-        assert set(getattr(evidence_class, class_name).__annotations__) == set(rules.EVIDENCE_FIELDS[reason])
+        assert set(getattr(evidence_class, class_name).__annotations__) == set(
+            rules.EVIDENCE_FIELDS[reason]
+        )
 
 
 def test_every_reason_requires_an_explanation_and_only_known_fields():
@@ -79,16 +92,29 @@ def test_reason_is_inferred_from_the_only_evidence_given_on_creation():
 
 def test_several_reasons_without_a_reason_are_ambiguous():
     with pytest.raises(InvalidRequest) as raised:
-        rules.merge_evidence(None, {"fraudulent": {"explanation": "a"}, "other": {"explanation": "b"}}, creating=True)
+        rules.merge_evidence(
+            None, {"fraudulent": {"explanation": "a"}, "other": {"explanation": "b"}}, creating=True
+        )
     assert (raised.value.code, raised.value.param) == ("parameter_missing", "evidence[reason]")
 
 
 def test_updates_merge_fields_and_empty_strings_unset():
-    start = rules.merge_evidence(None, {"reason": "not_received", "not_received": {
-        "explanation": "late", "product_type": "merchandise"}}, creating=True)
-    merged = rules.merge_evidence(start, {"not_received": {"product_type": "", "expected_at": NOW}}, creating=False)
+    start = rules.merge_evidence(
+        None,
+        {
+            "reason": "not_received",
+            "not_received": {"explanation": "late", "product_type": "merchandise"},
+        },
+        creating=True,
+    )
+    merged = rules.merge_evidence(
+        start, {"not_received": {"product_type": "", "expected_at": NOW}}, creating=False
+    )
     assert merged["not_received"]["explanation"] == "late"
-    assert merged["not_received"]["product_type"] is None and merged["not_received"]["expected_at"] == NOW
+    assert (
+        merged["not_received"]["product_type"] is None
+        and merged["not_received"]["expected_at"] == NOW
+    )
     assert start["not_received"]["product_type"] == "merchandise"  # the input is not mutated
     # On update the reason stays unless changed; a reason's object can be dropped with "".
     kept = rules.merge_evidence(merged, {"fraudulent": {"explanation": "x"}}, creating=False)
@@ -109,7 +135,10 @@ def test_submission_asks_for_each_required_field_in_order(reason):
     for name in rules.REQUIRED[reason]:
         with pytest.raises(InvalidRequest) as raised:
             rules.check_submittable(record)
-        assert (raised.value.code, raised.value.param) == ("parameter_missing", f"evidence[{reason}][{name}]")
+        assert (raised.value.code, raised.value.param) == (
+            "parameter_missing",
+            f"evidence[{reason}][{name}]",
+        )
         record["evidence"][reason][name] = "merchandise" if name == "product_type" else "given"
     if reason == "canceled":
         for name in rules.REQUIRED_FOR_CANCELED_MERCHANDISE:
@@ -119,8 +148,15 @@ def test_submission_asks_for_each_required_field_in_order(reason):
 
 
 def test_canceled_services_need_no_return_details():
-    record = _dispute(canceled={"explanation": "x", "product_type": "service", "product_description": "gym",
-                                "canceled_at": NOW, "cancellation_reason": "moved"})
+    record = _dispute(
+        canceled={
+            "explanation": "x",
+            "product_type": "service",
+            "product_description": "gym",
+            "canceled_at": NOW,
+            "cancellation_reason": "moved",
+        }
+    )
     assert rules.missing_evidence(record["evidence"]) is None
 
 
@@ -146,20 +182,31 @@ def test_only_unsubmitted_disputes_are_submitted_or_edited(status):
 # -- outcome ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("explanation, expected", [
-    ("The cardholder never made this purchase.", ("won", None)),
-    ("winning_evidence", ("won", None)),
-    ("see losing_evidence attached", ("lost", "other")),
-])
+@pytest.mark.parametrize(
+    "explanation, expected",
+    [
+        ("The cardholder never made this purchase.", ("won", None)),
+        ("winning_evidence", ("won", None)),
+        ("see losing_evidence attached", ("lost", "other")),
+    ],
+)
 def test_outcome_is_decided_by_the_explanation(explanation, expected):
-    evidence = rules.merge_evidence(None, {"reason": "fraudulent", "fraudulent": {"explanation": explanation}},
-                                    creating=True)
+    evidence = rules.merge_evidence(
+        None, {"reason": "fraudulent", "fraudulent": {"explanation": explanation}}, creating=True
+    )
     assert rules.outcome(evidence) == expected
 
 
 def test_outcome_reads_only_the_chosen_reasons_explanation():
-    evidence = rules.merge_evidence(None, {"reason": "fraudulent", "fraudulent": {"explanation": "stolen"},
-                                           "other": {"explanation": "losing_evidence"}}, creating=True)
+    evidence = rules.merge_evidence(
+        None,
+        {
+            "reason": "fraudulent",
+            "fraudulent": {"explanation": "stolen"},
+            "other": {"explanation": "losing_evidence"},
+        },
+        creating=True,
+    )
     assert rules.outcome(evidence) == ("won", None)
 
 
@@ -168,14 +215,20 @@ def test_outcome_reads_only_the_chosen_reasons_explanation():
 
 def test_amount_bounds():
     rules.check_amount(1, 1)
-    for amount, code in ((0, "amount_too_small"), (-5, "amount_too_small"), (2, "amount_too_large")):
+    for amount, code in (
+        (0, "amount_too_small"),
+        (-5, "amount_too_small"),
+        (2, "amount_too_large"),
+    ):
         with pytest.raises(InvalidRequest) as raised:
             rules.check_amount(amount, 1)
         assert (raised.value.code, raised.value.param) == (code, "amount")
 
 
 def test_disputable_amount_ignores_expired_disputes():
-    others = [{"amount": 300, "status": s} for s in ("won", "lost", "unsubmitted", "submitted", "expired")]
+    others = [
+        {"amount": 300, "status": s} for s in ("won", "lost", "unsubmitted", "submitted", "expired")
+    ]
     assert rules.disputable_amount(1_500, others) == 1_500 - 4 * 300
     assert rules.disputable_amount(500, others) == 0
 
@@ -191,7 +244,11 @@ def test_deadline_is_110_days_after_the_transaction():
 
 def test_new_dispute_shape():
     record = _dispute()
-    assert record["status"] == "unsubmitted" and record["currency"] == "usd" and record["transaction"] == "ipi_1"
+    assert (
+        record["status"] == "unsubmitted"
+        and record["currency"] == "usd"
+        and record["transaction"] == "ipi_1"
+    )
     assert record["treasury"] == {"debit_reversal": None, "received_debit": "rd_1"}
     assert record["balance_transactions"] == [] and record["loss_reason"] is None
     assert rules.new("idp_2", NOW, TXN, 5, rules.empty_evidence(), {}, None)["treasury"] is None

@@ -5,7 +5,11 @@ from openissuing.domain import errors
 
 
 def _all_error_classes():
-    return [cls for _, cls in inspect.getmembers(errors, inspect.isclass) if issubclass(cls, errors.StripeError) and cls is not errors.StripeError]
+    return [
+        cls
+        for _, cls in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(cls, errors.StripeError) and cls is not errors.StripeError
+    ]
 
 
 def test_every_error_class_has_a_row():
@@ -15,6 +19,9 @@ def test_every_error_class_has_a_row():
 
 def test_subclass_uses_most_specific_row():
     assert status_and_type(errors.ParameterMissing("x")) == (400, "invalid_request_error")
-    assert status_and_type(errors.ResourceMissing("issuing.card", "ic_1")) == (404, "invalid_request_error")
+    assert status_and_type(errors.ResourceMissing("issuing.card", "ic_1")) == (
+        404,
+        "invalid_request_error",
+    )
     assert status_and_type(errors.IdempotencyMismatch("m")) == (400, "idempotency_error")
     assert status_and_type(errors.CardDeclined("m")) == (402, "card_error")

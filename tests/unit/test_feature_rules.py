@@ -34,14 +34,24 @@ def test_card_issuing_follows_the_card_issuing_capability(capability, status, de
 
 
 def test_card_issuing_ignores_the_treasury_capability():
-    assert rules.evaluate("card_issuing", {"card_issuing": "active", "treasury": "inactive"}, None)["status"] == "active"
+    assert (
+        rules.evaluate("card_issuing", {"card_issuing": "active", "treasury": "inactive"}, None)[
+            "status"
+        ]
+        == "active"
+    )
 
 
 @pytest.mark.parametrize("feature", [f for f in rules.FEATURES if f != "card_issuing"])
 def test_other_features_follow_the_treasury_capability(feature):
     assert rules.evaluate(feature, {"treasury": "active"}, None)["status"] == "active"
-    assert rules.evaluate(feature, {"treasury": "pending", "card_issuing": "active"}, None)["status"] == "pending"
-    assert rules.evaluate(feature, {"card_issuing": "active"}, None)["status_details"] == [detail("capability_not_requested")]
+    assert (
+        rules.evaluate(feature, {"treasury": "pending", "card_issuing": "active"}, None)["status"]
+        == "pending"
+    )
+    assert rules.evaluate(feature, {"card_issuing": "active"}, None)["status_details"] == [
+        detail("capability_not_requested")
+    ]
 
 
 def test_capability_given_as_object_is_read_by_status():
@@ -63,26 +73,43 @@ def test_capability_given_as_object_is_read_by_status():
 def test_platform_restrictions_restrict_money_flows(feature, flag):
     setting = rules.evaluate(feature, ACTIVE, {flag: "restricted"})
     assert setting["status"] == "restricted"
-    assert setting["status_details"] == [detail("restricted_by_platform", "remove_restriction", flag)]
+    assert setting["status_details"] == [
+        detail("restricted_by_platform", "remove_restriction", flag)
+    ]
     other = "inbound_flows" if flag == "outbound_flows" else "outbound_flows"
-    assert rules.evaluate(feature, ACTIVE, {other: "restricted", flag: "unrestricted"})["status"] == "active"
+    assert (
+        rules.evaluate(feature, ACTIVE, {other: "restricted", flag: "unrestricted"})["status"]
+        == "active"
+    )
 
 
-@pytest.mark.parametrize("feature", ["card_issuing", "deposit_insurance", "financial_addresses.aba", "intra_stripe_flows"])
+@pytest.mark.parametrize(
+    "feature",
+    ["card_issuing", "deposit_insurance", "financial_addresses.aba", "intra_stripe_flows"],
+)
 def test_platform_restrictions_leave_other_features_alone(feature):
     restrictions = {"inbound_flows": "restricted", "outbound_flows": "restricted"}
     assert rules.evaluate(feature, ACTIVE, restrictions)["status"] == "active"
 
 
 def test_every_reason_is_listed_and_the_worst_sets_the_status():
-    setting = rules.evaluate("outbound_payments.ach", {"treasury": "pending"}, {"outbound_flows": "restricted"})
+    setting = rules.evaluate(
+        "outbound_payments.ach", {"treasury": "pending"}, {"outbound_flows": "restricted"}
+    )
     assert setting["status"] == "restricted"
-    assert [d["code"] for d in setting["status_details"]] == ["requirements_pending_verification", "restricted_by_platform"]
+    assert [d["code"] for d in setting["status_details"]] == [
+        "requirements_pending_verification",
+        "restricted_by_platform",
+    ]
 
 
 def test_closed_account_restricts_everything():
     setting = rules.evaluate("card_issuing", ACTIVE, None, closed=True)
-    assert setting == {"requested": True, "status": "restricted", "status_details": [detail("financial_account_closed")]}
+    assert setting == {
+        "requested": True,
+        "status": "restricted",
+        "status_details": [detail("financial_account_closed")],
+    }
 
 
 def test_requests_are_flattened_and_applied_in_canonical_order():
@@ -92,9 +119,17 @@ def test_requests_are_flattened_and_applied_in_canonical_order():
         "card_issuing": {"requested": False},
     }
     requests = rules.requests_from_params(params)
-    assert requests == {"card_issuing": False, "financial_addresses.aba": True, "outbound_payments.us_domestic_wire": True}
+    assert requests == {
+        "card_issuing": False,
+        "financial_addresses.aba": True,
+        "outbound_payments.us_domestic_wire": True,
+    }
     after = rules.requested_after(["card_issuing", "intra_stripe_flows"], requests)
-    assert after == ["financial_addresses.aba", "intra_stripe_flows", "outbound_payments.us_domestic_wire"]
+    assert after == [
+        "financial_addresses.aba",
+        "intra_stripe_flows",
+        "outbound_payments.us_domestic_wire",
+    ]
     assert rules.requests_from_params(None) == {}
 
 
@@ -117,8 +152,17 @@ def test_features_object_has_every_group_and_round_trips():
     obj = rules.to_object(flat)
     assert obj["object"] == "treasury.financial_account_features"
     assert obj["card_issuing"] == {"requested": True, "status": "active", "status_details": []}
-    assert obj["outbound_payments"] == {"ach": {"requested": True, "status": "active", "status_details": []}, "us_domestic_wire": None}
-    for group in ("deposit_insurance", "financial_addresses", "inbound_transfers", "intra_stripe_flows", "outbound_transfers"):
+    assert obj["outbound_payments"] == {
+        "ach": {"requested": True, "status": "active", "status_details": []},
+        "us_domestic_wire": None,
+    }
+    for group in (
+        "deposit_insurance",
+        "financial_addresses",
+        "inbound_transfers",
+        "intra_stripe_flows",
+        "outbound_transfers",
+    ):
         assert obj[group] is None
     assert rules.from_object(obj) == flat
     assert rules.to_object({}) == {"object": rules.OBJECT, **{g: None for g in rules.GROUPS}}
@@ -130,7 +174,9 @@ def test_features_object_has_every_group_and_round_trips():
 def new_fa(params=None, capabilities=ACTIVE):
     params = {"supported_currencies": ["usd"], **(params or {})}
     record = fa_rules.new("fa_1", 100, params, is_default=True)
-    return fa_rules.with_features(record, capabilities, rules.requests_from_params(params.get("features")))
+    return fa_rules.with_features(
+        record, capabilities, rules.requests_from_params(params.get("features"))
+    )
 
 
 def test_supported_currencies_only_usd():
@@ -144,7 +190,14 @@ def test_supported_currencies_only_usd():
 
 
 def test_new_record_mirrors_features_and_addresses():
-    record = new_fa({"features": {"card_issuing": {"requested": True}, "financial_addresses": {"aba": {"requested": True}}}})
+    record = new_fa(
+        {
+            "features": {
+                "card_issuing": {"requested": True},
+                "financial_addresses": {"aba": {"requested": True}},
+            }
+        }
+    )
     assert record["active_features"] == ["card_issuing", "financial_addresses.aba"]
     assert record["status"] == "open" and record["status_details"] == {"closed": None}
     assert record["platform_restrictions"] == {"inbound_flows": None, "outbound_flows": None}
@@ -168,7 +221,9 @@ def test_new_record_mirrors_features_and_addresses():
 def test_card_issuing_usable():
     record = new_fa({"features": {"card_issuing": {"requested": True}}})
     assert fa_rules.card_issuing_usable(record)
-    assert not fa_rules.card_issuing_usable(new_fa({"features": {"card_issuing": {"requested": True}}}, {"card_issuing": "inactive"}))
+    assert not fa_rules.card_issuing_usable(
+        new_fa({"features": {"card_issuing": {"requested": True}}}, {"card_issuing": "inactive"})
+    )
     closed = fa_rules.close(record, ACTIVE, "closed_by_platform")
     assert not fa_rules.card_issuing_usable(closed)
     assert closed["restricted_features"] == ["card_issuing"]
@@ -177,9 +232,19 @@ def test_card_issuing_usable():
 
 def test_update_and_close_rules():
     record = new_fa()
-    updated = fa_rules.update(record, {"nickname": "Ops", "metadata": {"a": "1"}, "platform_restrictions": {"outbound_flows": "restricted"}})
+    updated = fa_rules.update(
+        record,
+        {
+            "nickname": "Ops",
+            "metadata": {"a": "1"},
+            "platform_restrictions": {"outbound_flows": "restricted"},
+        },
+    )
     assert updated["nickname"] == "Ops" and updated["metadata"] == {"a": "1"}
-    assert updated["platform_restrictions"] == {"inbound_flows": None, "outbound_flows": "restricted"}
+    assert updated["platform_restrictions"] == {
+        "inbound_flows": None,
+        "outbound_flows": "restricted",
+    }
     assert fa_rules.update(updated, {"nickname": ""})["nickname"] is None
     zero = {"cash": {"usd": 0}, "inbound_pending": {"usd": 0}, "outbound_pending": {"usd": 0}}
     fa_rules.check_can_close(record, zero, [])
@@ -196,7 +261,10 @@ def test_update_and_close_rules():
 
 def test_holder_name_and_rejection():
     assert fa_rules.account_holder_name({"business_profile": {"name": "Acme"}}) == "Acme"
-    assert fa_rules.account_holder_name({"individual": {"first_name": "Jenny", "last_name": "Rosen"}}) == "Jenny Rosen"
+    assert (
+        fa_rules.account_holder_name({"individual": {"first_name": "Jenny", "last_name": "Rosen"}})
+        == "Jenny Rosen"
+    )
     assert fa_rules.account_holder_name({"id": "acct_1"}) == "acct_1"
     assert fa_rules.account_rejected({"requirements": {"disabled_reason": "rejected.fraud"}})
     assert not fa_rules.account_rejected({"requirements": {"disabled_reason": None}})

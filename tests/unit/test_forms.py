@@ -32,7 +32,10 @@ def test_parse_pairs_keeps_blank_values_and_skips_empty_segments():
 
 
 def test_parse_pairs_accepts_bytes_and_utf8():
-    assert parse_pairs("name=J%C3%BCrgen&city=Köln".encode()) == [("name", "Jürgen"), ("city", "Köln")]
+    assert parse_pairs("name=J%C3%BCrgen&city=Köln".encode()) == [
+        ("name", "Jürgen"),
+        ("city", "Köln"),
+    ]
 
 
 def test_parse_pairs_rejects_invalid_utf8():
@@ -101,7 +104,9 @@ def test_indexed_array_of_objects():
 
 def test_unindexed_array_of_objects_groups_until_a_key_repeats():
     raw = "l[][amount]=5&l[][interval]=daily&l[][amount]=6&l[][interval]=weekly"
-    assert parse(raw) == {"l": [{"amount": "5", "interval": "daily"}, {"amount": "6", "interval": "weekly"}]}
+    assert parse(raw) == {
+        "l": [{"amount": "5", "interval": "daily"}, {"amount": "6", "interval": "weekly"}]
+    }
 
 
 def test_empty_value_stays_empty_string_at_any_depth():

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from sqlalchemy import create_engine
 
 from openissuing.domain import ledger
@@ -28,14 +27,37 @@ NET = Account("la_net", "usd")
 EUR = Account("la_eur", "eur")
 
 
-def _t(id: str = "t1", amount: int = 1_000, kind: Kind = Kind.POSTED, debit: str = "la_fa", credit: str = "la_net",
-       currency: str = "usd", pending_id: str | None = None, require_available: bool = False) -> Transfer:
-    return Transfer(id, debit, credit, amount, currency, kind, pending_id=pending_id, flow="flow_1",
-                    require_available=require_available)
+def _t(
+    id: str = "t1",
+    amount: int = 1_000,
+    kind: Kind = Kind.POSTED,
+    debit: str = "la_fa",
+    credit: str = "la_net",
+    currency: str = "usd",
+    pending_id: str | None = None,
+    require_available: bool = False,
+) -> Transfer:
+    return Transfer(
+        id,
+        debit,
+        credit,
+        amount,
+        currency,
+        kind,
+        pending_id=pending_id,
+        flow="flow_1",
+        require_available=require_available,
+    )
 
 
-def _check(transfer: Transfer, debit: Account = FA, credit: Account = NET, existing: Transfer | None = None,
-           pending: Transfer | None = None, resolved: bool = False) -> Result:
+def _check(
+    transfer: Transfer,
+    debit: Account = FA,
+    credit: Account = NET,
+    existing: Transfer | None = None,
+    pending: Transfer | None = None,
+    resolved: bool = False,
+) -> Result:
     return ledger.check(transfer, debit, credit, existing, pending, resolved)
 
 
@@ -72,7 +94,9 @@ def test_amount_check_comes_before_account_and_currency_checks():
 
 
 def test_accounts_must_be_different_before_currency():
-    assert _check(_t(credit="la_fa", currency="eur"), credit=FA) is Result.ACCOUNTS_MUST_BE_DIFFERENT
+    assert (
+        _check(_t(credit="la_fa", currency="eur"), credit=FA) is Result.ACCOUNTS_MUST_BE_DIFFERENT
+    )
 
 
 def test_currency_must_match_both_accounts():
@@ -92,12 +116,18 @@ def test_resolution_precedence(kind):
     assert _check(resolve, pending=_t("hold")) is Result.PENDING_TRANSFER_NOT_PENDING
     assert _check(resolve, pending=HOLD, resolved=True) is Result.PENDING_TRANSFER_ALREADY_RESOLVED
     swapped = _t("r", 1_000, kind, debit="la_net", credit="la_fa", pending_id="hold")
-    assert _check(swapped, debit=NET, credit=FA, pending=HOLD) is Result.PENDING_TRANSFER_HAS_DIFFERENT_ACCOUNTS
+    assert (
+        _check(swapped, debit=NET, credit=FA, pending=HOLD)
+        is Result.PENDING_TRANSFER_HAS_DIFFERENT_ACCOUNTS
+    )
     assert _check(resolve, pending=HOLD) is Result.OK
 
 
 def test_posting_more_than_the_pending_amount_is_refused_but_voiding_is_not_limited():
-    assert _check(_t("r", 4_001, Kind.POST_PENDING, pending_id="hold"), pending=HOLD) is Result.EXCEEDS_PENDING_AMOUNT
+    assert (
+        _check(_t("r", 4_001, Kind.POST_PENDING, pending_id="hold"), pending=HOLD)
+        is Result.EXCEEDS_PENDING_AMOUNT
+    )
     assert _check(_t("r", 4_000, Kind.POST_PENDING, pending_id="hold"), pending=HOLD) is Result.OK
     assert _check(_t("r", 9_999, Kind.VOID_PENDING, pending_id="hold"), pending=HOLD) is Result.OK
 
@@ -109,9 +139,14 @@ def test_already_resolved_wins_over_exceeding_the_pending_amount():
 
 @pytest.mark.parametrize("kind", [Kind.POSTED, Kind.PENDING])
 def test_exceeds_available_only_when_required(kind):
-    held = Account("la_fa", "usd", Totals(credits_posted=10_000, debits_posted=2_000, debits_pending=3_000))
+    held = Account(
+        "la_fa", "usd", Totals(credits_posted=10_000, debits_posted=2_000, debits_pending=3_000)
+    )
     assert held.totals.available == 5_000
-    assert _check(_t(amount=5_001, kind=kind, require_available=True), debit=held) is Result.EXCEEDS_AVAILABLE
+    assert (
+        _check(_t(amount=5_001, kind=kind, require_available=True), debit=held)
+        is Result.EXCEEDS_AVAILABLE
+    )
     assert _check(_t(amount=5_000, kind=kind, require_available=True), debit=held) is Result.OK
     assert _check(_t(amount=5_001, kind=kind), debit=held) is Result.OK
 
@@ -124,16 +159,23 @@ def test_resolutions_never_check_available():
 
 def test_exceeds_available_is_the_last_check():
     broke = Account("la_fa", "usd", Totals())
-    assert _check(_t(currency="eur", require_available=True), debit=broke) is Result.CURRENCY_MISMATCH
+    assert (
+        _check(_t(currency="eur", require_available=True), debit=broke) is Result.CURRENCY_MISMATCH
+    )
 
 
 # -- effect ------------------------------------------------------------------------------
 
 
 def test_effect_of_posted_and_pending():
-    assert ledger.effect(_t(amount=700), None) == (Totals(debits_posted=700), Totals(credits_posted=700))
+    assert ledger.effect(_t(amount=700), None) == (
+        Totals(debits_posted=700),
+        Totals(credits_posted=700),
+    )
     assert ledger.effect(_t(amount=700, kind=Kind.PENDING), None) == (
-        Totals(debits_pending=700), Totals(credits_pending=700))
+        Totals(debits_pending=700),
+        Totals(credits_pending=700),
+    )
 
 
 def test_post_pending_partially_releases_the_whole_hold_and_posts_only_its_amount():
@@ -157,13 +199,17 @@ def test_add_and_available():
 
 
 def test_balance_of_a_customer_account():
-    balance = ledger.balance_of(Totals(debits_pending=300, debits_posted=200, credits_pending=50, credits_posted=1_000))
+    balance = ledger.balance_of(
+        Totals(debits_pending=300, debits_posted=200, credits_pending=50, credits_posted=1_000)
+    )
     assert balance == Impact(cash=500, inbound_pending=50, outbound_pending=300)
 
 
 def test_impact_on_the_financial_account_of_each_movement():
     assert ledger.impact_on("la_fa", _t(amount=900), None) == Impact(cash=-900)
-    assert ledger.impact_on("la_fa", _t(amount=900, debit="la_net", credit="la_fa"), None) == Impact(cash=900)
+    assert ledger.impact_on(
+        "la_fa", _t(amount=900, debit="la_net", credit="la_fa"), None
+    ) == Impact(cash=900)
     assert ledger.impact_on("la_fa", HOLD, None) == Impact(cash=-4_000, outbound_pending=4_000)
     void = _t("v", 4_000, Kind.VOID_PENDING, pending_id="hold")
     assert ledger.impact_on("la_fa", void, HOLD) == Impact(cash=4_000, outbound_pending=-4_000)
@@ -197,19 +243,33 @@ class MemoryLedger:
     resolved: set[str] = field(default_factory=set)
 
     def execute(self, batch: list[Transfer]) -> Result:
-        accounts, transfers, resolved = dict(self.accounts), dict(self.transfers), set(self.resolved)
+        accounts, transfers, resolved = (
+            dict(self.accounts),
+            dict(self.transfers),
+            set(self.resolved),
+        )
         for transfer in batch:
             pending = transfers.get(transfer.pending_id) if transfer.pending_id else None
-            result = ledger.check(transfer, accounts[transfer.debit_account], accounts[transfer.credit_account],
-                                  transfers.get(transfer.id), pending, (transfer.pending_id or "") in resolved)
+            result = ledger.check(
+                transfer,
+                accounts[transfer.debit_account],
+                accounts[transfer.credit_account],
+                transfers.get(transfer.id),
+                pending,
+                (transfer.pending_id or "") in resolved,
+            )
             if result is Result.EXISTS:
                 continue
             if result is not Result.OK:
                 return result
             debit_delta, credit_delta = ledger.effect(transfer, pending)
             debit, credit = accounts[transfer.debit_account], accounts[transfer.credit_account]
-            accounts[debit.id] = Account(debit.id, debit.currency, ledger.add(debit.totals, debit_delta))
-            accounts[credit.id] = Account(credit.id, credit.currency, ledger.add(credit.totals, credit_delta))
+            accounts[debit.id] = Account(
+                debit.id, debit.currency, ledger.add(debit.totals, debit_delta)
+            )
+            accounts[credit.id] = Account(
+                credit.id, credit.currency, ledger.add(credit.totals, credit_delta)
+            )
             transfers[transfer.id] = transfer
             if transfer.pending_id:
                 resolved.add(transfer.pending_id)
@@ -217,12 +277,19 @@ class MemoryLedger:
         return Result.OK
 
     def open_holds(self) -> list[Transfer]:
-        return [t for t in self.transfers.values() if t.kind is Kind.PENDING and t.id not in self.resolved]
+        return [
+            t
+            for t in self.transfers.values()
+            if t.kind is Kind.PENDING and t.id not in self.resolved
+        ]
 
 
 OPS = st.lists(
-    st.tuples(st.sampled_from(["credit", "debit", "hold", "post", "void", "capture", "replay"]),
-              st.integers(min_value=-10, max_value=5_000), st.integers(min_value=0, max_value=20)),
+    st.tuples(
+        st.sampled_from(["credit", "debit", "hold", "post", "void", "capture", "replay"]),
+        st.integers(min_value=-10, max_value=5_000),
+        st.integers(min_value=0, max_value=20),
+    ),
     max_size=40,
 )
 
@@ -230,8 +297,13 @@ OPS = st.lists(
 @settings(max_examples=200, deadline=None)
 @given(OPS)
 def test_in_memory_ledger_keeps_its_invariants(ops):
-    books = MemoryLedger({"la_fa": Account("la_fa", "usd"), "la_net": Account("la_net", "usd"),
-                          "la_ach": Account("la_ach", "usd")})
+    books = MemoryLedger(
+        {
+            "la_fa": Account("la_fa", "usd"),
+            "la_net": Account("la_net", "usd"),
+            "la_ach": Account("la_ach", "usd"),
+        }
+    )
     impacts = Impact()
     for step, (op, amount, pick) in enumerate(ops):
         holds = books.open_holds()
@@ -247,8 +319,10 @@ def test_in_memory_ledger_keeps_its_invariants(ops):
             batch = [_t(f"r{step}", amount, kind, pending_id=hold.id)]
         elif op == "capture" and hold is not None:
             # Close an authorization: void its hold and post the capture, which may exceed it.
-            batch = [_t(f"v{step}", hold.amount, Kind.VOID_PENDING, pending_id=hold.id),
-                     _t(f"p{step}", amount, Kind.POSTED)]
+            batch = [
+                _t(f"v{step}", hold.amount, Kind.VOID_PENDING, pending_id=hold.id),
+                _t(f"p{step}", amount, Kind.POSTED),
+            ]
         elif op == "replay" and books.transfers:
             batch = [list(books.transfers.values())[pick % len(books.transfers)]]
         else:
@@ -259,7 +333,9 @@ def test_in_memory_ledger_keeps_its_invariants(ops):
         result = books.execute(batch)
         if result is Result.OK:
             for transfer in fresh:
-                impacts = impacts + ledger.impact_on("la_fa", transfer, pendings.get(transfer.pending_id))
+                impacts = impacts + ledger.impact_on(
+                    "la_fa", transfer, pendings.get(transfer.pending_id)
+                )
         else:
             assert books.accounts["la_fa"].totals == before  # nothing changed
         totals = [a.totals for a in books.accounts.values()]
@@ -292,7 +368,9 @@ def _store_accounts(uow):
     fa = service.account_id(uow, service.FINANCIAL_ACCOUNT, "fa_1", "USD", 0)
     net = service.account_id(uow, service.CARD_NETWORK, "acct_1", "usd", 0)
     ach = service.account_id(uow, service.external("ach"), "acct_1", "usd", 0)
-    assert service.account_id(uow, service.FINANCIAL_ACCOUNT, "fa_1", "usd", 0) == fa  # found, not duplicated
+    assert (
+        service.account_id(uow, service.FINANCIAL_ACCOUNT, "fa_1", "usd", 0) == fa
+    )  # found, not duplicated
     return fa, net, ach
 
 
@@ -303,7 +381,9 @@ def test_execute_applies_a_batch_atomically_and_replays_are_no_ops(uow):
     hold = _t("h1", 3_000, Kind.PENDING, debit=fa, credit=net, require_available=True)
     service.execute(uow, [hold], 2)
     store = service.store(uow)
-    assert ledger.balance_of(store.read([fa])[fa].totals) == Impact(cash=2_000, outbound_pending=3_000)
+    assert ledger.balance_of(store.read([fa])[fa].totals) == Impact(
+        cash=2_000, outbound_pending=3_000
+    )
 
     # A void then a bigger hold in one batch: the second sees the first's release.
     void = _t("h1:void", 3_000, Kind.VOID_PENDING, debit=fa, credit=net, pending_id="h1")

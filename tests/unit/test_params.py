@@ -9,7 +9,12 @@ import pytest
 
 from openissuing.api.forms import decode, parse_pairs
 from openissuing.api.params import bracket, spec_for, validate
-from openissuing.domain.errors import InvalidRequest, ParameterInvalid, ParameterMissing, ParameterUnknown
+from openissuing.domain.errors import (
+    InvalidRequest,
+    ParameterInvalid,
+    ParameterMissing,
+    ParameterUnknown,
+)
 
 CARDHOLDER_CREATE = "POST /v1/issuing/cardholders"
 CARDHOLDER_LIST = "GET /v1/issuing/cardholders"
@@ -68,7 +73,9 @@ def test_cardholder_create_coerces_nested_values():
     )
     assert check(CARDHOLDER_CREATE, raw) == {
         "name": "Jenny Rosen",
-        "billing": {"address": {"line1": "1 Main", "city": "SF", "postal_code": "94111", "country": "US"}},
+        "billing": {
+            "address": {"line1": "1 Main", "city": "SF", "postal_code": "94111", "country": "US"}
+        },
         "type": "individual",
         "spending_controls": {
             "spending_limits": [{"amount": 5000, "interval": "daily"}],
@@ -136,7 +143,10 @@ def test_decimal_fields_stay_validated_text():
     [
         ("foo=1", "foo"),
         ("individual[foo]=1", "individual[foo]"),
-        ("spending_controls[spending_limits][0][bar]=1", "spending_controls[spending_limits][0][bar]"),
+        (
+            "spending_controls[spending_limits][0][bar]=1",
+            "spending_controls[spending_limits][0][bar]",
+        ),
         ("billing[address][zip]=1", "billing[address][zip]"),
         ("stripe_account=acct_1", "stripe_account"),
     ],
@@ -176,19 +186,28 @@ def test_invalid_integer(bad):
 
 
 def test_integers_accept_sign():
-    assert check(CARDHOLDER_LIST, "limit=-12&created[gt]=%2B5") == {"limit": -12, "created": {"gt": 5}}
+    assert check(CARDHOLDER_LIST, "limit=-12&created[gt]=%2B5") == {
+        "limit": -12,
+        "created": {"gt": 5},
+    }
 
 
 def test_invalid_integer_nested_in_array_of_objects():
     raw = f"{BILLING}&spending_controls[spending_limits][0][amount]=ten&spending_controls[spending_limits][0][interval]=daily"
     error = error_for(CARDHOLDER_CREATE, raw)
-    assert (error.code, error.param) == ("parameter_invalid_integer", "spending_controls[spending_limits][0][amount]")
+    assert (error.code, error.param) == (
+        "parameter_invalid_integer",
+        "spending_controls[spending_limits][0][amount]",
+    )
 
 
 @pytest.mark.parametrize("bad", ["yes", "True", "1"])
 def test_invalid_boolean(bad):
     error = error_for(ACCOUNT_CREATE, f"capabilities[card_issuing][requested]={bad}")
-    assert (error.code, error.param) == ("parameter_invalid_boolean", "capabilities[card_issuing][requested]")
+    assert (error.code, error.param) == (
+        "parameter_invalid_boolean",
+        "capabilities[card_issuing][requested]",
+    )
     assert error.message == f"Invalid boolean: {bad}"
 
 
@@ -216,9 +235,18 @@ def test_object_where_a_string_is_expected():
 
 def test_string_where_an_object_or_array_is_expected():
     error = error_for(CARDHOLDER_CREATE, f"{BILLING}&individual=bob")
-    assert (type(error), error.message, error.param) == (InvalidRequest, "Invalid object", "individual")
-    error = error_for(CARDHOLDER_CREATE, f"{BILLING}&spending_controls[blocked_categories]=bakeries")
-    assert (error.message, error.param) == ("Invalid array", "spending_controls[blocked_categories]")
+    assert (type(error), error.message, error.param) == (
+        InvalidRequest,
+        "Invalid object",
+        "individual",
+    )
+    error = error_for(
+        CARDHOLDER_CREATE, f"{BILLING}&spending_controls[blocked_categories]=bakeries"
+    )
+    assert (error.message, error.param) == (
+        "Invalid array",
+        "spending_controls[blocked_categories]",
+    )
 
 
 # -- empty strings ---------------------------------------------------------
@@ -279,7 +307,9 @@ def test_empty_string_for_a_required_object():
 
 def test_created_accepts_integer_or_range():
     assert check(CARDHOLDER_LIST, "created=1700000000") == {"created": 1700000000}
-    assert check(CARDHOLDER_LIST, "created[gte]=1&created[lt]=2") == {"created": {"gte": 1, "lt": 2}}
+    assert check(CARDHOLDER_LIST, "created[gte]=1&created[lt]=2") == {
+        "created": {"gte": 1, "lt": 2}
+    }
     error = error_for(CARDHOLDER_LIST, "created[between]=1")
     assert (type(error), error.param) == (ParameterUnknown, "created[between]")
     error = error_for(CARDHOLDER_LIST, "created=soon")
@@ -288,8 +318,12 @@ def test_created_accepts_integer_or_range():
 
 def test_enum_or_integer_union():
     fields = "settings[payouts][schedule][delay_days]"
-    assert check(ACCOUNT_CREATE, f"{fields}=minimum")["settings"]["payouts"]["schedule"] == {"delay_days": "minimum"}
-    assert check(ACCOUNT_CREATE, f"{fields}=3")["settings"]["payouts"]["schedule"] == {"delay_days": 3}
+    assert check(ACCOUNT_CREATE, f"{fields}=minimum")["settings"]["payouts"]["schedule"] == {
+        "delay_days": "minimum"
+    }
+    assert check(ACCOUNT_CREATE, f"{fields}=3")["settings"]["payouts"]["schedule"] == {
+        "delay_days": 3
+    }
     assert error_for(ACCOUNT_CREATE, f"{fields}=soon").param == fields
 
 
@@ -327,7 +361,9 @@ def test_validate_does_not_mutate_its_input():
 
 
 def test_empty_string_clears_an_optional_list_but_not_a_required_one():
-    cleared = validate("POST /v1/issuing/cards/{card}", {"spending_controls": {"blocked_categories": ""}})
+    cleared = validate(
+        "POST /v1/issuing/cards/{card}", {"spending_controls": {"blocked_categories": ""}}
+    )
     assert cleared == {"spending_controls": {"blocked_categories": ""}}
     with pytest.raises(ParameterInvalid) as raised:
         validate("POST /v1/webhook_endpoints", {"url": "https://example.com", "enabled_events": ""})

@@ -8,7 +8,11 @@ import pytest
 import stripe
 
 from openissuing.webhooks import signer
-from openissuing.webhooks.dispatcher import DEFAULT_RETRY_SCHEDULE, THREE_DAYS_SECONDS, parse_schedule
+from openissuing.webhooks.dispatcher import (
+    DEFAULT_RETRY_SCHEDULE,
+    THREE_DAYS_SECONDS,
+    parse_schedule,
+)
 
 SECRET = "whsec_test_secret_0123456789abcdef"
 BODY = '{\n  "id": "evt_1",\n  "object": "event",\n  "type": "issuing_cardholder.created",\n  "data": {"object": {"name": "Zoë"}}\n}'
@@ -16,9 +20,9 @@ BODY = '{\n  "id": "evt_1",\n  "object": "event",\n  "type": "issuing_cardholder
 
 def test_header_shape_matches_the_sdk_generator():
     timestamp = 1_700_000_000
-    assert signer.header(BODY, SECRET, timestamp) == stripe.WebhookSignature.generate_signature_header(
+    assert signer.header(
         BODY, SECRET, timestamp
-    )
+    ) == stripe.WebhookSignature.generate_signature_header(BODY, SECRET, timestamp)
     assert signer.header(BODY, SECRET, timestamp).startswith(f"t={timestamp},v1=")
 
 

@@ -21,7 +21,9 @@ def create(call: Call) -> dict:
 
 @route("GET", "/v1/accounts")
 def list_(call: Call) -> dict:
-    return call.render_list(TYPE, accounts.list_(call.uow, call.scope, call.params, **call.list_args().as_kwargs()))
+    return call.render_list(
+        TYPE, accounts.list_(call.uow, call.scope, call.params, **call.list_args().as_kwargs())
+    )
 
 
 @route("GET", "/v1/accounts/{account}")
@@ -31,7 +33,9 @@ def retrieve(call: Call) -> dict:
 
 @route("POST", "/v1/accounts/{account}")
 def update(call: Call) -> dict:
-    return call.render(TYPE, accounts.update(call.uow, call.scope, call.path["account"], call.params))
+    return call.render(
+        TYPE, accounts.update(call.uow, call.scope, call.path["account"], call.params)
+    )
 
 
 @route("DELETE", "/v1/accounts/{account}")
@@ -41,7 +45,9 @@ def delete(call: Call) -> dict:
 
 @route("POST", "/v1/accounts/{account}/reject")
 def reject(call: Call) -> dict:
-    return call.render(TYPE, accounts.reject(call.uow, call.scope, call.path["account"], call.params))
+    return call.render(
+        TYPE, accounts.reject(call.uow, call.scope, call.path["account"], call.params)
+    )
 
 
 @route("POST", "/v1/accounts/{account}/unreject")
@@ -51,12 +57,16 @@ def unreject(call: Call) -> dict:
 
 @route("GET", "/v1/accounts/{account}/capabilities")
 def list_capabilities(call: Call) -> dict:
-    return call.render_list(CAPABILITY, accounts.list_capabilities(call.uow, call.scope, call.path["account"]))
+    return call.render_list(
+        CAPABILITY, accounts.list_capabilities(call.uow, call.scope, call.path["account"])
+    )
 
 
 @route("GET", "/v1/accounts/{account}/capabilities/{capability}")
 def retrieve_capability(call: Call) -> dict:
-    record = accounts.retrieve_capability(call.uow, call.scope, call.path["account"], call.path["capability"])
+    record = accounts.retrieve_capability(
+        call.uow, call.scope, call.path["account"], call.path["capability"]
+    )
     return call.render(CAPABILITY, record)
 
 

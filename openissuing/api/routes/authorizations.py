@@ -20,9 +20,19 @@ def create(call: Call) -> dict | Continuation:
     settings = call.runtime.settings
     # The platform decides in real time: ask it with no transaction open, then conclude.
     return Continuation(
-        outside=lambda: realtime_http.ask(result.url, result.body, result.secret, settings.realtime_deadline_seconds),
-        inside=lambda again, reply: again.render(TYPE, realtime.conclude(
-            again.uow, again.scope, result, reply, settings.realtime_timeout_decision == "approve")),
+        outside=lambda: realtime_http.ask(
+            result.url, result.body, result.secret, settings.realtime_deadline_seconds
+        ),
+        inside=lambda again, reply: again.render(
+            TYPE,
+            realtime.conclude(
+                again.uow,
+                again.scope,
+                result,
+                reply,
+                settings.realtime_timeout_decision == "approve",
+            ),
+        ),
     )
 
 
@@ -33,22 +43,36 @@ def retrieve(call: Call) -> dict:
 
 @route("GET", "/v1/issuing/authorizations")
 def list_(call: Call) -> dict:
-    return call.render_list(TYPE, actions.list_(call.uow, call.scope, call.params, **call.list_args().as_kwargs()))
+    return call.render_list(
+        TYPE, actions.list_(call.uow, call.scope, call.params, **call.list_args().as_kwargs())
+    )
 
 
 @route("POST", "/v1/issuing/authorizations/{authorization}")
 def update(call: Call) -> dict:
-    return call.render(TYPE, actions.update(call.uow, call.scope, call.path["authorization"], call.params))
+    return call.render(
+        TYPE, actions.update(call.uow, call.scope, call.path["authorization"], call.params)
+    )
 
 
 @route("POST", "/v1/issuing/authorizations/{authorization}/approve")
 def approve(call: Call) -> dict:
-    return call.render(TYPE, realtime.record_api_decision(call.uow, call.scope, call.path["authorization"], True, call.params))
+    return call.render(
+        TYPE,
+        realtime.record_api_decision(
+            call.uow, call.scope, call.path["authorization"], True, call.params
+        ),
+    )
 
 
 @route("POST", "/v1/issuing/authorizations/{authorization}/decline")
 def decline(call: Call) -> dict:
-    return call.render(TYPE, realtime.record_api_decision(call.uow, call.scope, call.path["authorization"], False, call.params))
+    return call.render(
+        TYPE,
+        realtime.record_api_decision(
+            call.uow, call.scope, call.path["authorization"], False, call.params
+        ),
+    )
 
 
 @route("POST", "/v1/test_helpers/issuing/authorizations/{authorization}/capture")
@@ -65,14 +89,20 @@ def expire(call: Call) -> dict:
 
 @route("POST", "/v1/test_helpers/issuing/authorizations/{authorization}/increment")
 def increment(call: Call) -> dict:
-    return call.render(TYPE, actions.increment(call.uow, call.scope, call.path["authorization"], call.params))
+    return call.render(
+        TYPE, actions.increment(call.uow, call.scope, call.path["authorization"], call.params)
+    )
 
 
 @route("POST", "/v1/test_helpers/issuing/authorizations/{authorization}/reverse")
 def reverse(call: Call) -> dict:
-    return call.render(TYPE, actions.reverse(call.uow, call.scope, call.path["authorization"], call.params))
+    return call.render(
+        TYPE, actions.reverse(call.uow, call.scope, call.path["authorization"], call.params)
+    )
 
 
 @route("POST", "/v1/test_helpers/issuing/authorizations/{authorization}/finalize_amount")
 def finalize_amount(call: Call) -> dict:
-    return call.render(TYPE, actions.finalize_amount(call.uow, call.scope, call.path["authorization"], call.params))
+    return call.render(
+        TYPE, actions.finalize_amount(call.uow, call.scope, call.path["authorization"], call.params)
+    )

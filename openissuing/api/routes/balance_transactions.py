@@ -30,5 +30,6 @@ def retrieve(call: Call) -> dict:
 @route("POST", "/v1/test_helpers/issuing/authorizations/{authorization}/fraud_challenges/respond")
 def respond_to_fraud_challenge(call: Call) -> dict:
     authorizations.load(call.uow, call.scope, call.path["authorization"])
-    raise InvalidRequest("This authorization has no pending fraud challenge to respond to.",
-                         param="authorization")
+    raise InvalidRequest(
+        "This authorization has no pending fraud challenge to respond to.", param="authorization"
+    )

@@ -15,14 +15,20 @@ def create(call: Call) -> dict:
 
 @route("GET", "/v1/issuing/cardholders/{cardholder}")
 def retrieve(call: Call) -> dict:
-    return call.render(TYPE, cardholders.load(call.uow, call.scope, call.path["cardholder"], param="id"))
+    return call.render(
+        TYPE, cardholders.load(call.uow, call.scope, call.path["cardholder"], param="id")
+    )
 
 
 @route("POST", "/v1/issuing/cardholders/{cardholder}")
 def update(call: Call) -> dict:
-    return call.render(TYPE, cardholders.update(call.uow, call.scope, call.path["cardholder"], call.params))
+    return call.render(
+        TYPE, cardholders.update(call.uow, call.scope, call.path["cardholder"], call.params)
+    )
 
 
 @route("GET", "/v1/issuing/cardholders")
 def list_(call: Call) -> dict:
-    return call.render_list(TYPE, cardholders.list_(call.uow, call.scope, call.params, **call.list_args().as_kwargs()))
+    return call.render_list(
+        TYPE, cardholders.list_(call.uow, call.scope, call.params, **call.list_args().as_kwargs())
+    )

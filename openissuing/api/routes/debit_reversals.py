@@ -16,7 +16,9 @@ def create(call: Call) -> dict:
 
 @route("GET", "/v1/treasury/debit_reversals/{debit_reversal}")
 def retrieve(call: Call) -> dict:
-    return call.render(TYPE, debit_reversals.load(call.uow, call.scope, call.path["debit_reversal"]))
+    return call.render(
+        TYPE, debit_reversals.load(call.uow, call.scope, call.path["debit_reversal"])
+    )
 
 
 @route("GET", "/v1/treasury/debit_reversals")

@@ -20,14 +20,20 @@ def retrieve(call: Call) -> dict:
 
 @route("GET", "/v1/issuing/disputes")
 def list_(call: Call) -> dict:
-    return call.render_list(TYPE, disputes.list_(call.uow, call.scope, call.params, **call.list_args().as_kwargs()))
+    return call.render_list(
+        TYPE, disputes.list_(call.uow, call.scope, call.params, **call.list_args().as_kwargs())
+    )
 
 
 @route("POST", "/v1/issuing/disputes/{dispute}")
 def update(call: Call) -> dict:
-    return call.render(TYPE, disputes.update(call.uow, call.scope, call.path["dispute"], call.params))
+    return call.render(
+        TYPE, disputes.update(call.uow, call.scope, call.path["dispute"], call.params)
+    )
 
 
 @route("POST", "/v1/issuing/disputes/{dispute}/submit")
 def submit(call: Call) -> dict:
-    return call.render(TYPE, disputes.submit(call.uow, call.scope, call.path["dispute"], call.params))
+    return call.render(
+        TYPE, disputes.submit(call.uow, call.scope, call.path["dispute"], call.params)
+    )

@@ -21,17 +21,28 @@ def create(call: Call) -> dict:
 
 @route("GET", "/v1/treasury/financial_accounts/{financial_account}")
 def retrieve(call: Call) -> dict:
-    return _render(call, financial_accounts.load(call.uow, call.scope, call.path["financial_account"], param="id"))
+    return _render(
+        call,
+        financial_accounts.load(call.uow, call.scope, call.path["financial_account"], param="id"),
+    )
 
 
 @route("POST", "/v1/treasury/financial_accounts/{financial_account}")
 def update(call: Call) -> dict:
-    return _render(call, financial_accounts.update(call.uow, call.scope, call.path["financial_account"], call.params))
+    return _render(
+        call,
+        financial_accounts.update(
+            call.uow, call.scope, call.path["financial_account"], call.params
+        ),
+    )
 
 
 @route("POST", "/v1/treasury/financial_accounts/{financial_account}/close")
 def close(call: Call) -> dict:
-    return _render(call, financial_accounts.close(call.uow, call.scope, call.path["financial_account"], call.params))
+    return _render(
+        call,
+        financial_accounts.close(call.uow, call.scope, call.path["financial_account"], call.params),
+    )
 
 
 @route("GET", "/v1/treasury/financial_accounts/{financial_account}/features")
@@ -42,10 +53,15 @@ def retrieve_features(call: Call) -> dict:
 
 @route("POST", "/v1/treasury/financial_accounts/{financial_account}/features")
 def update_features(call: Call) -> dict:
-    record = financial_accounts.update_features(call.uow, call.scope, call.path["financial_account"], call.params)
+    record = financial_accounts.update_features(
+        call.uow, call.scope, call.path["financial_account"], call.params
+    )
     return call.render(FEATURES_TYPE, record["features"])
 
 
 @route("GET", "/v1/treasury/financial_accounts")
 def list_(call: Call) -> dict:
-    return call.render_list(TYPE, financial_accounts.list_(call.uow, call.scope, call.params, **call.list_args().as_kwargs()))
+    return call.render_list(
+        TYPE,
+        financial_accounts.list_(call.uow, call.scope, call.params, **call.list_args().as_kwargs()),
+    )

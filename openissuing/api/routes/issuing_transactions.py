@@ -10,17 +10,23 @@ TYPE = "issuing.transaction"
 
 @route("GET", "/v1/issuing/transactions/{transaction}")
 def retrieve(call: Call) -> dict:
-    return call.render(TYPE, transactions.load(call.uow, call.scope, call.path["transaction"], param="id"))
+    return call.render(
+        TYPE, transactions.load(call.uow, call.scope, call.path["transaction"], param="id")
+    )
 
 
 @route("GET", "/v1/issuing/transactions")
 def list_(call: Call) -> dict:
-    return call.render_list(TYPE, transactions.list_(call.uow, call.scope, call.params, **call.list_args().as_kwargs()))
+    return call.render_list(
+        TYPE, transactions.list_(call.uow, call.scope, call.params, **call.list_args().as_kwargs())
+    )
 
 
 @route("POST", "/v1/issuing/transactions/{transaction}")
 def update(call: Call) -> dict:
-    return call.render(TYPE, transactions.update(call.uow, call.scope, call.path["transaction"], call.params))
+    return call.render(
+        TYPE, transactions.update(call.uow, call.scope, call.path["transaction"], call.params)
+    )
 
 
 @route("POST", "/v1/test_helpers/issuing/transactions/create_force_capture")
@@ -35,4 +41,6 @@ def unlinked_refund(call: Call) -> dict:
 
 @route("POST", "/v1/test_helpers/issuing/transactions/{transaction}/refund")
 def refund(call: Call) -> dict:
-    return call.render(TYPE, transactions.refund(call.uow, call.scope, call.path["transaction"], call.params))
+    return call.render(
+        TYPE, transactions.refund(call.uow, call.scope, call.path["transaction"], call.params)
+    )

@@ -31,24 +31,32 @@ def retrieve_received_debit(call: Call) -> dict:
 
 @route("GET", "/v1/treasury/received_credits")
 def list_received_credits(call: Call) -> dict:
-    page = received_flows.list_(call.uow, call.scope, CREDIT, call.params, **call.list_args().as_kwargs())
+    page = received_flows.list_(
+        call.uow, call.scope, CREDIT, call.params, **call.list_args().as_kwargs()
+    )
     return call.render_list(CREDIT, page)
 
 
 @route("GET", "/v1/treasury/received_debits")
 def list_received_debits(call: Call) -> dict:
-    page = received_flows.list_(call.uow, call.scope, DEBIT, call.params, **call.list_args().as_kwargs())
+    page = received_flows.list_(
+        call.uow, call.scope, DEBIT, call.params, **call.list_args().as_kwargs()
+    )
     return call.render_list(DEBIT, page)
 
 
 @route("GET", "/v1/treasury/transactions/{id}")
 def retrieve_transaction(call: Call) -> dict:
-    return call.render(TRANSACTION, received_flows.load(call.uow, call.scope, TRANSACTION, call.path["id"]))
+    return call.render(
+        TRANSACTION, received_flows.load(call.uow, call.scope, TRANSACTION, call.path["id"])
+    )
 
 
 @route("GET", "/v1/treasury/transactions")
 def list_transactions(call: Call) -> dict:
-    page = received_flows.list_(call.uow, call.scope, TRANSACTION, call.params, **call.list_args().as_kwargs())
+    page = received_flows.list_(
+        call.uow, call.scope, TRANSACTION, call.params, **call.list_args().as_kwargs()
+    )
     return call.render_list(TRANSACTION, page)
 
 
@@ -59,5 +67,7 @@ def retrieve_entry(call: Call) -> dict:
 
 @route("GET", "/v1/treasury/transaction_entries")
 def list_entries(call: Call) -> dict:
-    page = received_flows.list_(call.uow, call.scope, ENTRY, call.params, **call.list_args().as_kwargs())
+    page = received_flows.list_(
+        call.uow, call.scope, ENTRY, call.params, **call.list_args().as_kwargs()
+    )
     return call.render_list(ENTRY, page)

@@ -17,12 +17,17 @@ def create(call: Call) -> dict:
 
 @route("GET", "/v1/webhook_endpoints/{webhook_endpoint}")
 def retrieve(call: Call) -> dict:
-    return call.render(TYPE, webhook_endpoints.load(call.uow, call.scope, call.path["webhook_endpoint"]))
+    return call.render(
+        TYPE, webhook_endpoints.load(call.uow, call.scope, call.path["webhook_endpoint"])
+    )
 
 
 @route("POST", "/v1/webhook_endpoints/{webhook_endpoint}")
 def update(call: Call) -> dict:
-    return call.render(TYPE, webhook_endpoints.update(call.uow, call.scope, call.path["webhook_endpoint"], call.params))
+    return call.render(
+        TYPE,
+        webhook_endpoints.update(call.uow, call.scope, call.path["webhook_endpoint"], call.params),
+    )
 
 
 @route("DELETE", "/v1/webhook_endpoints/{webhook_endpoint}")
@@ -32,4 +37,6 @@ def delete(call: Call) -> dict:
 
 @route("GET", "/v1/webhook_endpoints")
 def list_(call: Call) -> dict:
-    return call.render_list(TYPE, webhook_endpoints.list_(call.uow, call.scope, **call.list_args().as_kwargs()))
+    return call.render_list(
+        TYPE, webhook_endpoints.list_(call.uow, call.scope, **call.list_args().as_kwargs())
+    )

@@ -15,7 +15,9 @@ from openissuing.services import deliveries
 from openissuing.settings import STRIPE_API_VERSION
 
 
-def data_object(object_type: str | None, record: dict[str, Any], ctx: RenderContext) -> dict[str, Any]:
+def data_object(
+    object_type: str | None, record: dict[str, Any], ctx: RenderContext
+) -> dict[str, Any]:
     if object_type in SERIALIZERS:
         # A fresh context: the event's own expand[] and secret reveal do not apply inside.
         return render(object_type, record, RenderContext(ctx.uow, ctx.scope))
@@ -29,7 +31,9 @@ def data_object(object_type: str | None, record: dict[str, Any], ctx: RenderCont
 def event(record: dict, ctx: RenderContext) -> dict:
     out = base(record, "event")
     stored = record.get("data") or {}
-    data: dict[str, Any] = {"object": data_object(stored.get("object_type"), stored.get("object") or {}, ctx)}
+    data: dict[str, Any] = {
+        "object": data_object(stored.get("object_type"), stored.get("object") or {}, ctx)
+    }
     if stored.get("previous_attributes") is not None:
         data["previous_attributes"] = stored["previous_attributes"]
     out["data"] = data

@@ -18,8 +18,19 @@ FEATURES_TYPE = "treasury.financial_account_features"
 # The one expand path that reveals the full ABA account number (routes set reveal_secrets for it).
 ACCOUNT_NUMBER_PATH = "financial_addresses.aba.account_number"
 _COPIED = (
-    "active_features", "country", "created", "id", "is_default", "livemode", "metadata", "nickname",
-    "pending_features", "platform_restrictions", "restricted_features", "status", "status_details",
+    "active_features",
+    "country",
+    "created",
+    "id",
+    "is_default",
+    "livemode",
+    "metadata",
+    "nickname",
+    "pending_features",
+    "platform_restrictions",
+    "restricted_features",
+    "status",
+    "status_details",
     "supported_currencies",
 )
 

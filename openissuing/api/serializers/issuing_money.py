@@ -18,8 +18,13 @@ def authorization(record: dict, ctx: RenderContext) -> dict:
     if card is not None:
         out["card"] = render("issuing.card", card, ctx.with_expand(set()))
     # The authorization keeps its transactions' ids (oldest first), so no search is needed.
-    transactions = [ctx.uow.docs.get("issuing.transaction", t, ctx.scope.account) for t in record.get("_transactions", [])]
-    out["transactions"] = [render("issuing.transaction", t, ctx.with_expand(set())) for t in transactions if t]
+    transactions = [
+        ctx.uow.docs.get("issuing.transaction", t, ctx.scope.account)
+        for t in record.get("_transactions", [])
+    ]
+    out["transactions"] = [
+        render("issuing.transaction", t, ctx.with_expand(set())) for t in transactions if t
+    ]
     return out
 
 

@@ -41,12 +41,18 @@ def transaction(record: dict, ctx: RenderContext) -> dict:
     out["flow_details"] = _flow_details(record, ctx)
     if "entries" in ctx.expand:
         entries = ctx.uow.docs.list(
-            "treasury.transaction_entry", ctx.scope.account, filters={"transaction": record["id"]}, limit=None
+            "treasury.transaction_entry",
+            ctx.scope.account,
+            filters={"transaction": record["id"]},
+            limit=None,
         )
         url = f"/v1/treasury/transaction_entries?financial_account={record['financial_account']}&transaction={record['id']}"
         out["entries"] = {
             "object": "list",
-            "data": [render("treasury.transaction_entry", e, ctx.with_expand(set())) for e in entries.records],
+            "data": [
+                render("treasury.transaction_entry", e, ctx.with_expand(set()))
+                for e in entries.records
+            ],
             "has_more": False,
             "url": url,
         }
@@ -58,5 +64,3 @@ def transaction_entry(record: dict, ctx: RenderContext) -> dict:
     out = base(record, "treasury.transaction_entry")
     out["flow_details"] = _flow_details(record, ctx)
     return out
-
-

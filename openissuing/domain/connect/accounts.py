@@ -37,7 +37,9 @@ _PERSON_SECRETS = {
 
 
 def _address(town: bool = False) -> Record:
-    fields = ["city", "country", "line1", "line2", "postal_code", "state"] + (["town"] if town else [])
+    fields = ["city", "country", "line1", "line2", "postal_code", "state"] + (
+        ["town"] if town else []
+    )
     return {field: None for field in fields}
 
 
@@ -137,7 +139,11 @@ def _company() -> Record:
 
 def _person(person_id: str, account_id: str, now: int) -> Record:
     """The ``person`` behind an individual account (``account.individual``)."""
-    requirements = {k: v for k, v in capabilities.empty_requirements().items() if k not in ("current_deadline", "disabled_reason")}
+    requirements = {
+        k: v
+        for k, v in capabilities.empty_requirements().items()
+        if k not in ("current_deadline", "disabled_reason")
+    }
     return {
         "id": person_id,
         "object": "person",
@@ -242,10 +248,19 @@ def controller(params: dict[str, Any]) -> tuple[Record, str]:
     collection = given.get("requirement_collection", "stripe")
     platform_owned = collection == "application"
     payer = (given.get("fees") or {}).get("payer", "application" if platform_owned else "account")
-    losses = (given.get("losses") or {}).get("payments", "application" if platform_owned else "stripe")
-    dashboard = (given.get("stripe_dashboard") or {}).get("type", "none" if platform_owned else "full")
+    losses = (given.get("losses") or {}).get(
+        "payments", "application" if platform_owned else "stripe"
+    )
+    dashboard = (given.get("stripe_dashboard") or {}).get(
+        "type", "none" if platform_owned else "full"
+    )
     legacy_type = "none"
-    for legacy, (_, legacy_losses, legacy_collection, legacy_dashboard) in LEGACY_CONTROLLERS.items():
+    for legacy, (
+        _,
+        legacy_losses,
+        legacy_collection,
+        legacy_dashboard,
+    ) in LEGACY_CONTROLLERS.items():
         if (losses, collection, dashboard) == (legacy_losses, legacy_collection, legacy_dashboard):
             legacy_type = legacy
     return _controller(payer, losses, collection, dashboard), legacy_type
@@ -264,7 +279,10 @@ def _controller(payer: str, losses: str, collection: str, dashboard: str) -> Rec
 
 def _country(value: str) -> str:
     if len(value) != 2 or not value.isalpha():
-        raise InvalidRequest(f"Country '{value}' is unknown. Try using a 2-character alphanumeric country code instead, such as 'US'.", param="country")
+        raise InvalidRequest(
+            f"Country '{value}' is unknown. Try using a 2-character alphanumeric country code instead, such as 'US'.",
+            param="country",
+        )
     return value.upper()
 
 
@@ -280,9 +298,15 @@ def update(existing: Record, params: dict[str, Any], now: int, *, person_id: str
         record["tos_acceptance"] = merge(record["tos_acceptance"], params["tos_acceptance"])
     if "settings" in params:
         record["settings"] = _apply_settings(record["settings"], params["settings"])
-    if "company" in params or (record["business_type"] in capabilities.COMPANY_TYPES and record["company"] is None):
-        record["company"] = _apply_company(record["company"] or _company(), params.get("company") or {})
-    if "individual" in params or (record["business_type"] == "individual" and record["individual"] is None):
+    if "company" in params or (
+        record["business_type"] in capabilities.COMPANY_TYPES and record["company"] is None
+    ):
+        record["company"] = _apply_company(
+            record["company"] or _company(), params.get("company") or {}
+        )
+    if "individual" in params or (
+        record["business_type"] == "individual" and record["individual"] is None
+    ):
         person = record["individual"] or _person(person_id, record["id"], now)
         record["individual"] = _apply_person(person, params.get("individual") or {})
     for name, wanted in (params.get("capabilities") or {}).items():
@@ -392,8 +416,12 @@ def refresh(record: Record) -> Record:
     statuses = out["capabilities"]
     rejected = bool(out.get("_rejected"))
     out["charges_enabled"] = not rejected and statuses.get("card_payments") == "active"
-    out["payouts_enabled"] = not rejected and out["_external_account"] and statuses.get("transfers") == "active"
-    out["details_submitted"] = bool(out["tos_acceptance"]["date"]) and not out["requirements"]["currently_due"]
+    out["payouts_enabled"] = (
+        not rejected and out["_external_account"] and statuses.get("transfers") == "active"
+    )
+    out["details_submitted"] = (
+        bool(out["tos_acceptance"]["date"]) and not out["requirements"]["currently_due"]
+    )
     if out["individual"] is not None:
         _refresh_person(out)
     return out
@@ -402,7 +430,11 @@ def refresh(record: Record) -> Record:
 def _refresh_person(record: Record) -> None:
     """The individual's own requirements are the account's ``individual.*`` ones, unprefixed."""
     prefix = "individual."
-    due = [field[len(prefix):] for field in record["requirements"]["currently_due"] if field.startswith(prefix)]
+    due = [
+        field[len(prefix) :]
+        for field in record["requirements"]["currently_due"]
+        if field.startswith(prefix)
+    ]
     person = record["individual"]
     person["requirements"].update(currently_due=due, eventually_due=list(due), past_due=list(due))
     missing = [f for f in capabilities.INDIVIDUAL_FIELDS if not capabilities.provided(record, f)]
@@ -455,13 +487,31 @@ def platform_account_record(account_id: str, now: int) -> dict[str, Any]:
         "company": {
             "name": "OpenIssuing platform",
             "tax_id": "000000000",
-            "address": {"line1": "1 Platform Way", "city": "San Francisco", "postal_code": "94111", "state": "CA", "country": "US"},
+            "address": {
+                "line1": "1 Platform Way",
+                "city": "San Francisco",
+                "postal_code": "94111",
+                "state": "CA",
+                "country": "US",
+            },
         },
         "tos_acceptance": acceptance,
-        "settings": {"card_issuing": {"tos_acceptance": acceptance}, "treasury": {"tos_acceptance": acceptance}},
-        "capabilities": {name: {"requested": True} for name in ("card_issuing", "transfers", "treasury")},
+        "settings": {
+            "card_issuing": {"tos_acceptance": acceptance},
+            "treasury": {"tos_acceptance": acceptance},
+        },
+        "capabilities": {
+            name: {"requested": True} for name in ("card_issuing", "transfers", "treasury")
+        },
     }
     record = new(account_id, now, params, person_id="")
     # Stripe describes an account's own view of itself as controlled by the account.
-    record["controller"] = {"fees": None, "is_controller": None, "losses": None, "requirement_collection": None, "stripe_dashboard": None, "type": "account"}
+    record["controller"] = {
+        "fees": None,
+        "is_controller": None,
+        "losses": None,
+        "requirement_collection": None,
+        "stripe_dashboard": None,
+        "type": "account",
+    }
     return record

@@ -76,7 +76,13 @@ KNOWN: frozenset[str] = frozenset(
 )
 
 # Listed by GET /v1/accounts/{id}/capabilities even when unrequested (the ones this server is about).
-ALWAYS_LISTED = ("card_issuing", "card_payments", "transfers", "treasury", "us_bank_account_ach_payments")
+ALWAYS_LISTED = (
+    "card_issuing",
+    "card_payments",
+    "transfers",
+    "treasury",
+    "us_bank_account_ach_payments",
+)
 
 ACCOUNT_BASICS = ("business_type", "tos_acceptance.date", "tos_acceptance.ip")
 INDIVIDUAL_FIELDS = (
@@ -105,10 +111,13 @@ EXTRA_FIELDS: dict[str, tuple[str, ...]] = {
     "us_bank_account_ach_payments": BUSINESS_PROFILE,
     "card_issuing": BUSINESS_PROFILE
     + ("settings.card_issuing.tos_acceptance.date", "settings.card_issuing.tos_acceptance.ip"),
-    "treasury": BUSINESS_PROFILE + ("settings.treasury.tos_acceptance.date", "settings.treasury.tos_acceptance.ip"),
+    "treasury": BUSINESS_PROFILE
+    + ("settings.treasury.tos_acceptance.date", "settings.treasury.tos_acceptance.ip"),
 }
 # A requirement satisfied by any one of these other fields (Stripe's ``alternatives``).
-ALTERNATIVES: dict[str, tuple[str, ...]] = {"business_profile.url": ("business_profile.product_description",)}
+ALTERNATIVES: dict[str, tuple[str, ...]] = {
+    "business_profile.url": ("business_profile.product_description",)
+}
 # Requirements whose value is never stored: the record keeps only that it was provided.
 STORED_AS: dict[str, str] = {"company.tax_id": "company.tax_id_provided"}
 PREREQUISITES: dict[str, tuple[str, ...]] = {"treasury": ("transfers",)}
@@ -151,7 +160,9 @@ def missing_fields(record: Record, name: str) -> list[str]:
     """Required fields of ``name`` that are neither provided nor replaced by an alternative."""
     missing = []
     for field in required_fields(name, record.get("business_type")):
-        if provided(record, field) or any(provided(record, alt) for alt in ALTERNATIVES.get(field, ())):
+        if provided(record, field) or any(
+            provided(record, alt) for alt in ALTERNATIVES.get(field, ())
+        ):
             continue
         missing.append(field)
     return sorted(missing)

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import copy
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from openissuing.domain.issuing import merchant_categories, spending_controls
 
@@ -30,7 +31,12 @@ Record = dict[str, Any]
 DEFAULT_EXPIRY_SECONDS = 7 * 86400
 # Stripe keeps authorizations for hotels, car rentals and airlines open longer.
 LONG_EXPIRY_SECONDS = 31 * 86400
-LONG_EXPIRY_CATEGORIES = {"hotels_motels_and_resorts", "car_rental_agencies", "airlines_air_carriers", "cruise_lines"}
+LONG_EXPIRY_CATEGORIES = {
+    "hotels_motels_and_resorts",
+    "car_rental_agencies",
+    "airlines_air_carriers",
+    "cruise_lines",
+}
 DEFAULT_MERCHANT = {
     "category": "taxicabs_limousines",
     "city": "San Francisco",
@@ -83,15 +89,30 @@ def decide(
     if decision is not None:
         return decision
     if request.currency != card["currency"]:
-        return Decision(False, "not_allowed", f"The card does not support {request.currency.upper()}.")
-    shared = dict(amount=request.amount, category=request.category, country=request.country,
-                  card_presence=request.card_presence, now=now)
+        return Decision(
+            False, "not_allowed", f"The card does not support {request.currency.upper()}."
+        )
+    shared = dict(
+        amount=request.amount,
+        category=request.category,
+        country=request.country,
+        card_presence=request.card_presence,
+        now=now,
+    )
     if spending_controls.blocks(card.get("spending_controls"), spent=card_spent, **shared):
-        return Decision(False, "spending_controls", "The card's spending controls declined this purchase.")
-    if spending_controls.blocks(cardholder.get("spending_controls"), spent=cardholder_spent, **shared):
-        return Decision(False, "spending_controls", "The cardholder's spending controls declined this purchase.")
+        return Decision(
+            False, "spending_controls", "The card's spending controls declined this purchase."
+        )
+    if spending_controls.blocks(
+        cardholder.get("spending_controls"), spent=cardholder_spent, **shared
+    ):
+        return Decision(
+            False, "spending_controls", "The cardholder's spending controls declined this purchase."
+        )
     if available < request.amount:
-        return Decision(False, "insufficient_funds", "The financial account's cash balance is insufficient.")
+        return Decision(
+            False, "insufficient_funds", "The financial account's cash balance is insufficient."
+        )
     return Decision(True, "card_active")
 
 
@@ -108,7 +129,7 @@ def _card(card: Record, now: int) -> Decision | None:
 def _expired(card: Record, now: int) -> bool:
     import datetime as dt
 
-    today = dt.datetime.fromtimestamp(now, dt.timezone.utc)
+    today = dt.datetime.fromtimestamp(now, dt.UTC)
     return (card["exp_year"], card["exp_month"]) < (today.year, today.month)
 
 
@@ -125,11 +146,17 @@ def _cardholder(cardholder: Record, now: int) -> Decision | None:
 def _financial_account(fa: Record | None) -> Decision | None:
     if fa is None:
         # Without a Treasury financial account there is no balance to spend from here.
-        return Decision(False, "insufficient_funds", "The card has no financial account to draw on.")
+        return Decision(
+            False, "insufficient_funds", "The card has no financial account to draw on."
+        )
     if fa["status"] != "open" or "card_issuing" not in (fa.get("active_features") or []):
-        return Decision(False, "account_disabled", "The financial account's card_issuing feature is not active.")
+        return Decision(
+            False, "account_disabled", "The financial account's card_issuing feature is not active."
+        )
     if (fa.get("platform_restrictions") or {}).get("outbound_flows") == "restricted":
-        return Decision(False, "not_allowed", "Outbound flows are restricted on the financial account.")
+        return Decision(
+            False, "not_allowed", "Outbound flows are restricted on the financial account."
+        )
     return None
 
 
@@ -149,8 +176,15 @@ def expiry_seconds(category: str) -> int:
     return LONG_EXPIRY_SECONDS if category in LONG_EXPIRY_CATEGORIES else DEFAULT_EXPIRY_SECONDS
 
 
-def history_entry(decision: Decision, amount: int, currency: str, merchant_amount: int,
-                  merchant_currency: str, amount_details: Record | None, now: int) -> Record:
+def history_entry(
+    decision: Decision,
+    amount: int,
+    currency: str,
+    merchant_amount: int,
+    merchant_currency: str,
+    amount_details: Record | None,
+    now: int,
+) -> Record:
     return {
         "amount": amount,
         "amount_details": amount_details,

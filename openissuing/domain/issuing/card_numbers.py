@@ -8,9 +8,9 @@ its digits in a repr, so it cannot leak into logs or tracebacks by accident.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 # A Visa test range ("4" = Visa). Eight-digit BIN, seven random digits and a
 # Luhn check digit make a 16-digit number with ten million possibilities per
@@ -68,10 +68,10 @@ def generate(randbelow: RandBelow = secrets.randbelow) -> CardSecret:
 
 def default_expiry(now: int, years: int = VALID_YEARS) -> tuple[int, int]:
     """(exp_month, exp_year): the current UTC month, ``years`` years on."""
-    today = datetime.fromtimestamp(now, tz=timezone.utc)
+    today = datetime.fromtimestamp(now, tz=UTC)
     return today.month, today.year + years
 
 
 def current_month(now: int) -> tuple[int, int]:
-    today = datetime.fromtimestamp(now, tz=timezone.utc)
+    today = datetime.fromtimestamp(now, tz=UTC)
     return today.month, today.year

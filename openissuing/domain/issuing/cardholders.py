@@ -48,7 +48,9 @@ def update(existing: Record, params: dict[str, Any], *, creating: bool = False) 
         if field in params:
             record[field] = params[field] or None
     if "preferred_locales" in params:
-        record["preferred_locales"] = [] if params["preferred_locales"] == "" else list(params["preferred_locales"])
+        record["preferred_locales"] = (
+            [] if params["preferred_locales"] == "" else list(params["preferred_locales"])
+        )
     if "status" in params and not creating:
         record["status"] = params["status"]
     if "individual" in params:
@@ -79,13 +81,17 @@ def _address(address: dict[str, Any]) -> dict[str, Any]:
 
 
 def _individual(existing: Record | None, params: dict[str, Any]) -> Record:
-    individual = copy.deepcopy(existing) if existing else {
-        "card_issuing": None,
-        "dob": None,
-        "first_name": None,
-        "last_name": None,
-        "verification": None,
-    }
+    individual = (
+        copy.deepcopy(existing)
+        if existing
+        else {
+            "card_issuing": None,
+            "dob": None,
+            "first_name": None,
+            "last_name": None,
+            "verification": None,
+        }
+    )
     for field in ("first_name", "last_name"):
         if field in params:
             individual[field] = params[field] or None

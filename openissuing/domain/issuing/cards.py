@@ -41,7 +41,8 @@ def check_create(params: dict[str, Any], now: int) -> None:
         raise ParameterMissing("cardholder")
     if params["currency"].lower() not in SUPPORTED_CURRENCIES:
         raise InvalidRequest(
-            f"Issuing cards can only be created in {', '.join(SUPPORTED_CURRENCIES)}.", param="currency"
+            f"Issuing cards can only be created in {', '.join(SUPPORTED_CURRENCIES)}.",
+            param="currency",
         )
     physical = params["type"] == "physical"
     if physical and "shipping" not in params:
@@ -52,11 +53,13 @@ def check_create(params: dict[str, Any], now: int) -> None:
                 raise InvalidRequest(f"`{field}` can only be set on physical cards.", param=field)
     if params.get("replacement_reason") and not params.get("replacement_for"):
         raise InvalidRequest(
-            "`replacement_reason` can only be set together with `replacement_for`.", param="replacement_reason"
+            "`replacement_reason` can only be set together with `replacement_for`.",
+            param="replacement_reason",
         )
     if len(params.get("second_line") or "") > MAX_SECOND_LINE_LENGTH:
         raise InvalidRequest(
-            f"`second_line` must be at most {MAX_SECOND_LINE_LENGTH} characters.", param="second_line"
+            f"`second_line` must be at most {MAX_SECOND_LINE_LENGTH} characters.",
+            param="second_line",
         )
     _check_lifecycle_controls(params.get("lifecycle_controls"))
     expiry(params, now)
@@ -124,7 +127,9 @@ def check_replacement(original: Record, cardholder_id: str, reason: str | None) 
         )
 
 
-def new(card_id: str, now: int, params: dict[str, Any], *, cardholder: Record, last4: str) -> Record:
+def new(
+    card_id: str, now: int, params: dict[str, Any], *, cardholder: Record, last4: str
+) -> Record:
     """The card record; ``check_create`` (and the service's lookups) ran before."""
     currency = params["currency"].lower()
     exp_month, exp_year = expiry(params, now)
@@ -144,7 +149,9 @@ def new(card_id: str, now: int, params: dict[str, Any], *, cardholder: Record, l
         "financial_account": params.get("financial_account") or None,
         "last4": last4,
         "latest_fraud_warning": None,
-        "lifecycle_controls": {"cancel_after": {"payment_count": lifecycle["cancel_after"]["payment_count"]}}
+        "lifecycle_controls": {
+            "cancel_after": {"payment_count": lifecycle["cancel_after"]["payment_count"]}
+        }
         if lifecycle
         else None,
         "livemode": False,
@@ -156,7 +163,9 @@ def new(card_id: str, now: int, params: dict[str, Any], *, cardholder: Record, l
         "replacement_reason": params.get("replacement_reason") or None,
         "second_line": params.get("second_line") or None,
         "shipping": new_shipping(params["shipping"]) if "shipping" in params else None,
-        "spending_controls": _controls(spending_controls.empty(with_currency=False), params, currency),
+        "spending_controls": _controls(
+            spending_controls.empty(with_currency=False), params, currency
+        ),
         "status": params.get("status") or "inactive",
         "type": params["type"],
         "wallets": wallets(cardholder),
@@ -165,7 +174,9 @@ def new(card_id: str, now: int, params: dict[str, Any], *, cardholder: Record, l
 
 
 def _controls(existing: Record, params: dict[str, Any], currency: str) -> Record:
-    controls = spending_controls.apply(existing, params.get("spending_controls"), with_currency=False)
+    controls = spending_controls.apply(
+        existing, params.get("spending_controls"), with_currency=False
+    )
     # A card's limits are always in the card's own currency (not settable on cards).
     controls["spending_limits_currency"] = currency
     return controls
@@ -201,7 +212,9 @@ def update(existing: Record, params: dict[str, Any]) -> Record:
             record[field] = params[field] or None
     record["metadata"] = metadata.apply(record["metadata"], params.get("metadata"))
     if "spending_controls" in params:
-        record["spending_controls"] = _controls(record["spending_controls"], params, record["currency"])
+        record["spending_controls"] = _controls(
+            record["spending_controls"], params, record["currency"]
+        )
     return record
 
 
@@ -222,12 +235,14 @@ def _check_update(card: Record, params: dict[str, Any]) -> None:
             raise InvalidRequest(f"`{field}` can only be set on physical cards.", param=field)
     if "shipping" in params and (card.get("shipping") or {}).get("status") != "pending":
         raise InvalidRequest(
-            "The shipping details can only be changed while the card's shipment is pending.", param="shipping"
+            "The shipping details can only be changed while the card's shipment is pending.",
+            param="shipping",
         )
     frozen = [f for f in ("financial_account", "personalization_design", "pin") if f in params]
     if canceled and frozen:
         raise InvalidRequest(
-            f"The card {card['id']} has been canceled; `{frozen[0]}` cannot be changed.", param=frozen[0]
+            f"The card {card['id']} has been canceled; `{frozen[0]}` cannot be changed.",
+            param=frozen[0],
         )
 
 
@@ -287,7 +302,9 @@ def new_shipping(params: dict[str, Any]) -> Record:
         "address_validation": _address_validation(mode, address),
         "business_name": params.get("business_name") or None,
         "carrier": None,
-        "customs": {"eori_number": customs.get("eori_number") or None} if customs is not None else None,
+        "customs": {"eori_number": customs.get("eori_number") or None}
+        if customs is not None
+        else None,
         "delivered_at": None,
         "eta": None,
         "name": name,
@@ -324,7 +341,9 @@ def advance_shipping(card: Record, action: str, now: int) -> Record:
     """Apply one shipping test helper (submit/ship/deliver/return/fail)."""
     shipping = card.get("shipping")
     if card["type"] != "physical" or not shipping:
-        raise InvalidRequest(f"The card {card['id']} is not a physical card; only physical cards are shipped.")
+        raise InvalidRequest(
+            f"The card {card['id']} is not a physical card; only physical cards are shipped."
+        )
     allowed_from, target = SHIPPING_TRANSITIONS[action]
     current = shipping.get("status")
     if current not in allowed_from:

@@ -42,23 +42,49 @@ COUNTED = (UNSUBMITTED, SUBMITTED, WON, LOST)
 # Every evidence field of every reason, as the SDK lists them (stripe-surface.md §3.6).
 EVIDENCE_FIELDS: dict[str, tuple[str, ...]] = {
     "canceled": (
-        "additional_documentation", "canceled_at", "cancellation_policy_provided", "cancellation_reason",
-        "expected_at", "explanation", "product_description", "product_type", "return_status", "returned_at",
+        "additional_documentation",
+        "canceled_at",
+        "cancellation_policy_provided",
+        "cancellation_reason",
+        "expected_at",
+        "explanation",
+        "product_description",
+        "product_type",
+        "return_status",
+        "returned_at",
     ),
     "duplicate": (
-        "additional_documentation", "card_statement", "cash_receipt", "check_image", "explanation",
+        "additional_documentation",
+        "card_statement",
+        "cash_receipt",
+        "check_image",
+        "explanation",
         "original_transaction",
     ),
     "fraudulent": ("additional_documentation", "explanation"),
     "merchandise_not_as_described": (
-        "additional_documentation", "explanation", "received_at", "return_description", "return_status",
+        "additional_documentation",
+        "explanation",
+        "received_at",
+        "return_description",
+        "return_status",
         "returned_at",
     ),
     "no_valid_authorization": ("additional_documentation", "explanation"),
-    "not_received": ("additional_documentation", "expected_at", "explanation", "product_description", "product_type"),
+    "not_received": (
+        "additional_documentation",
+        "expected_at",
+        "explanation",
+        "product_description",
+        "product_type",
+    ),
     "other": ("additional_documentation", "explanation", "product_description", "product_type"),
     "service_not_as_described": (
-        "additional_documentation", "canceled_at", "cancellation_reason", "explanation", "received_at",
+        "additional_documentation",
+        "canceled_at",
+        "cancellation_reason",
+        "explanation",
+        "received_at",
     ),
 }
 REASONS = tuple(sorted(EVIDENCE_FIELDS))
@@ -66,14 +92,25 @@ REASONS = tuple(sorted(EVIDENCE_FIELDS))
 # What each reason needs before it can be submitted (our reading of Stripe's "Dispute reasons
 # and evidence"): always an explanation, plus the facts the network asks for that reason.
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "canceled": ("explanation", "product_type", "product_description", "canceled_at", "cancellation_reason"),
+    "canceled": (
+        "explanation",
+        "product_type",
+        "product_description",
+        "canceled_at",
+        "cancellation_reason",
+    ),
     "duplicate": ("explanation", "original_transaction"),
     "fraudulent": ("explanation",),
     "merchandise_not_as_described": ("explanation", "received_at", "return_status", "returned_at"),
     "no_valid_authorization": ("explanation",),
     "not_received": ("explanation", "product_type", "product_description", "expected_at"),
     "other": ("explanation", "product_type", "product_description"),
-    "service_not_as_described": ("explanation", "received_at", "canceled_at", "cancellation_reason"),
+    "service_not_as_described": (
+        "explanation",
+        "received_at",
+        "canceled_at",
+        "cancellation_reason",
+    ),
 }
 # Merchandise that was canceled must also say what happened when it was sent back.
 REQUIRED_FOR_CANCELED_MERCHANDISE = ("return_status", "returned_at")
@@ -116,7 +153,8 @@ def merge_evidence(current: Record | None, update: Record | None, *, creating: b
         if len(given) > 1:
             raise InvalidRequest(
                 "You provided evidence for several reasons; set evidence[reason] to say which one applies.",
-                code="parameter_missing", param="evidence[reason]",
+                code="parameter_missing",
+                param="evidence[reason]",
             )
         evidence["reason"] = given[0] if given else "other"
     reason = evidence["reason"]
@@ -128,7 +166,10 @@ def merge_evidence(current: Record | None, update: Record | None, *, creating: b
 def required_fields(evidence: Record) -> tuple[str, ...]:
     reason = evidence["reason"]
     fields = REQUIRED[reason]
-    if reason == "canceled" and (evidence.get("canceled") or {}).get("product_type") == "merchandise":
+    if (
+        reason == "canceled"
+        and (evidence.get("canceled") or {}).get("product_type") == "merchandise"
+    ):
         fields = fields + REQUIRED_FOR_CANCELED_MERCHANDISE
     return fields
 
@@ -157,7 +198,8 @@ def check_submittable(record: Record) -> None:
         raise InvalidRequest(
             f"Missing required evidence for reason '{record['evidence']['reason']}': {missing}. "
             "Provide it with an update before submitting the dispute.",
-            code="parameter_missing", param=missing,
+            code="parameter_missing",
+            param=missing,
         )
 
 
@@ -170,18 +212,22 @@ def check_editable(record: Record, params: Record) -> None:
             raise InvalidRequest(
                 f"You cannot update the {name} of a dispute that is {record['status']}; only "
                 "unsubmitted disputes can be changed (metadata can always be updated).",
-                code="status_transition_invalid", param=name,
+                code="status_transition_invalid",
+                param=name,
             )
 
 
 def check_amount(amount: int, disputable: int) -> None:
     if amount <= 0:
-        raise InvalidRequest("The dispute amount must be greater than 0.", code="amount_too_small", param="amount")
+        raise InvalidRequest(
+            "The dispute amount must be greater than 0.", code="amount_too_small", param="amount"
+        )
     if amount > disputable:
         raise InvalidRequest(
             f"The dispute amount ({amount}) is larger than what remains disputable on this "
             f"transaction ({disputable}).",
-            code="amount_too_large", param="amount",
+            code="amount_too_large",
+            param="amount",
         )
 
 
@@ -208,8 +254,13 @@ def outcome(evidence: Record) -> tuple[str, str | None]:
 
 
 def new(
-    dispute_id: str, now: int, transaction: Record, amount: int, evidence: Record,
-    metadata: dict[str, str], received_debit: str | None,
+    dispute_id: str,
+    now: int,
+    transaction: Record,
+    amount: int,
+    evidence: Record,
+    metadata: dict[str, str],
+    received_debit: str | None,
 ) -> Record:
     return {
         "id": dispute_id,
@@ -224,7 +275,9 @@ def new(
         "metadata": metadata,
         "status": UNSUBMITTED,
         "transaction": transaction["id"],
-        "treasury": None if received_debit is None else {"debit_reversal": None, "received_debit": received_debit},
+        "treasury": None
+        if received_debit is None
+        else {"debit_reversal": None, "received_debit": received_debit},
         "_deadline": deadline(transaction["created"]),
         "_submitted_at": None,
     }

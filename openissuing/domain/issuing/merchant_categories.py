@@ -289,7 +289,7 @@ MCC_BY_CATEGORY: dict[str, str] = {
     "wires_money_orders": "4829",
     "womens_accessory_and_specialty_shops": "5631",
     "womens_ready_to_wear_stores": "5621",
-    "wrecking_and_salvage_yards": "5935"
+    "wrecking_and_salvage_yards": "5935",
 }
 
 FALLBACK_MCC = "5999"

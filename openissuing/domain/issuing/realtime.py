@@ -52,7 +52,9 @@ def decide(
     if api_decision is not None:
         return _from_answer(api_decision, requested, amount_controllable, source="the API call")
     if reply.timed_out:
-        return _fallback("webhook_timeout", "No answer within the deadline.", requested, timeout_approves)
+        return _fallback(
+            "webhook_timeout", "No answer within the deadline.", requested, timeout_approves
+        )
     problem, answer = _parse(reply)
     if problem is not None:
         return _fallback("webhook_error", problem, requested, timeout_approves)
@@ -77,18 +79,26 @@ def _parse(reply: Reply) -> tuple[str | None, dict[str, Any]]:
     if not isinstance(answer, dict) or not isinstance(answer.get("approved"), bool):
         return "The webhook's answer has no boolean 'approved'.", {}
     amount = answer.get("amount")
-    if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0):
+    if amount is not None and (
+        not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0
+    ):
         return "The webhook's 'amount' must be a positive integer.", {}
     metadata = answer.get("metadata")
-    if metadata is not None and not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
+    if metadata is not None and not (
+        isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())
+    ):
         return "The webhook's 'metadata' must map strings to strings.", {}
     return None, answer
 
 
-def _from_answer(answer: dict[str, Any], requested: int, controllable: bool, *, source: str) -> Outcome:
+def _from_answer(
+    answer: dict[str, Any], requested: int, controllable: bool, *, source: str
+) -> Outcome:
     metadata = answer.get("metadata")
     if not answer["approved"]:
-        return Outcome(Decision(False, "webhook_declined", f"Declined by {source}."), requested, metadata)
+        return Outcome(
+            Decision(False, "webhook_declined", f"Declined by {source}."), requested, metadata
+        )
     amount = answer.get("amount")
     # A partial approval is honoured only where the merchant can take one.
     approved = min(amount, requested) if (controllable and amount) else requested

@@ -40,7 +40,9 @@ def empty(with_currency: bool) -> dict[str, Any]:
     return controls
 
 
-def apply(existing: dict[str, Any], update: Any, *, with_currency: bool, param: str = "spending_controls") -> dict[str, Any]:
+def apply(
+    existing: dict[str, Any], update: Any, *, with_currency: bool, param: str = "spending_controls"
+) -> dict[str, Any]:
     """Merge validated params into stored controls; ``""`` on a list clears it."""
     if update is None:
         return existing
@@ -54,9 +56,13 @@ def apply(existing: dict[str, Any], update: Any, *, with_currency: bool, param: 
             controls[field] = cleared if value == "" else list(value)
     if "spending_limits" in update:
         limits = update["spending_limits"]
-        controls["spending_limits"] = [] if limits == "" else [_limit(item, f"{param}[spending_limits][{i}]") for i, item in enumerate(limits)]
+        controls["spending_limits"] = (
+            []
+            if limits == ""
+            else [_limit(item, f"{param}[spending_limits][{i}]") for i, item in enumerate(limits)]
+        )
     if with_currency and "spending_limits_currency" in update:
-        controls["spending_limits_currency"] = (update["spending_limits_currency"] or None)
+        controls["spending_limits_currency"] = update["spending_limits_currency"] or None
         if controls["spending_limits_currency"]:
             controls["spending_limits_currency"] = controls["spending_limits_currency"].lower()
     for allowed, blocked in EXCLUSIVE_PAIRS:
@@ -74,7 +80,9 @@ def apply(existing: dict[str, Any], update: Any, *, with_currency: bool, param: 
 def _limit(item: dict[str, Any], param: str) -> dict[str, Any]:
     amount = item["amount"]
     if amount < 0:
-        raise InvalidRequest("This value must be greater than or equal to 0.", param=f"{param}[amount]")
+        raise InvalidRequest(
+            "This value must be greater than or equal to 0.", param=f"{param}[amount]"
+        )
     categories = item.get("categories")
     return {
         "amount": amount,
@@ -85,7 +93,7 @@ def _limit(item: dict[str, Any], param: str) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ evaluation
 import datetime as _dt
-from typing import Callable
+from collections.abc import Callable
 
 INTERVALS = ("per_authorization", "daily", "weekly", "monthly", "yearly", "all_time")
 
@@ -96,7 +104,9 @@ def window_start(interval: str, now: int) -> int | None:
         return None
     if interval == "all_time":
         return 0
-    day = _dt.datetime.fromtimestamp(now, _dt.timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    day = _dt.datetime.fromtimestamp(now, _dt.UTC).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     if interval == "weekly":
         day -= _dt.timedelta(days=day.weekday())
     elif interval == "monthly":
@@ -130,11 +140,17 @@ def blocks(
     if category in (controls.get("blocked_categories") or []):
         return True
     country = (country or "").upper()
-    if controls.get("allowed_merchant_countries") and country not in controls["allowed_merchant_countries"]:
+    if (
+        controls.get("allowed_merchant_countries")
+        and country not in controls["allowed_merchant_countries"]
+    ):
         return True
     if country and country in (controls.get("blocked_merchant_countries") or []):
         return True
-    if controls.get("allowed_card_presences") and card_presence not in controls["allowed_card_presences"]:
+    if (
+        controls.get("allowed_card_presences")
+        and card_presence not in controls["allowed_card_presences"]
+    ):
         return True
     if card_presence in (controls.get("blocked_card_presences") or []):
         return True

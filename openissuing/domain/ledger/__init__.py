@@ -71,7 +71,7 @@ class Transfer:
     # Reject unless the debit account's available balance covers the amount.
     require_available: bool = False
 
-    def same_fields(self, other: "Transfer") -> bool:
+    def same_fields(self, other: Transfer) -> bool:
         return replace(self, require_available=False) == replace(other, require_available=False)
 
 
@@ -85,7 +85,9 @@ def check(
 ) -> Result:
     """The precedence of checks for one transfer, first failure wins."""
     if existing is not None:
-        return Result.EXISTS if existing.same_fields(transfer) else Result.EXISTS_WITH_DIFFERENT_FIELDS
+        return (
+            Result.EXISTS if existing.same_fields(transfer) else Result.EXISTS_WITH_DIFFERENT_FIELDS
+        )
     if transfer.amount <= 0:
         return Result.AMOUNT_MUST_BE_POSITIVE
     if transfer.debit_account == transfer.credit_account:
@@ -111,7 +113,10 @@ def _check_resolution(transfer: Transfer, pending: Transfer | None, resolved: bo
         return Result.PENDING_TRANSFER_NOT_PENDING
     if resolved:
         return Result.PENDING_TRANSFER_ALREADY_RESOLVED
-    if (pending.debit_account, pending.credit_account) != (transfer.debit_account, transfer.credit_account):
+    if (pending.debit_account, pending.credit_account) != (
+        transfer.debit_account,
+        transfer.credit_account,
+    ):
         return Result.PENDING_TRANSFER_HAS_DIFFERENT_ACCOUNTS
     if transfer.kind is Kind.POST_PENDING and transfer.amount > pending.amount:
         return Result.EXCEEDS_PENDING_AMOUNT
@@ -155,7 +160,7 @@ class Impact:
     inbound_pending: int = 0
     outbound_pending: int = 0
 
-    def __add__(self, other: "Impact") -> "Impact":
+    def __add__(self, other: Impact) -> Impact:
         return Impact(
             self.cash + other.cash,
             self.inbound_pending + other.inbound_pending,

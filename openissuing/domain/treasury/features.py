@@ -15,7 +15,8 @@ feature is permanently disabled.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 Record = dict[str, Any]
 
@@ -50,7 +51,8 @@ GROUPS: tuple[str, ...] = (
 # features"). Stripe additionally lists us_bank_account_ach_payments for the ACH
 # flows; we only require treasury so far (one line to change here).
 REQUIRED_CAPABILITIES: dict[str, tuple[str, ...]] = {
-    feature: ("card_issuing",) if feature == "card_issuing" else ("treasury",) for feature in FEATURES
+    feature: ("card_issuing",) if feature == "card_issuing" else ("treasury",)
+    for feature in FEATURES
 }
 
 # Which platform_restrictions flag switches a feature off. card_issuing is not
@@ -128,7 +130,11 @@ def evaluate(
     may both hold) and the most severe one sets the status.
     """
     if closed:
-        return {"requested": True, "status": "restricted", "status_details": [detail("financial_account_closed")]}
+        return {
+            "requested": True,
+            "status": "restricted",
+            "status_details": [detail("financial_account_closed")],
+        }
     status = "active"
     details: list[Record] = []
     for name in REQUIRED_CAPABILITIES[feature]:
@@ -167,7 +173,11 @@ def evaluate_all(
 
 def status_lists(flat: Mapping[str, Record]) -> dict[str, list[str]]:
     """The financial account's mirror of the statuses, as Stripe spells the paths."""
-    lists: dict[str, list[str]] = {"active_features": [], "pending_features": [], "restricted_features": []}
+    lists: dict[str, list[str]] = {
+        "active_features": [],
+        "pending_features": [],
+        "restricted_features": [],
+    }
     for feature in FEATURES:
         if feature in flat:
             lists[f"{flat[feature]['status']}_features"].append(feature)
@@ -192,7 +202,9 @@ def to_object(flat: Mapping[str, Record]) -> Record:
             obj[group] = setting
             continue
         if obj[group] is None:
-            obj[group] = {name.partition(".")[2]: None for name in FEATURES if name.startswith(group + ".")}
+            obj[group] = {
+                name.partition(".")[2]: None for name in FEATURES if name.startswith(group + ".")
+            }
         obj[group][leaf] = setting
     return obj
 

@@ -12,7 +12,8 @@ digits and holder name) and ``_forwarding_settings`` (accepted and stored).
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from openissuing.domain import metadata
 from openissuing.domain.errors import InvalidRequest, ParameterInvalid
@@ -86,7 +87,9 @@ def update(existing: Record, params: Mapping[str, Any], *, creating: bool = Fals
     if params.get("platform_restrictions"):
         for flag in ("inbound_flows", "outbound_flows"):
             if flag in params["platform_restrictions"]:
-                record["platform_restrictions"][flag] = params["platform_restrictions"][flag] or None
+                record["platform_restrictions"][flag] = (
+                    params["platform_restrictions"][flag] or None
+                )
     if params.get("forwarding_settings"):
         record["_forwarding_settings"] = dict(params["forwarding_settings"])
     return record
@@ -105,7 +108,10 @@ def with_features(
     record = copy.deepcopy(existing)
     requested = feature_rules.requested_after(requested_features(record), requests or {})
     flat = feature_rules.evaluate_all(
-        requested, capabilities, record["platform_restrictions"], closed=record["status"] == "closed"
+        requested,
+        capabilities,
+        record["platform_restrictions"],
+        closed=record["status"] == "closed",
     )
     record["features"] = feature_rules.to_object(flat)
     record.update(feature_rules.status_lists(flat))
@@ -121,7 +127,11 @@ def needs_aba_number(record: Record) -> bool:
 def with_aba_number(existing: Record, sealed_number: str, last4: str, holder_name: str) -> Record:
     """Attach the issued account number (kept for the account's lifetime, even if the feature goes)."""
     record = copy.deepcopy(existing)
-    record["_aba"] = {"account_number_sealed": sealed_number, "account_number_last4": last4, "account_holder_name": holder_name}
+    record["_aba"] = {
+        "account_number_sealed": sealed_number,
+        "account_number_last4": last4,
+        "account_holder_name": holder_name,
+    }
     record["financial_addresses"] = _addresses(record)
     return record
 
@@ -179,7 +189,9 @@ def check_open(record: Record, action: str) -> None:
         )
 
 
-def check_can_close(record: Record, balance: Mapping[str, Mapping[str, int]], open_cards: list[str]) -> None:
+def check_can_close(
+    record: Record, balance: Mapping[str, Mapping[str, int]], open_cards: list[str]
+) -> None:
     """Stripe closes only an empty financial account with no live cards attached."""
     check_open(record, "close")
     for kind, by_currency in balance.items():
@@ -196,7 +208,12 @@ def check_can_close(record: Record, balance: Mapping[str, Mapping[str, int]], op
         )
 
 
-def close(existing: Record, capabilities: Mapping[str, Any], reason: str, params: Mapping[str, Any] | None = None) -> Record:
+def close(
+    existing: Record,
+    capabilities: Mapping[str, Any],
+    reason: str,
+    params: Mapping[str, Any] | None = None,
+) -> Record:
     record = copy.deepcopy(existing)
     record["status"] = "closed"
     record["status_details"] = {"closed": {"reasons": [reason]}}
@@ -207,7 +224,9 @@ def close(existing: Record, capabilities: Mapping[str, Any], reason: str, params
 
 def card_issuing_usable(fa_record: Mapping[str, Any]) -> bool:
     """Cards may be attached to and spend from this financial account."""
-    return fa_record.get("status") == "open" and "card_issuing" in (fa_record.get("active_features") or [])
+    return fa_record.get("status") == "open" and "card_issuing" in (
+        fa_record.get("active_features") or []
+    )
 
 
 def filter_keys(record: Record) -> dict[str, str | None]:
