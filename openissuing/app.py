@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from openissuing import ids
 from openissuing.api import (
+    control,
     routes,  # noqa: F401 - importing registers every endpoint
     serializers,  # noqa: F401 - importing registers every serializer
 )
@@ -21,9 +22,12 @@ from openissuing.bootstrap import ensure_platform
 from openissuing.clock import Clock
 from openissuing.maintenance import Housekeeper
 from openissuing.secrets_box import SecretBox, load_or_create_key
+from openissuing.services import sandboxes
+from openissuing.services.sandboxes import Directory
 from openissuing.settings import Settings
 from openissuing.storage.db import make_engine
 from openissuing.storage.migrate import upgrade
+from openissuing.storage.uow import transaction
 from openissuing.webhooks.dispatcher import Dispatcher
 
 
@@ -37,6 +41,13 @@ def build_runtime(
     platform = ensure_platform(engine, clock, settings.api_key)
     box = SecretBox(load_or_create_key(settings.encryption_key, settings.encryption_key_file))
     runtime = Runtime(engine, settings, clock, box, platform.account_id, platform.api_key)
+    runtime.sandboxes = Directory(engine, clock)
+    transaction(
+        engine,
+        lambda uow: sandboxes.ensure_default(
+            uow, platform.account_id, platform.api_key, clock.now()
+        ),
+    )
     runtime.key_was_generated = platform.key_was_generated  # type: ignore[attr-defined]
     return runtime
 
@@ -92,6 +103,7 @@ def create_app(runtime: Runtime) -> Starlette:
             return await handle(runtime, endpoint, request)
 
         routes_list.append(Route(path, dispatch, methods=list(methods)))
+    routes_list.extend(control.routes(runtime))
     app = Starlette(
         routes=routes_list,
         exception_handlers={404: _not_found, 405: _not_found},

@@ -46,3 +46,23 @@ class OffsetClock(Clock):
     def advance(self, seconds: int) -> None:
         with self._lock:
             self._offset += seconds
+
+
+class SandboxClock(Clock):
+    """A sandbox's own time: the server's clock moved by an offset, or frozen at one instant.
+
+    Built per request from the sandbox's stored clock state, so every service
+    in that request reads one consistent notion of "now" for the sandbox.
+    """
+
+    __slots__ = ("base", "offset_seconds", "frozen_at")
+
+    def __init__(self, base: Clock, offset_seconds: int = 0, frozen_at: int | None = None) -> None:
+        self.base = base
+        self.offset_seconds = offset_seconds
+        self.frozen_at = frozen_at
+
+    def now(self) -> int:
+        if self.frozen_at is not None:
+            return self.frozen_at
+        return self.base.now() + self.offset_seconds

@@ -7,6 +7,7 @@ server for the session and dropped afterwards (so runs never see each other).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import socket
@@ -14,13 +15,17 @@ import threading
 import time
 from dataclasses import dataclass
 
+import httpx
 import pytest
 import stripe
 import uvicorn
 
 from openissuing.app import build_runtime, create_app
 from openissuing.clock import OffsetClock
+from openissuing.domain.sandboxes import ClockState
 from openissuing.settings import Settings
+from openissuing.storage.sandboxes import SandboxStore
+from openissuing.storage.uow import transaction as db_transaction
 
 TEST_API_KEY = "sk_test_openissuing_" + "x" * 24
 
@@ -72,7 +77,7 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def server(database_url, tmp_path_factory) -> RunningServer:
+def live_server(database_url, tmp_path_factory) -> RunningServer:
     clock = OffsetClock()
     settings = Settings(
         database_url=database_url,
@@ -116,6 +121,95 @@ def _check_ledger_after_the_suite(database_url: str) -> None:
         )
 
 
+class SandboxClock:
+    """A test's handle on its sandbox's clock: ``advance(seconds)`` moves only that sandbox.
+
+    It writes the sandbox's clock state directly (tests may also step back to
+    undo a move); the control API's ``POST …/clock`` is exercised by its own tests.
+    """
+
+    def __init__(self, live: RunningServer, sandbox_id: str) -> None:
+        self.live = live
+        self.sandbox_id = sandbox_id
+
+    def _sandbox(self, uow):
+        return SandboxStore(uow.conn).get(self.sandbox_id)
+
+    def now(self) -> int:
+        found = db_transaction(self.live.runtime.engine, self._sandbox, write=False)
+        return self.live.runtime.sandboxes.clock(found).now()
+
+    def advance(self, seconds: int) -> None:
+        def work(uow):
+            found = self._sandbox(uow)
+            moved = ClockState(found.clock.offset_seconds + seconds, found.clock.frozen_at)
+            if found.clock.frozen_at is not None:
+                moved = ClockState(found.clock.offset_seconds, found.clock.frozen_at + seconds)
+            SandboxStore(uow.conn).set_clock(found.id, moved)
+            return dataclasses.replace(found, clock=moved)
+
+        self.live.runtime.sandboxes.remember(db_transaction(self.live.runtime.engine, work))
+
+
+@dataclass
+class SandboxServer:
+    """The running server as one test sees it: its own sandbox (key, platform account, clock)."""
+
+    live: RunningServer
+    sandbox_id: str
+    api_key: str
+    platform_id: str
+    clock: SandboxClock
+
+    @property
+    def url(self) -> str:
+        return self.live.url
+
+    @property
+    def runtime(self):
+        return self.live.runtime
+
+    @property
+    def database_url(self) -> str:
+        return self.live.database_url
+
+    def client(self, **options) -> stripe.StripeClient:
+        return stripe.StripeClient(
+            self.api_key, base_addresses={"api": self.url}, max_network_retries=0, **options
+        )
+
+
+def new_sandbox(live: RunningServer, name: str) -> SandboxServer:
+    """A fresh sandbox made through the control API with the default sandbox's key."""
+    answer = httpx.post(
+        f"{live.url}/_openissuing/sandboxes",
+        data={"name": name[:100]},
+        headers={"Authorization": f"Bearer {live.api_key}"},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    made = answer.json()
+    return SandboxServer(
+        live,
+        made["id"],
+        made["secret_key"],
+        made["platform_account"],
+        SandboxClock(live, made["id"]),
+    )
+
+
+@pytest.fixture()
+def server(live_server, request) -> SandboxServer:
+    """Each test gets its own sandbox, so its objects, events and clock are its own."""
+    return new_sandbox(live_server, request.node.name)
+
+
+@pytest.fixture(scope="module")
+def module_server(live_server, request) -> SandboxServer:
+    """One sandbox shared by a module's tests (for module-scoped fixtures)."""
+    return new_sandbox(live_server, request.module.__name__)
+
+
 @pytest.fixture()
 def client(server) -> stripe.StripeClient:
     return server.client()
@@ -124,3 +218,9 @@ def client(server) -> stripe.StripeClient:
 def pytest_report_header(config) -> str:
     url = os.environ.get("OPENISSUING_TEST_DATABASE_URL") or "sqlite (fresh file)"
     return f"openissuing test database: {url}"
+
+
+@pytest.fixture()
+def make_sandbox(live_server, request):
+    """More sandboxes for one test (isolation tests): ``make_sandbox("name")``."""
+    return lambda name="extra": new_sandbox(live_server, f"{request.node.name}-{name}")

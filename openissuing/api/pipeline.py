@@ -40,6 +40,8 @@ class Runtime:
     box: Any
     platform_id: str
     api_key: str
+    # Secret key → sandbox (its platform account and clock); set by build_runtime.
+    sandboxes: Any = None
 
 
 class HandlerFailed(Exception):
@@ -100,8 +102,9 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
     version = request.headers.get("stripe-version") or runtime.settings.api_version
     idem: Idempotency | None = None
     try:
-        auth.authenticate(request.headers.get("authorization"), runtime.api_key)
-        acting = request.headers.get("stripe-account") or runtime.platform_id
+        sandbox = auth.sandbox_for(request.headers.get("authorization"), runtime.sandboxes)
+        clock = runtime.sandboxes.clock(sandbox)
+        acting = request.headers.get("stripe-account") or sandbox.platform_account_id
         raw = await _read_params(request)
         params = param_specs.validate(endpoint.key, raw)
         expand = params.pop("expand", None) or []
@@ -115,10 +118,10 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
                 acting,
                 key,
                 idempotency.request_hash(endpoint.method, endpoint.path, raw),
-                runtime.clock.now(),
+                clock.now(),
                 runtime.settings.idempotency_retention_seconds,
             )
-        scope = Scope(acting, runtime.platform_id, runtime.clock, runtime.box, request_id, key)
+        scope = Scope(acting, sandbox.platform_account_id, clock, runtime.box, request_id, key)
         status, body, replayed = await run_in_threadpool(
             _execute,
             runtime,

@@ -236,3 +236,23 @@ webhook_attempts = Table(
     Column("response_excerpt", Text, nullable=True),
     Index("ix_webhook_attempts_delivery", "delivery_id", "number"),
 )
+
+# ------------------------------------------------------------------ sandboxes
+# Each sandbox is an isolated platform: its own platform account (the owner of
+# its connected accounts and platform objects), secret key and clock. A reset
+# points the sandbox at a fresh platform account, so nothing of the old one is
+# reachable; the immutable ledger keeps its history.
+
+sandboxes = Table(
+    "sandboxes",
+    metadata,
+    Column("id", ident(), primary_key=True),
+    Column("name", String(100), nullable=True),
+    Column("platform_account_id", ident(), nullable=False, unique=True),
+    Column("api_key", String(255), nullable=False, unique=True),
+    Column("is_default", Integer, nullable=False, default=0),
+    Column("clock_offset_seconds", BigInteger, nullable=False, default=0),
+    Column("clock_frozen_at", BigInteger, nullable=True),
+    Column("created", BigInteger, nullable=False),
+    CheckConstraint("is_default IN (0, 1)", name="ck_sandboxes_is_default"),
+)

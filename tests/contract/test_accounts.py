@@ -304,7 +304,7 @@ def test_unknown_capability_and_unknown_account(client):
 
 def test_retrieve_current_account(server, client):
     platform = client.v1.accounts.retrieve_current()
-    assert platform.id == server.runtime.platform_id
+    assert platform.id == server.platform_id
     assert platform.capabilities.to_dict() == {
         "card_issuing": "active",
         "transfers": "active",
@@ -324,7 +324,7 @@ def test_connected_account_sees_only_itself(server, client):
     assert as_mine.v1.accounts.capabilities.retrieve(mine, "transfers").status == "active"
     for attempt in (
         lambda: as_mine.v1.accounts.retrieve(theirs),
-        lambda: as_mine.v1.accounts.retrieve(server.runtime.platform_id),
+        lambda: as_mine.v1.accounts.retrieve(server.platform_id),
         lambda: as_mine.v1.accounts.capabilities.list(theirs),
         lambda: as_mine.v1.accounts.update(theirs, params={"metadata": {"x": "y"}}),
     ):
@@ -414,9 +414,9 @@ def test_type_and_controller(client):
 
 def test_platform_account_cannot_be_changed_through_connect(server, client):
     with pytest.raises(stripe.InvalidRequestError) as raised:
-        client.v1.accounts.update(server.runtime.platform_id, params={"email": "me@example.com"})
+        client.v1.accounts.update(server.platform_id, params={"email": "me@example.com"})
     assert (raised.value.http_status, raised.value.param) == (400, "account")
-    assert client.v1.accounts.retrieve(server.runtime.platform_id).id == server.runtime.platform_id
+    assert client.v1.accounts.retrieve(server.platform_id).id == server.platform_id
 
 
 def test_delete_account(server, client):
@@ -453,7 +453,7 @@ def test_list_pages_newest_first(server, client):
     ]
     assert seen == list(reversed(made))
     everything = [a.id for a in client.v1.accounts.list(params={"limit": 100}).auto_paging_iter()]
-    assert server.runtime.platform_id not in everything
+    assert server.platform_id not in everything
 
 
 def test_reject_and_unreject(client):

@@ -198,7 +198,7 @@ def test_request_in_flight_with_same_key_is_409(server, http):
     def claim(uow):
         uow.conn.execute(
             insert(idempotency_keys).values(
-                scope=server.runtime.platform_id,
+                scope=server.platform_id,
                 key=key,
                 request_hash="x" * 64,
                 created=server.clock.now(),

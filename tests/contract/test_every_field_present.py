@@ -134,8 +134,8 @@ def objects(client_module):
 
 
 @pytest.fixture(scope="module")
-def client_module(server):
-    return server.client()
+def client_module(module_server):
+    return module_server.client()
 
 
 @pytest.mark.parametrize(

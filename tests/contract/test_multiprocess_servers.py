@@ -49,7 +49,7 @@ def _start(server, tmp_path) -> tuple[subprocess.Popen, str]:
             "--database-url",
             server.database_url,
             "--api-key",
-            server.api_key,
+            server.live.api_key,  # the default sandbox's key; the test's sandbox key works too
         ],
         cwd=tmp_path,
         env=env,

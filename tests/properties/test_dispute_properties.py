@@ -42,8 +42,8 @@ DISPUTE_OP_NAMES = [
 
 
 @pytest.fixture(scope="module")
-def shared(server) -> Shared:
-    return onboard(server)
+def shared(module_server) -> Shared:
+    return onboard(module_server)
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -91,8 +91,8 @@ def onboard(server) -> Shared:
 
 
 @pytest.fixture(scope="module")
-def shared(server) -> Shared:
-    return onboard(server)
+def shared(module_server) -> Shared:
+    return onboard(module_server)
 
 
 # -- the reference model ---------------------------------------------------------------

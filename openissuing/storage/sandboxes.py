@@ -1,0 +1,121 @@
+"""The sandboxes table, and wiping what a sandbox's accounts own.
+
+Objects are owned by an account (the sandbox's platform account or one of its
+connected accounts, whose own documents the platform owns); side tables hang
+off objects with ON DELETE CASCADE, except the ones keyed by owner or card,
+which are wiped here explicitly. The ledger is immutable by design (triggers
+refuse DELETE): a wiped sandbox's ledger rows stay, balanced and unreachable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.engine import Connection
+
+from openissuing.domain.sandboxes import ClockState, Sandbox
+from openissuing.storage.raw import Raw, placeholders
+
+_COLUMNS = (
+    "id, name, platform_account_id, api_key, is_default, clock_offset_seconds, "
+    "clock_frozen_at, created"
+)
+# Owners are deleted in chunks so no statement carries thousands of parameters.
+_CHUNK = 200
+
+
+def _sandbox(row: Sequence) -> Sandbox:
+    return Sandbox(
+        id=row[0],
+        name=row[1],
+        platform_account_id=row[2],
+        api_key=row[3],
+        is_default=bool(row[4]),
+        clock=ClockState(int(row[5]), None if row[6] is None else int(row[6])),
+        created=int(row[7]),
+    )
+
+
+class SandboxStore:
+    def __init__(self, conn: Connection) -> None:
+        self.raw = Raw(conn)
+
+    def by_key(self, api_key: str) -> Sandbox | None:
+        row = self.raw.one(f"SELECT {_COLUMNS} FROM sandboxes WHERE api_key = ?", (api_key,))
+        return None if row is None else _sandbox(row)
+
+    def get(self, sandbox_id: str) -> Sandbox | None:
+        row = self.raw.one(f"SELECT {_COLUMNS} FROM sandboxes WHERE id = ?", (sandbox_id,))
+        return None if row is None else _sandbox(row)
+
+    def default(self) -> Sandbox | None:
+        row = self.raw.one(f"SELECT {_COLUMNS} FROM sandboxes WHERE is_default = 1")
+        return None if row is None else _sandbox(row)
+
+    def all(self) -> list[Sandbox]:
+        rows = self.raw.all(f"SELECT {_COLUMNS} FROM sandboxes ORDER BY is_default DESC, id")
+        return [_sandbox(row) for row in rows]
+
+    def insert(self, sandbox: Sandbox) -> None:
+        self.raw.execute(
+            f"INSERT INTO sandboxes ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                sandbox.id,
+                sandbox.name,
+                sandbox.platform_account_id,
+                sandbox.api_key,
+                int(sandbox.is_default),
+                sandbox.clock.offset_seconds,
+                sandbox.clock.frozen_at,
+                sandbox.created,
+            ),
+        ).close()
+
+    def set_clock(self, sandbox_id: str, clock: ClockState) -> None:
+        self.raw.execute(
+            "UPDATE sandboxes SET clock_offset_seconds = ?, clock_frozen_at = ? WHERE id = ?",
+            (clock.offset_seconds, clock.frozen_at, sandbox_id),
+        ).close()
+
+    def set_platform(self, sandbox_id: str, platform_account_id: str) -> None:
+        self.raw.execute(
+            "UPDATE sandboxes SET platform_account_id = ? WHERE id = ?",
+            (platform_account_id, sandbox_id),
+        ).close()
+
+    def set_key(self, sandbox_id: str, api_key: str) -> None:
+        self.raw.execute(
+            "UPDATE sandboxes SET api_key = ? WHERE id = ?", (api_key, sandbox_id)
+        ).close()
+
+    def delete(self, sandbox_id: str) -> None:
+        self.raw.execute("DELETE FROM sandboxes WHERE id = ?", (sandbox_id,)).close()
+
+    def owners_of(self, platform_account_id: str) -> list[str]:
+        """The platform account and every connected account it owns."""
+        rows = self.raw.all(
+            "SELECT id FROM objects WHERE type = 'account' AND owner = ?", (platform_account_id,)
+        )
+        return sorted({platform_account_id, *(row[0] for row in rows)})
+
+    def wipe(self, owners: Sequence[str]) -> int:
+        """Delete every object (and its side rows) those accounts own; returns objects deleted."""
+        deleted = 0
+        for start in range(0, len(owners), _CHUNK):
+            chunk = tuple(owners[start : start + _CHUNK])
+            marks = placeholders(len(chunk))
+            self.raw.execute(
+                f"DELETE FROM card_spend WHERE card_id IN (SELECT id FROM objects "
+                f"WHERE type = 'issuing.card' AND owner IN ({marks}))",
+                chunk,
+            ).close()
+            for sql in (
+                f"DELETE FROM authorization_expiries WHERE owner IN ({marks})",
+                f"DELETE FROM idempotency_keys WHERE scope IN ({marks})",
+            ):
+                self.raw.execute(sql, chunk).close()
+            # Side tables keyed by object id cascade (object_keys, secrets, deliveries).
+            cursor = self.raw.execute(f"DELETE FROM objects WHERE owner IN ({marks})", chunk)
+            deleted += max(cursor.rowcount, 0)
+            cursor.close()
+        return deleted
