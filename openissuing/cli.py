@@ -7,6 +7,7 @@ import logging
 import sys
 from datetime import UTC
 
+from openissuing import cli_control
 from openissuing.settings import Settings
 
 
@@ -152,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     attempts_cmd.add_argument("--limit", type=int, default=50)
     attempts_cmd.add_argument("--json", action="store_true", help="one JSON object per line")
     attempts_cmd.set_defaults(run=webhook_attempts)
+    cli_control.add_commands(commands)
     return parser
 
 

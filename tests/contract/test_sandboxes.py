@@ -8,6 +8,8 @@ applies what fell due (authorization expiry) when it moves.
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 import stripe
@@ -199,3 +201,37 @@ def test_idempotency_keys_expire_by_the_sandbox_clock(server):
         params={**CARDHOLDER, "name": "Someone Else"}, options={"idempotency_key": key}
     )
     assert later.id != first.id and later.name == "Someone Else"
+
+
+def test_the_cli_lists_creates_and_moves_clocks(live_server, server, capsys):
+    from openissuing import cli
+
+    base = ["--api-base", live_server.url]
+    assert cli.main(["sandbox", "list", *base, "--api-key", live_server.api_key]) == 0
+    listed = capsys.readouterr().out
+    assert "(default)" in listed and server.sandbox_id in listed and server.api_key in listed
+    assert (
+        cli.main(
+            [
+                "sandbox",
+                "create",
+                "--name",
+                "cli-made",
+                *base,
+                "--api-key",
+                live_server.api_key,
+                "--json",
+            ]
+        )
+        == 0
+    )
+    made = json.loads(capsys.readouterr().out)
+    assert made["name"] == "cli-made" and made["secret_key"].startswith("sk_test_")
+    assert cli.main(["clock", "advance", "8d", *base, "--api-key", made["secret_key"]]) == 0
+    assert "+691200 s" in capsys.readouterr().out
+    assert cli.main(["clock", "advance", "soon", *base, "--api-key", made["secret_key"]]) == 1
+    assert "Invalid span" in capsys.readouterr().err
+    assert cli.main(["sandbox", "delete", made["id"], *base, "--api-key", live_server.api_key]) == 0
+    assert f"{made['id']} deleted" in capsys.readouterr().out
+    assert cli.main(["sandbox", "show", *base, "--api-key", made["secret_key"]]) == 1
+    assert "401" in capsys.readouterr().err

@@ -1,0 +1,189 @@
+"""``openissuing sandbox …`` and ``openissuing clock …``: the control API from a terminal.
+
+They talk to a running server (``--api-base`` / ``OPENISSUING_API_BASE``, default
+``http://127.0.0.1:12111``) with a secret key (``--api-key`` / ``OPENISSUING_API_KEY``;
+without one, the default sandbox's key is read from the local database that
+``serve`` would use, if it exists — never created).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+DEFAULT_API_BASE = "http://127.0.0.1:12111"
+
+
+class ControlError(Exception):
+    pass
+
+
+def _key(args: argparse.Namespace) -> str:
+    key = args.api_key or os.environ.get("OPENISSUING_API_KEY")
+    if key:
+        return key
+    from openissuing.settings import Settings
+
+    url = Settings().database_url
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+    if path is None or not os.path.exists(path):
+        raise ControlError(
+            "no secret key: pass --api-key or set OPENISSUING_API_KEY (looked for the default "
+            f"sandbox's key in {url}, which does not exist)"
+        )
+    import sqlite3
+
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        try:
+            row = conn.execute("SELECT api_key FROM sandboxes WHERE is_default = 1").fetchone()
+        except sqlite3.Error:
+            row = None
+    if row is None:
+        raise ControlError(f"no secret key: pass --api-key ({path} has no default sandbox yet)")
+    return str(row[0])
+
+
+def _call(args: argparse.Namespace, method: str, path: str, **data: str) -> Any:
+    import httpx
+
+    base = (args.api_base or os.environ.get("OPENISSUING_API_BASE") or DEFAULT_API_BASE).rstrip("/")
+    try:
+        answer = httpx.request(
+            method,
+            f"{base}/_openissuing{path}",
+            data=data or None,
+            headers={"Authorization": f"Bearer {_key(args)}"},
+            timeout=30,
+        )
+    except httpx.HTTPError as error:
+        raise ControlError(f"cannot reach {base}: {error}") from error
+    try:
+        body = answer.json()
+    except ValueError as error:
+        raise ControlError(f"{base} answered {answer.status_code} without JSON") from error
+    if answer.status_code != 200:
+        message = (body.get("error") or {}).get("message", answer.text)
+        raise ControlError(f"{answer.status_code}: {message}")
+    return body
+
+
+def _when(unix: int) -> str:
+    return datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _clock_line(clock: dict[str, Any]) -> str:
+    state = "frozen" if clock["frozen"] else "running"
+    offset = clock["offset_seconds"]
+    ahead = f", {offset:+d} s from the server's time" if offset and not clock["frozen"] else ""
+    return f"{_when(clock['now'])} ({clock['now']}; {state}{ahead})"
+
+
+def _print_sandbox(sandbox: dict[str, Any]) -> None:
+    tag = " (default)" if sandbox["default"] else ""
+    print(f"{sandbox['id']}{tag}  {sandbox['name'] or '-'}")
+    print(f"  secret key        {sandbox['secret_key']}")
+    print(f"  platform account  {sandbox['platform_account']}")
+    print(f"  clock             {_clock_line(sandbox['clock'])}")
+
+
+def _emit(args: argparse.Namespace, body: Any, human) -> int:  # noqa: ANN001
+    if getattr(args, "json", False):
+        print(json.dumps(body, indent=2))
+    else:
+        human(body)
+    return 0
+
+
+def sandbox_command(args: argparse.Namespace) -> int:
+    action = args.action
+    if action == "list":
+        return _emit(
+            args, _call(args, "GET", "/sandboxes"), lambda b: [_print_sandbox(s) for s in b["data"]]
+        )
+    if action == "create":
+        data = {"name": args.name} if args.name else {}
+        return _emit(args, _call(args, "POST", "/sandboxes", **data), _print_sandbox)
+    target = args.sandbox or "current"
+    if action == "show":
+        return _emit(args, _call(args, "GET", f"/sandboxes/{target}"), _print_sandbox)
+    if action == "reset":
+        return _emit(args, _call(args, "POST", f"/sandboxes/{target}/reset"), _print_sandbox)
+    if action == "delete":
+        if args.sandbox is None:
+            raise ControlError("name the sandbox to delete (its sbx_ id)")
+        body = _call(args, "DELETE", f"/sandboxes/{target}")
+        return _emit(args, body, lambda b: print(f"{b['id']} deleted"))
+    raise ControlError(f"unknown action {action}")
+
+
+def clock_command(args: argparse.Namespace) -> int:
+    path = f"/sandboxes/{args.sandbox or 'current'}/clock"
+    if args.action == "show":
+        body = _call(args, "GET", path)
+    elif args.action == "advance":
+        body = _call(args, "POST", path, advance=args.value or "")
+    elif args.action == "set":
+        body = _call(args, "POST", path, set=_unix(args.value or ""))
+    else:
+        body = _call(args, "POST", path, freeze="true" if args.action == "freeze" else "false")
+    return _emit(args, body, lambda b: print(f"clock: {_clock_line(b)}"))
+
+
+def _unix(text: str) -> str:
+    """Unix seconds as given, or an ISO 8601 date/time (UTC when no zone is said)."""
+    if text.isdigit():
+        return text
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise ControlError(f"not a time: {text!r} (unix seconds or ISO 8601)") from error
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return str(int(parsed.timestamp()))
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--api-base", help=f"the server (env OPENISSUING_API_BASE; {DEFAULT_API_BASE})"
+    )
+    parser.add_argument("--api-key", help="a secret key (env OPENISSUING_API_KEY)")
+    parser.add_argument("--json", action="store_true", help="print the JSON answer")
+
+
+def add_commands(commands: Any) -> None:
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="create, list, show, reset or delete sandboxes of a running server",
+        description="Sandboxes are isolated platforms, each with its own secret key, objects, "
+        "events, webhook endpoints and clock. The default sandbox's key sees them all.",
+    )
+    sandbox.add_argument("action", choices=["create", "list", "show", "reset", "delete"])
+    sandbox.add_argument("sandbox", nargs="?", help="sbx_… id (default: the key's own sandbox)")
+    sandbox.add_argument("--name", help="a label for create")
+    _common(sandbox)
+    sandbox.set_defaults(run=_guarded(sandbox_command))
+    clock = commands.add_parser(
+        "clock",
+        help="show or move a sandbox's clock (advance 8d, set, freeze, unfreeze)",
+        description="Moving the clock applies what fell due (authorization expiry) at once.",
+    )
+    clock.add_argument("action", choices=["show", "advance", "set", "freeze", "unfreeze"])
+    clock.add_argument("value", nargs="?", help="a span (90s, 15m, 3h, 8d, 2w) or a time for set")
+    clock.add_argument("--sandbox", help="sbx_… id (default: the key's own sandbox)")
+    _common(clock)
+    clock.set_defaults(run=_guarded(clock_command))
+
+
+def _guarded(command):  # noqa: ANN001, ANN202
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except ControlError as error:
+            print(f"openissuing: {error}", file=sys.stderr)
+            return 1
+
+    return run
