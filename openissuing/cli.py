@@ -7,7 +7,7 @@ import logging
 import sys
 from datetime import UTC
 
-from openissuing import cli_control
+from openissuing import cli_control, cli_listen, cli_tools
 from openissuing.settings import Settings
 
 
@@ -154,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     attempts_cmd.add_argument("--json", action="store_true", help="one JSON object per line")
     attempts_cmd.set_defaults(run=webhook_attempts)
     cli_control.add_commands(commands)
+    cli_tools.add_commands(commands)
+    cli_listen.add_command(commands)
     return parser
 
 

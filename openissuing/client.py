@@ -1,0 +1,103 @@
+"""A small HTTP client for openissuing's own commands (demo, trigger, seed, listen).
+
+The commands drive a running server exactly as a user's code would, over the
+wire with form-encoded bodies (Stripe's bracket nesting), so they need no SDK
+at run time. Errors come back as ``ApiError`` carrying Stripe's error object.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+
+DEFAULT_API_BASE = "http://127.0.0.1:12111"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, error: dict[str, Any], what: str) -> None:
+        super().__init__(f"{what}: {status} {error.get('message', error)}")
+        self.status = status
+        self.error = error
+
+
+def encode(params: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Stripe's form encoding: ``a[b][0][c]=v``; booleans as true/false; None left out."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            pairs += encode(value, name)
+        elif isinstance(value, list | tuple):
+            for index, item in enumerate(value):
+                item_name = f"{name}[{index}]"
+                if isinstance(item, dict):
+                    pairs += encode(item, item_name)
+                else:
+                    pairs.append((item_name, _scalar(item)))
+        else:
+            pairs.append((name, _scalar(value)))
+    return pairs
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def api_base(given: str | None) -> str:
+    return (given or os.environ.get("OPENISSUING_API_BASE") or DEFAULT_API_BASE).rstrip("/")
+
+
+class Api:
+    """One secret key against one server; ``account`` sets ``Stripe-Account``."""
+
+    def __init__(self, base: str, key: str, *, timeout: float = 30.0) -> None:
+        self.base = base.rstrip("/")
+        self.key = key
+        self.http = httpx.Client(timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        *,
+        account: str | None = None,
+    ) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.key}"}
+        if account:
+            headers["Stripe-Account"] = account
+        pairs = encode(params or {})
+        try:
+            if method == "GET":
+                answer = self.http.request(method, self.base + path, params=pairs, headers=headers)
+            else:
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+                body = httpx.QueryParams(pairs).__str__()
+                answer = self.http.request(method, self.base + path, content=body, headers=headers)
+        except httpx.HTTPError as error:
+            raise ApiError(0, {"message": f"cannot reach {self.base}: {error}"}, path) from error
+        try:
+            body_json = answer.json()
+        except ValueError:
+            body_json = {"error": {"message": answer.text[:200]}}
+        if answer.status_code >= 400:
+            raise ApiError(answer.status_code, body_json.get("error") or {}, f"{method} {path}")
+        return body_json
+
+    def post(self, path: str, params: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        return self.request("POST", path, params, **kw)
+
+    def get(self, path: str, params: dict[str, Any] | None = None, **kw: Any) -> dict[str, Any]:
+        return self.request("GET", path, params, **kw)
+
+    def delete(self, path: str, **kw: Any) -> dict[str, Any]:
+        return self.request("DELETE", path, None, **kw)
