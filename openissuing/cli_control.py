@@ -47,14 +47,14 @@ def _key(args: argparse.Namespace) -> str:
     return str(row[0])
 
 
-def _call(args: argparse.Namespace, method: str, path: str, **data: str) -> Any:
+def _call(args: argparse.Namespace, verb: str, url_path: str, **data: str) -> Any:
     import httpx
 
     base = (args.api_base or os.environ.get("OPENISSUING_API_BASE") or DEFAULT_API_BASE).rstrip("/")
     try:
         answer = httpx.request(
-            method,
-            f"{base}/_openissuing{path}",
+            verb,
+            f"{base}/_openissuing{url_path}",
             data=data or None,
             headers={"Authorization": f"Bearer {_key(args)}"},
             timeout=30,
@@ -133,6 +133,41 @@ def clock_command(args: argparse.Namespace) -> int:
     return _emit(args, body, lambda b: print(f"clock: {_clock_line(b)}"))
 
 
+def _print_fault(fault: dict[str, Any]) -> None:
+    left = (
+        "until cleared" if fault["count_remaining"] is None else f"{fault['count_remaining']} left"
+    )
+    hang = f" for {fault['seconds']} s" if fault["kind"] == "hang" else ""
+    expiry = f", expires {_when(fault['expires_at'])}" if fault["expires_at"] else ""
+    print(
+        f"{fault['id']}  {fault['kind']}{hang}  {fault['method'] or '*'} {fault['path'] or '*'}  "
+        f"({left}{expiry})"
+    )
+
+
+def faults_command(args: argparse.Namespace) -> int:
+    path = f"/sandboxes/{args.sandbox or 'current'}/faults"
+    if args.action == "list":
+        return _emit(args, _call(args, "GET", path), lambda b: [_print_fault(f) for f in b["data"]])
+    if args.action == "clear":
+        return _emit(args, _call(args, "DELETE", path), lambda b: print("faults cleared"))
+    if args.action == "remove":
+        if not args.kind:
+            raise ControlError("name the fault to remove (its flt_ id)")
+        body = _call(args, "DELETE", f"{path}/{args.kind}")
+        return _emit(args, body, lambda b: print(f"{b['id']} removed"))
+    options = {
+        "kind": args.kind or "",
+        "method": args.method,
+        "path": args.path,
+        "count": None if args.count is None else str(args.count),
+        "seconds": None if args.seconds is None else str(args.seconds),
+        "expires_in": args.expires_in,
+    }
+    body = _call(args, "POST", path, **{k: v for k, v in options.items() if v is not None})
+    return _emit(args, body, _print_fault)
+
+
 def _unix(text: str) -> str:
     """Unix seconds as given, or an ISO 8601 date/time (UTC when no zone is said)."""
     if text.isdigit():
@@ -176,6 +211,24 @@ def add_commands(commands: Any) -> None:
     clock.add_argument("--sandbox", help="sbx_… id (default: the key's own sandbox)")
     _common(clock)
     clock.set_defaults(run=_guarded(clock_command))
+    faults = commands.add_parser(
+        "faults",
+        help="make a sandbox's next requests answer 429/500 or hang (to test retries)",
+        description="add KIND: rate_limit (429), api_error (500) or hang (answers after "
+        "--seconds, having executed); --method/--path pick the requests (path patterns take *), "
+        "--count how many (default: until cleared), --expires-in for how long. "
+        "remove takes the flt_ id.",
+    )
+    faults.add_argument("action", choices=["list", "add", "remove", "clear"])
+    faults.add_argument("kind", nargs="?", help="rate_limit | api_error | hang (or the flt_ id)")
+    faults.add_argument("--method", help="GET, POST or DELETE (default: any)")
+    faults.add_argument("--path", help="e.g. /v1/issuing/authorizations* (default: any)")
+    faults.add_argument("--count", type=int, help="how many requests (default: until cleared)")
+    faults.add_argument("--seconds", type=int, help="how long a hang lasts")
+    faults.add_argument("--expires-in", help="a span, e.g. 10m")
+    faults.add_argument("--sandbox", help="sbx_… id (default: the key's own sandbox)")
+    _common(faults)
+    faults.set_defaults(run=_guarded(faults_command))
 
 
 def _guarded(command):  # noqa: ANN001, ANN202

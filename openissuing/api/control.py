@@ -7,6 +7,10 @@ Sandboxes and their clocks, steered from a test suite or the CLI::
     GET    /_openissuing/sandboxes/{id|current}
     POST   /_openissuing/sandboxes/{id|current}/reset   wipe every object, keep the key
     DELETE /_openissuing/sandboxes/{id|current}
+    GET    /_openissuing/sandboxes/{id|current}/faults
+    POST   /_openissuing/sandboxes/{id|current}/faults  kind=rate_limit|api_error|hang, method,
+                                            path=/v1/issuing/*, count, seconds, expires_in
+    DELETE /_openissuing/sandboxes/{id|current}/faults[/{fault}]
     GET    /_openissuing/sandboxes/{id|current}/clock
     POST   /_openissuing/sandboxes/{id|current}/clock   advance=8d | set=<unix> | freeze=true|false
 
@@ -31,8 +35,9 @@ from openissuing import ids
 from openissuing.api import auth, forms
 from openissuing.api.errors import error_body, internal_error_body
 from openissuing.domain.errors import InvalidRequest, StripeError
+from openissuing.domain.faults import Fault
 from openissuing.domain.sandboxes import Sandbox, parse_span
-from openissuing.services import sandboxes
+from openissuing.services import faults, sandboxes
 from openissuing.storage.uow import UnitOfWork, transaction
 
 PREFIX = "/_openissuing"
@@ -56,6 +61,20 @@ def sandbox_json(sandbox: Sandbox, now: int) -> dict[str, Any]:
         "name": sandbox.name,
         "platform_account": sandbox.platform_account_id,
         "secret_key": sandbox.api_key,
+    }
+
+
+def fault_json(fault: Fault) -> dict[str, Any]:
+    return {
+        "id": fault.id,
+        "object": "fault",
+        "count_remaining": fault.remaining,
+        "created": fault.created,
+        "expires_at": fault.expires_at,
+        "kind": fault.kind,
+        "method": fault.method,
+        "path": fault.path,
+        "seconds": fault.seconds,
     }
 
 
@@ -197,8 +216,70 @@ def routes(runtime: Any) -> list[Route]:
         after_commit(uow, lambda: directory.remember(moved))
         return shown(moved)["clock"]
 
+    def refreshed(uow: UnitOfWork, sandbox: Sandbox) -> None:
+        again = sandboxes.reread(uow, sandbox)
+        after_commit(uow, lambda: directory.remember(again))
+
+    def list_faults(uow, caller, params, path):
+        _only(params, set())
+        found = sandboxes.load(uow, caller, path["sandbox"])
+        listed = faults.of(uow, found, real_now())
+        return {
+            "object": "list",
+            "data": [fault_json(f) for f in listed],
+            "has_more": False,
+            "url": f"{PREFIX}/sandboxes/{found.id}/faults",
+        }
+
+    def add_fault(uow, caller, params, path):
+        _only(params, {"kind", "method", "path", "count", "seconds", "expires_in"})
+        found = sandboxes.load(uow, caller, path["sandbox"])
+        method = params.get("method") or None
+        made = faults.add(
+            uow,
+            found,
+            kind=str(params.get("kind") or ""),
+            method=method.upper() if isinstance(method, str) else None,
+            path=params.get("path") or None,
+            count=_integer(params["count"], "count") if params.get("count") else None,
+            seconds=_integer(params["seconds"], "seconds") if params.get("seconds") else 0,
+            expires_in_seconds=parse_span(str(params["expires_in"]), param="expires_in")
+            if params.get("expires_in")
+            else None,
+            now=real_now(),
+        )
+        refreshed(uow, found)
+        return fault_json(made)
+
+    def remove_fault(uow, caller, params, path):
+        _only(params, set())
+        found = sandboxes.load(uow, caller, path["sandbox"])
+        faults.remove(uow, found, path["fault"])
+        refreshed(uow, found)
+        return {"id": path["fault"], "object": "fault", "deleted": True}
+
+    def clear_faults(uow, caller, params, path):
+        _only(params, set())
+        found = sandboxes.load(uow, caller, path["sandbox"])
+        faults.clear(uow, found)
+        refreshed(uow, found)
+        return {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "url": f"{PREFIX}/sandboxes/{found.id}/faults",
+        }
+
     base = f"{PREFIX}/sandboxes"
     return [
+        Route(
+            base + "/{sandbox}/faults", endpoint(runtime, list_faults, write=False), methods=["GET"]
+        ),
+        Route(base + "/{sandbox}/faults", endpoint(runtime, add_fault), methods=["POST"]),
+        Route(base + "/{sandbox}/faults", endpoint(runtime, clear_faults), methods=["DELETE"]),
+        Route(
+            base + "/{sandbox}/faults/{fault}", endpoint(runtime, remove_fault), methods=["DELETE"]
+        ),
         Route(base, endpoint(runtime, list_, write=False), methods=["GET"]),
         Route(base, endpoint(runtime, create), methods=["POST"]),
         Route(base + "/{sandbox}", endpoint(runtime, retrieve, write=False), methods=["GET"]),

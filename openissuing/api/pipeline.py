@@ -6,6 +6,7 @@ Errors are handled here and only here, through ``openissuing.api.errors``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ from openissuing.api import auth, forms, idempotency
 from openissuing.api import params as param_specs
 from openissuing.api.errors import error_body, internal_error_body
 from openissuing.api.routing import Call, Continuation, Endpoint
-from openissuing.domain.errors import InvalidRequest, PermissionDenied, StripeError
-from openissuing.services import authorizations
+from openissuing.domain.errors import InvalidRequest, PermissionDenied, RateLimited, StripeError
+from openissuing.services import authorizations, faults
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork, transaction
 
@@ -104,6 +105,9 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
     try:
         sandbox = auth.sandbox_for(request.headers.get("authorization"), runtime.sandboxes)
         clock = runtime.sandboxes.clock(sandbox)
+        fault = await _fault_for(runtime, sandbox, request) if sandbox.has_faults else None
+        if fault is not None and fault.kind != "hang":
+            return _fault_response(fault, request_id, version)
         acting = request.headers.get("stripe-account") or sandbox.platform_account_id
         raw = await _read_params(request)
         params = param_specs.validate(endpoint.key, raw)
@@ -133,6 +137,8 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
             request.url.path,
             idem,
         )
+        if fault is not None:  # a hang: done and committed, the answer comes late
+            await asyncio.sleep(fault.seconds)
         return _respond(status, body, request_id, version, replayed=replayed, started=started)
     except HandlerFailed as failed:
         status, payload = error_body(failed.error, request_id)
@@ -157,6 +163,28 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
             "unexpected error in %s %s (request %s)", endpoint.method, endpoint.path, request_id
         )
         return _respond(500, _json(internal_error_body(request_id)), request_id, version)
+
+
+async def _fault_for(runtime: Runtime, sandbox: Any, request: Request) -> Any:
+    method, path, now = request.method, request.url.path, runtime.clock.now()
+    return await run_in_threadpool(
+        transaction, runtime.engine, lambda uow: faults.take(uow, sandbox, method, path, now)
+    )
+
+
+def _fault_response(fault: Any, request_id: str, version: str) -> Response:
+    """The answer a fault gives instead of executing; the SDKs retry on Stripe-Should-Retry."""
+    if fault.kind == "rate_limit":
+        error: StripeError = RateLimited(
+            "Request rate limit exceeded. Learn more about rate limits here "
+            "https://stripe.com/docs/rate-limits."
+        )
+        status, payload = error_body(error, request_id)
+    else:
+        status, payload = 500, internal_error_body(request_id)
+    response = _respond(status, _json(payload), request_id, version)
+    response.headers["Stripe-Should-Retry"] = "true"
+    return response
 
 
 def _execute(

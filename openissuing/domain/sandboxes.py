@@ -98,3 +98,5 @@ class Sandbox:
     is_default: bool
     clock: ClockState
     created: int
+    # Whether any fault is set (requests of a sandbox without faults never look for one).
+    has_faults: bool = False

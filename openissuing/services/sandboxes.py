@@ -94,6 +94,11 @@ def load(uow: UnitOfWork, caller: Sandbox, sandbox_id: str) -> Sandbox:
     return found
 
 
+def reread(uow: UnitOfWork, sandbox: Sandbox) -> Sandbox:
+    """The sandbox as stored now (after its faults changed, say), for the key cache."""
+    return _store(uow).get(sandbox.id) or sandbox
+
+
 def require_admin(caller: Sandbox) -> None:
     if not caller.is_default:
         raise PermissionDenied(

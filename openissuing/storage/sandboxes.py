@@ -13,12 +13,17 @@ from collections.abc import Sequence
 
 from sqlalchemy.engine import Connection
 
+from openissuing.domain.faults import Fault
 from openissuing.domain.sandboxes import ClockState, Sandbox
 from openissuing.storage.raw import Raw, placeholders
 
 _COLUMNS = (
     "id, name, platform_account_id, api_key, is_default, clock_offset_seconds, "
     "clock_frozen_at, created"
+)
+_SELECT = (
+    f"SELECT {_COLUMNS}, EXISTS (SELECT 1 FROM sandbox_faults f WHERE f.sandbox_id = s.id) "
+    "FROM sandboxes s"
 )
 # Owners are deleted in chunks so no statement carries thousands of parameters.
 _CHUNK = 200
@@ -33,6 +38,7 @@ def _sandbox(row: Sequence) -> Sandbox:
         is_default=bool(row[4]),
         clock=ClockState(int(row[5]), None if row[6] is None else int(row[6])),
         created=int(row[7]),
+        has_faults=bool(row[8]) if len(row) > 8 else False,
     )
 
 
@@ -41,19 +47,19 @@ class SandboxStore:
         self.raw = Raw(conn)
 
     def by_key(self, api_key: str) -> Sandbox | None:
-        row = self.raw.one(f"SELECT {_COLUMNS} FROM sandboxes WHERE api_key = ?", (api_key,))
+        row = self.raw.one(f"{_SELECT} WHERE s.api_key = ?", (api_key,))
         return None if row is None else _sandbox(row)
 
     def get(self, sandbox_id: str) -> Sandbox | None:
-        row = self.raw.one(f"SELECT {_COLUMNS} FROM sandboxes WHERE id = ?", (sandbox_id,))
+        row = self.raw.one(f"{_SELECT} WHERE s.id = ?", (sandbox_id,))
         return None if row is None else _sandbox(row)
 
     def default(self) -> Sandbox | None:
-        row = self.raw.one(f"SELECT {_COLUMNS} FROM sandboxes WHERE is_default = 1")
+        row = self.raw.one(f"{_SELECT} WHERE s.is_default = 1")
         return None if row is None else _sandbox(row)
 
     def all(self) -> list[Sandbox]:
-        rows = self.raw.all(f"SELECT {_COLUMNS} FROM sandboxes ORDER BY is_default DESC, id")
+        rows = self.raw.all(f"{_SELECT} ORDER BY s.is_default DESC, s.id")
         return [_sandbox(row) for row in rows]
 
     def insert(self, sandbox: Sandbox) -> None:
@@ -119,3 +125,79 @@ class SandboxStore:
             deleted += max(cursor.rowcount, 0)
             cursor.close()
         return deleted
+
+
+_FAULT_COLUMNS = "id, sandbox_id, kind, method, path, remaining, seconds, expires_at, created"
+
+
+def _fault(row: Sequence) -> Fault:
+    return Fault(
+        id=row[0],
+        sandbox_id=row[1],
+        kind=row[2],
+        method=row[3],
+        path=row[4],
+        remaining=None if row[5] is None else int(row[5]),
+        seconds=int(row[6]),
+        expires_at=None if row[7] is None else int(row[7]),
+        created=int(row[8]),
+    )
+
+
+class FaultStore:
+    def __init__(self, conn: Connection) -> None:
+        self.raw = Raw(conn)
+        self._row_locks = conn.dialect.name != "sqlite"
+
+    def add(self, fault: Fault) -> None:
+        self.raw.execute(
+            f"INSERT INTO sandbox_faults ({_FAULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                fault.id,
+                fault.sandbox_id,
+                fault.kind,
+                fault.method,
+                fault.path,
+                fault.remaining,
+                fault.seconds,
+                fault.expires_at,
+                fault.created,
+            ),
+        ).close()
+
+    def of(self, sandbox_id: str, *, for_update: bool = False) -> list[Fault]:
+        lock = " FOR UPDATE" if for_update and self._row_locks else ""
+        rows = self.raw.all(
+            f"SELECT {_FAULT_COLUMNS} FROM sandbox_faults WHERE sandbox_id = ? ORDER BY id{lock}",
+            (sandbox_id,),
+        )
+        return [_fault(row) for row in rows]
+
+    def remove(self, sandbox_id: str, fault_id: str) -> bool:
+        cursor = self.raw.execute(
+            "DELETE FROM sandbox_faults WHERE sandbox_id = ? AND id = ?", (sandbox_id, fault_id)
+        )
+        gone = cursor.rowcount > 0
+        cursor.close()
+        return gone
+
+    def clear(self, sandbox_id: str) -> None:
+        self.raw.execute("DELETE FROM sandbox_faults WHERE sandbox_id = ?", (sandbox_id,)).close()
+
+    def use(self, fault: Fault) -> None:
+        """One matching request used the fault: count it down (gone at zero)."""
+        if fault.remaining is None:
+            return
+        if fault.remaining <= 1:
+            self.raw.execute("DELETE FROM sandbox_faults WHERE id = ?", (fault.id,)).close()
+        else:
+            self.raw.execute(
+                "UPDATE sandbox_faults SET remaining = remaining - 1 WHERE id = ?", (fault.id,)
+            ).close()
+
+    def drop_expired(self, sandbox_id: str, now: int) -> None:
+        self.raw.execute(
+            "DELETE FROM sandbox_faults WHERE sandbox_id = ? AND expires_at IS NOT NULL "
+            "AND expires_at <= ?",
+            (sandbox_id, now),
+        ).close()

@@ -256,3 +256,22 @@ sandboxes = Table(
     Column("created", BigInteger, nullable=False),
     CheckConstraint("is_default IN (0, 1)", name="ck_sandboxes_is_default"),
 )
+
+# Faults a sandbox asked for on purpose (the control API): the next N requests that
+# match answer 429/500 or hang; ``remaining`` NULL means until cleared or expired.
+sandbox_faults = Table(
+    "sandbox_faults",
+    metadata,
+    Column("id", ident(), primary_key=True),
+    Column("sandbox_id", ident(), ForeignKey("sandboxes.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("method", String(8), nullable=True),
+    Column("path", String(255), nullable=True),
+    Column("remaining", Integer, nullable=True),
+    Column("seconds", Integer, nullable=False, default=0),
+    # Wall-clock unix seconds (faults steer real clients, whatever the sandbox's clock says).
+    Column("expires_at", BigInteger, nullable=True),
+    Column("created", BigInteger, nullable=False),
+    CheckConstraint("remaining IS NULL OR remaining > 0", name="ck_sandbox_faults_remaining"),
+    Index("ix_sandbox_faults_sandbox", "sandbox_id", "id"),
+)

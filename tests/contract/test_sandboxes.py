@@ -33,11 +33,12 @@ CARDHOLDER = {
 }
 
 
-def control(server, method: str, path: str, key: str | None = None, **data):
+def control(server, verb: str, url_path: str, key: str | None = None, **data):
+    """A control-API call (``/_openissuing…``) with this sandbox's key unless ``key`` is given."""
     headers = {"Authorization": f"Bearer {key or server.api_key}"}
     return httpx.request(
-        method,
-        f"{server.url}/_openissuing{path}",
+        verb,
+        f"{server.url}/_openissuing{url_path}",
         data=data or None,
         headers=headers,
         timeout=30,
