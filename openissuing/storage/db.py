@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 
@@ -29,7 +31,7 @@ def _sqlite_engine(url: str) -> Engine:
     )
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):  # noqa: ANN001 - DB-API types
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's begin event emit BEGIN itself (pysqlite's own
         # transaction handling defers BEGIN and breaks IMMEDIATE locking).
         dbapi_conn.isolation_level = None
@@ -42,7 +44,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):  # noqa: ANN001
+    def _on_begin(conn: Connection) -> None:
         # Writers take the database write lock up front, so two read-modify-write
         # transactions can never interleave (SQLite's answer to FOR UPDATE).
         mode = conn.info.get("sqlite_begin", "IMMEDIATE")

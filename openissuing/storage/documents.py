@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy import and_, delete, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
 
 from openissuing.storage.raw import Raw
 from openissuing.storage.tables import object_keys, objects
@@ -64,13 +65,17 @@ class Documents:
         return None if row is None else (row[0], row[1])
 
     def insert(
-        self, object_type: str, owner: str, record: Record, keys: Mapping[str, str | None] = ()
+        self,
+        object_type: str,
+        owner: str,
+        record: Record,
+        keys: Mapping[str, str | None] | None = None,
     ) -> None:
         self.raw.execute(
             "INSERT INTO objects (id, type, owner, created, data) VALUES (?, ?, ?, ?, ?)",
             (record["id"], object_type, owner, record["created"], _dumps(record)),
         ).close()
-        self._write_keys(record["id"], keys, replace=False)
+        self._write_keys(record["id"], keys or {}, replace=False)
 
     def update(self, record: Record, keys: Mapping[str, str | None] | None = None) -> None:
         self.raw.execute(
@@ -138,7 +143,7 @@ class Documents:
         return Page(rows, has_more)
 
 
-def _created_conditions(created: CreatedRange | None) -> Iterable:
+def _created_conditions(created: CreatedRange | None) -> Iterable[ColumnElement[bool]]:
     if created is None:
         return []
     column = objects.c.created

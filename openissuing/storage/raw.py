@@ -27,7 +27,10 @@ def placeholders(count: int) -> str:
 
 class Raw:
     def __init__(self, conn: Connection) -> None:
-        self._dbapi = conn.connection.dbapi_connection
+        dbapi = conn.connection.dbapi_connection
+        if dbapi is None:  # a checked-in connection: never the case inside a unit of work
+            raise RuntimeError("the connection has no DB-API connection")
+        self._dbapi = dbapi
         self._postgres = conn.dialect.name == "postgresql"
 
     def _sql(self, sql: str) -> str:
@@ -43,14 +46,14 @@ class Raw:
         cursor.executemany(self._sql(sql), list(rows))
         cursor.close()
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         cursor = self.execute(sql, params)
-        row = cursor.fetchone()
+        row: tuple[Any, ...] | None = cursor.fetchone()
         cursor.close()
         return row
 
-    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         cursor = self.execute(sql, params)
-        rows = cursor.fetchall()
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
         cursor.close()
         return rows

@@ -10,6 +10,7 @@ refuse DELETE): a wiped sandbox's ledger rows stay, balanced and unreachable.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -29,7 +30,7 @@ _SELECT = (
 _CHUNK = 200
 
 
-def _sandbox(row: Sequence) -> Sandbox:
+def _sandbox(row: Sequence[Any]) -> Sandbox:
     return Sandbox(
         id=row[0],
         name=row[1],
@@ -130,7 +131,7 @@ class SandboxStore:
 _FAULT_COLUMNS = "id, sandbox_id, kind, method, path, remaining, seconds, expires_at, created"
 
 
-def _fault(row: Sequence) -> Fault:
+def _fault(row: Sequence[Any]) -> Fault:
     return Fault(
         id=row[0],
         sandbox_id=row[1],
@@ -177,7 +178,7 @@ class FaultStore:
         cursor = self.raw.execute(
             "DELETE FROM sandbox_faults WHERE sandbox_id = ? AND id = ?", (sandbox_id, fault_id)
         )
-        gone = cursor.rowcount > 0
+        gone = bool(cursor.rowcount > 0)
         cursor.close()
         return gone
 

@@ -57,7 +57,7 @@ def _is_retryable(error: Exception) -> bool:
 _sqlite_writers: dict[int, threading.Lock] = {}
 
 
-def _writer_lock(engine: Engine) -> threading.Lock | contextlib.nullcontext:
+def _writer_lock(engine: Engine) -> threading.Lock | contextlib.nullcontext[None]:
     """One SQLite writer at a time per process, queued fairly in Python.
 
     SQLite allows one writer anyway; without this, threads of one server

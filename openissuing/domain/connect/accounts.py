@@ -343,7 +343,9 @@ def merge(current: Record | None, params: dict[str, Any]) -> Record:
     Keys the wire shape does not have are accepted but not kept (files, passwords…), except
     inside a hash that was still ``null`` (e.g. ``annual_revenue``), which takes what it is given.
     """
-    out = copy.deepcopy(current) if current is not None else {key: None for key in params}
+    out: dict[str, Any] = (
+        copy.deepcopy(current) if current is not None else {key: None for key in params}
+    )
     for key, value in params.items():
         if key not in out:
             continue

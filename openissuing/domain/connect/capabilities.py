@@ -242,7 +242,7 @@ def set_requested(record: Record, name: str, requested: bool, now: int) -> Recor
 def _account_disabled_reason(record: Record, past_due: list[str]) -> str | None:
     rejected = record.get("_rejected")
     if rejected:
-        return rejected
+        return str(rejected)
     return "requirements.past_due" if past_due else None
 
 

@@ -81,7 +81,7 @@ def _address(address: dict[str, Any]) -> dict[str, Any]:
 
 
 def _individual(existing: Record | None, params: dict[str, Any]) -> Record:
-    individual = (
+    individual: Record = (
         copy.deepcopy(existing)
         if existing
         else {

@@ -321,10 +321,10 @@ def new_shipping(params: dict[str, Any]) -> Record:
 
 def _address(address: dict[str, Any]) -> Record:
     fields = ("city", "country", "line1", "line2", "postal_code", "state")
-    out = {field: ((address.get(field) or "").strip() or None) for field in fields}
+    out: Record = {field: ((address.get(field) or "").strip() or None) for field in fields}
     for field in ("country", "state"):
         if out[field]:
-            out[field] = out[field].upper()
+            out[field] = str(out[field]).upper()
     return out
 
 

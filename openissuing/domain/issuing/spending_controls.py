@@ -52,7 +52,7 @@ def apply(
     for field in LIST_FIELDS:
         if field in update:
             value = update[field]
-            cleared = [] if field.endswith(("categories", "countries")) else None
+            cleared: list[str] | None = [] if field.endswith(("categories", "countries")) else None
             controls[field] = cleared if value == "" else list(value)
     if "spending_limits" in update:
         limits = update["spending_limits"]

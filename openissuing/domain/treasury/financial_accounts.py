@@ -171,14 +171,14 @@ def account_holder_name(account: Mapping[str, Any] | None) -> str:
     for section in ("business_profile", "company"):
         name = (account.get(section) or {}).get("name")
         if name:
-            return name
+            return str(name)
     individual = account.get("individual") or {}
     full = " ".join(p for p in (individual.get("first_name"), individual.get("last_name")) if p)
-    return full or account.get("email") or account.get("id") or "Account holder"
+    return str(full or account.get("email") or account.get("id") or "Account holder")
 
 
 def features_changed(before: Record, after: Record) -> bool:
-    return before["features"] != after["features"]
+    return bool(before["features"] != after["features"])
 
 
 def check_open(record: Record, action: str) -> None:

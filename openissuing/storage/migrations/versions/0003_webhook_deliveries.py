@@ -12,7 +12,7 @@ branch_labels = None
 depends_on = None
 
 
-def _ident(length: int = 64):
+def _ident(length: int = 64) -> sa.types.TypeEngine[str]:
     return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
 
 
