@@ -11,10 +11,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from openissuing import ids
-from openissuing.api import (
-    routes,  # noqa: F401 - importing registers every endpoint
-    serializers,  # noqa: F401 - importing registers every serializer
-)
+from openissuing.api import routes  # noqa: F401 - importing registers every endpoint
 from openissuing.api.pipeline import Runtime, handle
 from openissuing.api.routing import ENDPOINTS
 from openissuing.bootstrap import ensure_platform
@@ -25,6 +22,7 @@ from openissuing.settings import Settings
 from openissuing.storage.db import make_engine
 from openissuing.storage.migrate import upgrade
 from openissuing.webhooks.dispatcher import Dispatcher
+from openissuing.webhooks.realtime import RealtimeClient
 
 
 def build_runtime(
@@ -36,7 +34,15 @@ def build_runtime(
     clock = clock or Clock()
     platform = ensure_platform(engine, clock, settings.api_key)
     box = SecretBox(load_or_create_key(settings.encryption_key, settings.encryption_key_file))
-    runtime = Runtime(engine, settings, clock, box, platform.account_id, platform.api_key)
+    runtime = Runtime(
+        engine,
+        settings,
+        clock,
+        box,
+        platform.account_id,
+        platform.api_key,
+        realtime=RealtimeClient(settings),
+    )
     runtime.key_was_generated = platform.key_was_generated  # type: ignore[attr-defined]
     return runtime
 
