@@ -2,12 +2,14 @@
 
 Expiry is applied lazily rather than by a background job: before anything reads the acting
 account's state, overdue authorizations release their holds and unsubmitted disputes past
-their deadline expire, so a balance never shows an overdue hold and tests need no sleep (the
-injected clock decides). When nothing is due this is one indexed read.
+their deadline expire, so a read never shows an overdue state and tests need no sleep (the
+injected clock decides). Finding out is one indexed statement (``storage.due``); the
+resource's own rule runs only when it has something to do.
 """
 
 from __future__ import annotations
 
+from openissuing.domain.issuing import disputes as dispute_rules
 from openissuing.services import authorizations, disputes
 from openissuing.services.scope import Scope
 from openissuing.storage import due as due_store
@@ -15,10 +17,9 @@ from openissuing.storage.uow import UnitOfWork
 
 
 def apply(uow: UnitOfWork, scope: Scope) -> None:
-    authorizations_due, disputes_open = due_store.pending_kinds(
-        uow.docs.raw, scope.account, scope.now()
-    )
-    if authorizations_due:
+    now = scope.now()
+    authorization_due, open_disputes = due_store.pending(uow.docs.raw, scope.account, now)
+    if authorization_due:
         authorizations.expire_due(uow, scope)
-    if disputes_open:
+    if any(dispute_rules.is_past_deadline(record, now) for record in open_disputes):
         disputes.expire_due(uow, scope)

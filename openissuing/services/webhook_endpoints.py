@@ -71,7 +71,7 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> tuple[dict[
         "metadata": metadata.apply({}, params.get("metadata")),
         "status": "enabled",
         "url": _valid_url(params["url"]),
-        # Not on Stripe's wire; decides which accounts' events it hears (webhooks.matching).
+        # Not on Stripe's wire; decides which accounts' events it hears (domain.webhook_matching).
         "connect": bool(params.get("connect", False)),
     }
     secret = ids.new_secret(SECRET_PREFIX, 32)

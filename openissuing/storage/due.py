@@ -1,23 +1,35 @@
-"""Whether an account has time-driven work due: one indexed statement before every request.
+"""What time-driven work an account has: one indexed statement before every request.
 
-Authorizations keep their expiry in ``authorization_expiries``; a dispute's deadline lives in
-its document, so this only says whether the account has an unsubmitted dispute at all (the
-dispute rules then compare deadlines). An account with neither pays this one read.
+Authorizations keep their expiry in ``authorization_expiries``, so the question there is
+"has one passed?". A dispute's deadline lives in its document, so the account's unsubmitted
+disputes come back whole and the dispute rules compare deadlines. An account with neither
+pays this one read and gets nothing back.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
+
 from openissuing.storage.raw import Raw
 
 _DUE_SQL = (
-    "SELECT EXISTS (SELECT 1 FROM authorization_expiries WHERE owner = ? AND expires_at <= ?), "
-    "EXISTS (SELECT 1 FROM objects o WHERE o.type = 'issuing.dispute' AND o.owner = ? "
+    "SELECT 'authorization', NULL FROM (SELECT 1 AS due FROM authorization_expiries "
+    "WHERE owner = ? AND expires_at <= ? LIMIT 1) AS expired "
+    "UNION ALL "
+    "SELECT 'dispute', o.data FROM objects o WHERE o.type = 'issuing.dispute' AND o.owner = ? "
     "AND EXISTS (SELECT 1 FROM object_keys k WHERE k.object_id = o.id AND k.name = 'status' "
-    "AND k.value = 'unsubmitted'))"
+    "AND k.value = 'unsubmitted')"
 )
 
 
-def pending_kinds(raw: Raw, owner: str, now: int) -> tuple[bool, bool]:
-    """(an authorization's expiry has passed, an unsubmitted dispute exists) for ``owner``."""
-    row = raw.one(_DUE_SQL, (owner, now, owner))
-    return (bool(row[0]), bool(row[1])) if row is not None else (False, False)
+def pending(raw: Raw, owner: str, now: int) -> tuple[bool, list[dict[str, Any]]]:
+    """(an authorization's expiry has passed, the unsubmitted disputes) of ``owner``."""
+    authorization_due, disputes = False, []
+    for kind, data in raw.all(_DUE_SQL, (owner, now, owner)):
+        if kind == "authorization":
+            authorization_due = True
+        else:
+            disputes.append(orjson.loads(data))
+    return authorization_due, disputes
