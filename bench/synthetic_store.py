@@ -18,6 +18,7 @@ import time
 from sqlalchemy import create_engine, text
 
 from openissuing import ids
+from openissuing.wire import registry
 
 BATCH = 20_000
 
@@ -55,7 +56,7 @@ def _batch(conn, account: str, card: str, cardholder: str, accounts: dict, size:
     now = int(time.time())
     docs, keys, transfers = [], [], []
     for _ in range(size):
-        auth_id, event_id = ids.id_for("issuing.authorization"), ids.id_for("event")
+        auth_id, event_id = registry.id_for("issuing.authorization"), registry.id_for("event")
         record = {
             "id": auth_id,
             "object": "issuing.authorization",

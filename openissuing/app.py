@@ -14,7 +14,6 @@ from openissuing import ids
 from openissuing.api import (
     control,
     routes,  # noqa: F401 - importing registers every endpoint
-    serializers,  # noqa: F401 - importing registers every serializer
 )
 from openissuing.api.pipeline import Runtime, handle
 from openissuing.api.routing import ENDPOINTS
@@ -29,6 +28,7 @@ from openissuing.storage.db import make_engine
 from openissuing.storage.migrate import upgrade
 from openissuing.storage.uow import transaction
 from openissuing.webhooks.dispatcher import Dispatcher
+from openissuing.webhooks.realtime import RealtimeClient
 
 
 def build_runtime(
@@ -40,7 +40,15 @@ def build_runtime(
     clock = clock or Clock()
     platform = ensure_platform(engine, clock, settings.api_key)
     box = SecretBox(load_or_create_key(settings.encryption_key, settings.encryption_key_file))
-    runtime = Runtime(engine, settings, clock, box, platform.account_id, platform.api_key)
+    runtime = Runtime(
+        engine,
+        settings,
+        clock,
+        box,
+        platform.account_id,
+        platform.api_key,
+        realtime=RealtimeClient(settings),
+    )
     runtime.sandboxes = Directory(engine, clock)
     transaction(
         engine,

@@ -11,6 +11,7 @@ from openissuing.clock import Clock
 from openissuing.domain.connect.accounts import platform_account_record
 from openissuing.storage.tables import server_settings
 from openissuing.storage.uow import UnitOfWork, transaction
+from openissuing.wire import registry
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def ensure_platform(engine, clock: Clock, api_key: str | None) -> Platform:
     def work(uow: UnitOfWork) -> Platform:
         account_id = _setting(uow, "platform_account_id")
         if account_id is None:
-            account_id = ids.id_for("account")
+            account_id = registry.id_for("account")
             _put(uow, "platform_account_id", account_id)
             uow.docs.insert("account", account_id, platform_account_record(account_id, clock.now()))
         generated = False

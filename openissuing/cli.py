@@ -7,7 +7,9 @@ import logging
 import sys
 from datetime import UTC
 
-from openissuing import cli_control, cli_listen, cli_tools
+from openissuing.commands import control as cli_control
+from openissuing.commands import listen as cli_listen
+from openissuing.commands import tools as cli_tools
 from openissuing.settings import Settings
 
 

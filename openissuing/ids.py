@@ -4,6 +4,9 @@
 microsecond counter that never goes backwards in this process, then random
 characters. Because the alphabet is in ASCII order, sorting ids (with a binary
 collation) sorts objects by creation, which is what cursor pagination needs.
+
+Stripe object types name their prefix in ``openissuing.wire.registry`` (``id_for``);
+``new_id`` here takes the prefix of internal rows (requests, deliveries, ledger accounts).
 """
 
 from __future__ import annotations
@@ -49,28 +52,3 @@ def new_id(prefix: str) -> str:
 
 def new_secret(prefix: str, length: int = 32) -> str:
     return prefix + "".join(secrets.choice(ALPHABET) for _ in range(length))
-
-
-PREFIXES = {
-    "account": "acct",
-    "event": "evt",
-    "webhook_endpoint": "we",
-    "issuing.cardholder": "ich",
-    "issuing.card": "ic",
-    "issuing.authorization": "iauth",
-    "issuing.transaction": "ipi",
-    "issuing.dispute": "idp",
-    "treasury.financial_account": "fa",
-    "treasury.transaction": "trxn",
-    "treasury.transaction_entry": "trxne",
-    "treasury.received_credit": "rc",
-    "treasury.received_debit": "rd",
-    "treasury.debit_reversal": "debrev",
-    "treasury.credit_reversal": "credrev",
-    "balance_transaction": "txn",
-    "request": "req",
-}
-
-
-def id_for(object_type: str) -> str:
-    return new_id(PREFIXES[object_type])

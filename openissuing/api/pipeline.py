@@ -24,7 +24,7 @@ from openissuing.api import params as param_specs
 from openissuing.api.errors import error_body, internal_error_body
 from openissuing.api.routing import Call, Continuation, Endpoint
 from openissuing.domain.errors import InvalidRequest, PermissionDenied, RateLimited, StripeError
-from openissuing.services import authorizations, faults
+from openissuing.services import due, faults
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork, transaction
 
@@ -43,6 +43,8 @@ class Runtime:
     api_key: str
     # Secret key → sandbox (its platform account and clock); set by build_runtime.
     sandboxes: Any = None
+    # The real-time authorization client (webhooks.realtime.RealtimeClient), injected by app.py.
+    realtime: Any = None
 
 
 class HandlerFailed(Exception):
@@ -201,9 +203,8 @@ def _execute(
             if replay is not None:
                 return replay.status, replay.body, True
         _check_acting_account(uow, scope)
-        # Time-driven transitions (authorization expiry) are applied before anything
-        # reads this account's state, so balances never show an overdue hold.
-        authorizations.expire_due(uow, scope)
+        # Time-driven transitions are applied before anything reads this account's state.
+        due.apply(uow, scope)
         call = call_for(uow)
         result = _run_handler(lambda: endpoint.handler(call))
         if isinstance(result, Continuation):

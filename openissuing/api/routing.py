@@ -34,7 +34,7 @@ class Call:
     runtime: Any = None
 
     def _ctx(self, reveal_secrets: bool = False) -> rendering.RenderContext:
-        return rendering.RenderContext(self.uow, self.scope, set(), reveal_secrets)
+        return rendering.RenderContext(self.uow, self.scope, reveal_secrets)
 
     def render(self, object_type: str, record: Json, *, reveal_secrets: bool = False) -> Json:
         return rendering.render(object_type, record, self._ctx(reveal_secrets), self.expand)

@@ -19,6 +19,7 @@ from openissuing.services import events
 from openissuing.services.scope import Scope
 from openissuing.storage.documents import Page
 from openissuing.storage.uow import UnitOfWork
+from openissuing.wire import registry
 
 TYPE = "account"
 
@@ -71,7 +72,7 @@ def current(uow: UnitOfWork, scope: Scope) -> dict[str, Any]:
 
 def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, Any]:
     _require_platform(scope)
-    record = rules.new(ids.id_for(TYPE), scope.now(), params, person_id=_new_person_id())
+    record = rules.new(registry.id_for(TYPE), scope.now(), params, person_id=_new_person_id())
     uow.docs.insert(TYPE, scope.platform, record, rules.filter_keys(record))
     # Stripe sends no account.created for Connect creates; requested capabilities do change.
     _record_changes(uow, scope, None, record)

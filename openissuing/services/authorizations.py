@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import delete, insert
 
-from openissuing import ids
 from openissuing.domain import ledger as rules
 from openissuing.domain.errors import InvalidRequest, ResourceMissing
 from openissuing.domain.issuing import authorizations as domain
@@ -22,6 +21,7 @@ from openissuing.services import balances, card_spend, events, ledger, treasury_
 from openissuing.services.scope import Scope
 from openissuing.storage.tables import authorization_expiries
 from openissuing.storage.uow import UnitOfWork
+from openissuing.wire import registry
 
 TYPE = "issuing.authorization"
 CARD = "issuing.card"
@@ -123,7 +123,7 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
 
 def _new_record(scope, params, card, merchant, request: domain.Request, now: int) -> dict[str, Any]:
     return {
-        "id": ids.id_for(TYPE),
+        "id": registry.id_for(TYPE),
         "object": TYPE,
         "amount": request.amount,
         "amount_details": params.get("amount_details"),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from openissuing import ids
 from openissuing.domain.errors import ResourceMissing
 from openissuing.domain.issuing import cardholders as rules
 from openissuing.services import events
 from openissuing.services.scope import Scope
 from openissuing.storage.documents import Page
 from openissuing.storage.uow import UnitOfWork
+from openissuing.wire import registry
 
 TYPE = "issuing.cardholder"
 
@@ -30,7 +30,7 @@ def load(
 
 
 def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, Any]:
-    record = rules.new(ids.id_for(TYPE), scope.now(), params)
+    record = rules.new(registry.id_for(TYPE), scope.now(), params)
     uow.docs.insert(TYPE, scope.account, record, rules.filter_keys(record))
     events.record(uow, scope, "issuing_cardholder.created", TYPE, record)
     return record

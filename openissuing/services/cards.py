@@ -11,9 +11,8 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
-from openissuing import ids
 from openissuing.domain.errors import ResourceMissing
 from openissuing.domain.issuing import card_numbers
 from openissuing.domain.issuing import cards as rules
@@ -23,6 +22,7 @@ from openissuing.services.scope import Scope
 from openissuing.storage.documents import Page
 from openissuing.storage.tables import card_secrets
 from openissuing.storage.uow import UnitOfWork
+from openissuing.wire import registry
 
 TYPE = "issuing.card"
 FINANCIAL_ACCOUNT = "treasury.financial_account"
@@ -63,7 +63,9 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
         )
         rules.check_replacement(original, cardholder["id"], params.get("replacement_reason"))
     secret = card_numbers.generate(randbelow)
-    record = rules.new(ids.id_for(TYPE), now, params, cardholder=cardholder, last4=secret.last4)
+    record = rules.new(
+        registry.id_for(TYPE), now, params, cardholder=cardholder, last4=secret.last4
+    )
     # Everything is validated: nothing below depends on client input.
     uow.docs.insert(TYPE, scope.account, record, rules.filter_keys(record))
     _seal(uow, scope.box, record["id"], secret)
@@ -102,18 +104,6 @@ def advance_shipping(uow: UnitOfWork, scope: Scope, card_id: str, action: str) -
 def list_(uow: UnitOfWork, scope: Scope, params: dict[str, Any], **page_args: Any) -> Page:
     filters = {key: params[key] for key in LIST_FILTERS if params.get(key) not in (None, "")}
     return uow.docs.list(TYPE, scope.account, filters=filters, **page_args)
-
-
-def reveal(uow: UnitOfWork, box: SecretBox, card_id: str) -> tuple[str, str] | None:
-    """(number, cvc) in plaintext, for an explicit retrieve expand; never log the result."""
-    row = uow.conn.execute(
-        select(card_secrets.c.number_encrypted, card_secrets.c.cvc_encrypted).where(
-            card_secrets.c.card_id == card_id
-        )
-    ).first()
-    if row is None:
-        return None
-    return box.open(row[0]), box.open(row[1])
 
 
 def _seal(uow: UnitOfWork, box: SecretBox, card_id: str, secret: card_numbers.CardSecret) -> None:

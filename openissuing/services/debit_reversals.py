@@ -23,12 +23,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from openissuing import ids
 from openissuing.domain import metadata
 from openissuing.domain.errors import InvalidRequest, ResourceMissing
 from openissuing.services import events, received_flows
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
+from openissuing.wire import registry
 
 TYPE = "treasury.debit_reversal"
 DEBIT = received_flows.DEBIT
@@ -96,7 +96,7 @@ def reverse(
     )
     now = scope.now()
     record = {
-        "id": ids.id_for(TYPE),
+        "id": registry.id_for(TYPE),
         "object": TYPE,
         "amount": amount,
         "created": now,

@@ -41,13 +41,14 @@ from typing import Any
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from openissuing import ids, webhooks
+from openissuing import ids
+from openissuing.domain import webhook_matching as matching
 from openissuing.domain.errors import InvalidRequest, ResourceMissing
+from openissuing.services import doorbell
 from openissuing.services.scope import Scope
 from openissuing.storage.documents import CreatedRange, Page
 from openissuing.storage.tables import object_keys, objects, webhook_attempts, webhook_deliveries
 from openissuing.storage.uow import UnitOfWork
-from openissuing.webhooks import matching
 
 ENDPOINT_TYPE = "webhook_endpoint"
 EVENT_TYPE = "event"
@@ -67,7 +68,7 @@ def wall_ms() -> int:
 
 
 def fan_out(uow: UnitOfWork, platform: str, event: dict[str, Any], owner: str) -> int:
-    """Queue ``event`` for every endpoint that should hear it; runs inside the event's transaction."""
+    """Queue ``event`` for every endpoint that should hear it, inside the event's transaction."""
     if event["type"] in matching.SYNCHRONOUS_EVENT_TYPES:
         return 0  # answered during the request itself, never queued
     owners = matching.candidate_owners(owner, platform)
@@ -100,7 +101,7 @@ def fan_out(uow: UnitOfWork, platform: str, event: dict[str, Any], owner: str) -
     ]
     uow.conn.execute(insert(webhook_deliveries), rows)
     # Local dispatchers need not wait for their next poll; others will find the rows by polling.
-    uow.after_commit.append(webhooks.ring)
+    uow.after_commit.append(doorbell.ring)
     return len(rows)
 
 
@@ -355,7 +356,7 @@ def _type_conditions(params: dict[str, Any]) -> list:
 
 
 def _like_pattern(wildcard: str) -> str:
-    """``issuing_card.*`` → ``issuing\\_card.%``: only ``*`` is a wildcard, ``_`` and ``%`` are literal."""
+    """``issuing_card.*`` → ``issuing\\_card.%``: ``*`` is the wildcard, ``_``/``%`` literal."""
     escaped = wildcard.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return escaped.replace("*", "%")
 

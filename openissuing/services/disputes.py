@@ -31,13 +31,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from openissuing import ids
 from openissuing.domain import metadata
 from openissuing.domain.errors import InvalidRequest, ParameterMissing, ResourceMissing
 from openissuing.domain.issuing import disputes as rules
 from openissuing.services import debit_reversals, events, issuing_transactions, received_flows
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
+from openissuing.wire import registry
 
 TYPE = "issuing.dispute"
 TXN = issuing_transactions.TYPE
@@ -98,7 +98,7 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     evidence = rules.merge_evidence(None, params.get("evidence"), creating=True)
     meta = metadata.apply({}, params.get("metadata"))
     received_debit = (txn.get("treasury") or {}).get("received_debit")
-    record = rules.new(ids.id_for(TYPE), now, txn, amount, evidence, meta, received_debit)
+    record = rules.new(registry.id_for(TYPE), now, txn, amount, evidence, meta, received_debit)
     # Everything is checked; from here on nothing can fail for a client reason.
     uow.docs.insert(TYPE, scope.account, record, _keys(record))
     events.record(uow, scope, "issuing_dispute.created", TYPE, rules.snapshot(record))

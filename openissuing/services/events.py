@@ -1,17 +1,23 @@
 """Events, written in the same transaction as the change they describe (an outbox).
 
-``data.object`` is the domain record as it was after the change; delivery
-(webhooks) reads from here later.
+``data.object`` is a snapshot: the object rendered for the wire at the moment the event is
+recorded (``presenter.snapshot``), so reading the event later, or delivering it, shows the
+object as it was when the event happened, as Stripe does. ``pending_webhooks`` is the
+event's own live field, counted when the event is read.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from openissuing import ids
-from openissuing.services import deliveries
+from openissuing.services import deliveries, presenter
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
+from openissuing.wire import registry
+
+
+class UnknownEventType(Exception):
+    """An event type with no entry in ``wire.registry`` (a programming error, never a 4xx)."""
 
 
 def record(
@@ -25,14 +31,17 @@ def record(
     account: str | None = None,
 ) -> dict[str, Any]:
     """Store one event; ``account`` defaults to the acting connected account."""
+    if registry.EVENT_TYPES.get(event_type) != object_type:
+        raise UnknownEventType(f"{event_type} of {object_type} is not in wire.registry")
     owner = account or scope.account
+    rendered = presenter.snapshot(uow, scope, object_type, obj, owner)
     event = {
-        "id": ids.id_for("event"),
+        "id": registry.id_for("event"),
         "object": "event",
         "account": None if owner == scope.platform else owner,
         "api_version": None,
         "created": scope.now(),
-        "data": {"object": obj, "object_type": object_type},
+        "data": {"object": rendered},
         "livemode": False,
         "pending_webhooks": 0,
         "request": {"id": scope.request_id, "idempotency_key": scope.idempotency_key},
@@ -43,6 +52,7 @@ def record(
     uow.docs.insert("event", owner, event, keys={"type": event_type})
     # The outbox: queue one delivery per matching webhook endpoint in this same transaction.
     deliveries.fan_out(uow, scope.platform, event, owner)
+    presenter.remember(uow, object_type, obj, owner, rendered)
     return event
 
 

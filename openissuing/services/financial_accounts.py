@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from openissuing import ids
 from openissuing.domain.errors import InvalidRequest, ResourceMissing
 from openissuing.domain.treasury import features as feature_rules
 from openissuing.domain.treasury import financial_accounts as rules
@@ -18,6 +17,7 @@ from openissuing.services import balances, events
 from openissuing.services.scope import Scope
 from openissuing.storage.documents import Page
 from openissuing.storage.uow import UnitOfWork
+from openissuing.wire import registry
 
 TYPE = "treasury.financial_account"
 ACCOUNT_NUMBER_DIGITS = 12
@@ -71,7 +71,7 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
             "capabilities[treasury][requested]=true)."
         )
     is_default = not uow.docs.list(TYPE, scope.account, limit=1).records
-    record = rules.new(ids.id_for(TYPE), scope.now(), params, is_default=is_default)
+    record = rules.new(registry.id_for(TYPE), scope.now(), params, is_default=is_default)
     requests = feature_rules.requests_from_params(params.get("features"))
     record = _with_address(scope, rules.with_features(record, capabilities, requests), account)
     # Nothing below can fail on the client's account.
@@ -185,9 +185,3 @@ def _with_address(scope: Scope, record: dict[str, Any], account: dict[str, Any])
         return rules.with_holder_name(record, holder)
     number = "".join(str(secrets.randbelow(10)) for _ in range(ACCOUNT_NUMBER_DIGITS))
     return rules.with_aba_number(record, scope.box.seal(number).decode(), number[-4:], holder)
-
-
-def aba_account_number(scope: Scope, record: dict[str, Any]) -> str | None:
-    """The full ABA account number, for ``expand[]=financial_addresses.aba.account_number`` only."""
-    aba = record.get("_aba")
-    return scope.box.open(aba["account_number_sealed"].encode()) if aba else None

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from openissuing import ids
 from openissuing.domain import metadata
 from openissuing.domain.errors import InvalidRequest, ResourceMissing
 from openissuing.domain.issuing import authorizations as auth_domain
 from openissuing.services import authorizations, card_spend, events, received_flows
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
+from openissuing.wire import registry
 
 TYPE = "issuing.transaction"
 
@@ -45,7 +45,7 @@ def _record(
 ) -> dict[str, Any]:
     signed = -amount if kind == "capture" else amount
     return {
-        "id": ids.id_for(TYPE),
+        "id": registry.id_for(TYPE),
         "object": TYPE,
         "amount": signed,
         "amount_details": {"atm_fee": None, "cashback_amount": None},

@@ -29,13 +29,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from openissuing.domain import webhook_matching as matching
 from openissuing.domain.errors import InvalidRequest
 from openissuing.domain.issuing import authorizations as domain
 from openissuing.domain.issuing import realtime as rules
-from openissuing.services import authorizations, events, webhook_endpoints
+from openissuing.services import authorizations, events, presenter, webhook_endpoints
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
-from openissuing.webhooks import matching
 
 REQUEST_EVENT = "issuing_authorization.request"
 TIMEOUT_METADATA_KEY = "openissuing_realtime_timeout_decision"
@@ -76,8 +76,6 @@ def begin(
     endpoint: dict[str, Any],
     now: int,
 ) -> Pending:
-    from openissuing.api.render import RenderContext, render  # rendering the event body
-
     record["status"] = "pending"
     record["pending_request"] = {
         "amount": request.amount,
@@ -92,7 +90,7 @@ def begin(
     record["amount"] = 0
     uow.docs.insert(authorizations.TYPE, scope.account, record, authorizations._keys(record))
     event = events.record(uow, scope, REQUEST_EVENT, authorizations.TYPE, record)
-    payload = render("event", event, RenderContext(uow, scope))
+    payload = presenter.present(uow, scope, "event", event)
     secret = webhook_endpoints.secret_for(uow, scope.box, endpoint["id"])
     return Pending(record["id"], endpoint["url"], secret or "", json.dumps(payload, indent=2))
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from openissuing import ids
 from openissuing.domain import ledger as rules
 from openissuing.domain.errors import InvalidRequest, ResourceMissing
 from openissuing.services import events, ledger, treasury_records
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
+from openissuing.wire import registry
 
 CREDIT = "treasury.received_credit"
 DEBIT = "treasury.received_debit"
@@ -78,7 +78,7 @@ def _base(
     issuing_card: str | None = None,
 ) -> dict[str, Any]:
     return {
-        "id": ids.id_for(object_type),
+        "id": registry.id_for(object_type),
         "object": object_type,
         "amount": params["amount"],
         "created": now,

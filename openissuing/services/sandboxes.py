@@ -25,10 +25,11 @@ from openissuing.domain.connect.accounts import platform_account_record
 from openissuing.domain.errors import InvalidRequest, PermissionDenied, ResourceMissing
 from openissuing.domain.sandboxes import ClockState, Sandbox, check_name
 from openissuing.secrets_box import SecretBox
-from openissuing.services import authorizations
+from openissuing.services import due
 from openissuing.services.scope import Scope
 from openissuing.storage.sandboxes import SandboxStore
 from openissuing.storage.uow import UnitOfWork, transaction
+from openissuing.wire import registry
 
 CACHE_SECONDS = 1.0
 CURRENT = "current"
@@ -43,7 +44,7 @@ def new_api_key() -> str:
 
 
 def _new_platform(uow: UnitOfWork, now: int) -> str:
-    account_id = ids.id_for("account")
+    account_id = registry.id_for("account")
     uow.docs.insert("account", account_id, platform_account_record(account_id, now))
     return account_id
 
@@ -145,11 +146,12 @@ def move_clock(
 
 
 def apply_due(uow: UnitOfWork, sandbox: Sandbox, box: SecretBox, base: Clock) -> None:
-    """Every account of the sandbox, in id order: expire what the clock says is overdue."""
+    """Every account of the sandbox, in id order: apply what the clock says is due (overdue
+    holds released, disputes past their deadline expired), emitting their events."""
     clock = clock_of(sandbox, base)
     for owner in _store(uow).owners_of(sandbox.platform_account_id):
         scope = Scope(owner, sandbox.platform_account_id, clock, box)
-        authorizations.expire_due(uow, scope)
+        due.apply(uow, scope)
 
 
 def clock_of(sandbox: Sandbox, base: Clock) -> SandboxClock:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from openissuing import ids
 from openissuing.domain.ledger import Impact
 from openissuing.storage.uow import UnitOfWork
+from openissuing.wire import registry
 
 TRANSACTION = "treasury.transaction"
 ENTRY = "treasury.transaction_entry"
@@ -69,7 +69,7 @@ def _new_transaction(
     fa_id: str, currency: str, flow_type: str, flow: str, description: str, now: int
 ) -> dict[str, Any]:
     return {
-        "id": ids.id_for(TRANSACTION),
+        "id": registry.id_for(TRANSACTION),
         "object": TRANSACTION,
         "amount": 0,
         "balance_impact": _impact(Impact()),
@@ -121,7 +121,7 @@ def _apply_entry(
 ) -> dict[str, Any]:
     """The entry record, and its effect folded into the transaction (in memory)."""
     entry = {
-        "id": ids.id_for(ENTRY),
+        "id": registry.id_for(ENTRY),
         "object": ENTRY,
         "balance_impact": _impact(impact),
         "created": now,

@@ -22,6 +22,7 @@ from openissuing.services.scope import Scope
 from openissuing.storage.documents import Page
 from openissuing.storage.tables import webhook_endpoint_secrets
 from openissuing.storage.uow import UnitOfWork
+from openissuing.wire import registry
 
 TYPE = "webhook_endpoint"
 SECRET_PREFIX = "whsec_"
@@ -59,7 +60,7 @@ def _enabled_events(values: list[str]) -> list[str]:
 def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The new endpoint and its signing secret (which only the create response shows)."""
     record = {
-        "id": ids.id_for(TYPE),
+        "id": registry.id_for(TYPE),
         "object": TYPE,
         "api_version": params.get("api_version") or None,
         "application": None,
@@ -70,7 +71,7 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> tuple[dict[
         "metadata": metadata.apply({}, params.get("metadata")),
         "status": "enabled",
         "url": _valid_url(params["url"]),
-        # Not on Stripe's wire; decides which accounts' events it hears (webhooks.matching).
+        # Not on Stripe's wire; decides which accounts' events it hears (domain.webhook_matching).
         "connect": bool(params.get("connect", False)),
     }
     secret = ids.new_secret(SECRET_PREFIX, 32)

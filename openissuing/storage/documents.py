@@ -51,6 +51,8 @@ class Documents:
         self.raw = Raw(conn)
         # SQLite serialises writers with BEGIN IMMEDIATE; FOR UPDATE is PostgreSQL's tool.
         self._row_locks = conn.dialect.name != "sqlite"
+        # Bumped by every write: a rendering remembered at one count is still true at the same.
+        self.writes = 0
 
     def get(
         self, object_type: str, object_id: str, owner: str, *, for_update: bool = False
@@ -71,6 +73,7 @@ class Documents:
         record: Record,
         keys: Mapping[str, str | None] | None = None,
     ) -> None:
+        self.writes += 1
         self.raw.execute(
             "INSERT INTO objects (id, type, owner, created, data) VALUES (?, ?, ?, ?, ?)",
             (record["id"], object_type, owner, record["created"], _dumps(record)),
@@ -78,6 +81,7 @@ class Documents:
         self._write_keys(record["id"], keys or {}, replace=False)
 
     def update(self, record: Record, keys: Mapping[str, str | None] | None = None) -> None:
+        self.writes += 1
         self.raw.execute(
             "UPDATE objects SET data = ? WHERE id = ?", (_dumps(record), record["id"])
         ).close()
@@ -85,6 +89,7 @@ class Documents:
             self._write_keys(record["id"], keys, replace=True)
 
     def delete(self, object_id: str) -> None:
+        self.writes += 1
         self.conn.execute(delete(object_keys).where(object_keys.c.object_id == object_id))
         self.conn.execute(delete(objects).where(objects.c.id == object_id))
 

@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -33,6 +33,9 @@ class UnitOfWork:
         self.docs = Documents(conn)
         # Callbacks to run only once the transaction has committed (never inside it).
         self.after_commit: list[Callable[[], None]] = []
+        # Objects rendered for an event in this transaction, by id (services.presenter reuses
+        # one for the response when nothing was written since, instead of rendering it twice).
+        self.rendered: dict[str, Any] = {}
 
 
 def _driver_error(error: Exception) -> Exception | None:

@@ -5,7 +5,8 @@ network, with no transaction open:
 
 1. claim a batch of due deliveries in a short transaction
    (``services.deliveries.claim``: ``FOR UPDATE SKIP LOCKED`` + a lease);
-2. render each event *now* from its stored snapshot (read-only transaction),
+2. render each event from its stored snapshot (read-only transaction: only
+   ``pending_webhooks`` is live, and ``api_version`` is the endpoint's),
    sign it with the endpoint's secret and POST it, with a timeout per attempt;
    deliveries to the same endpoint go one after another (so one dispatcher keeps
    an endpoint's events in order on the happy path), different endpoints in
@@ -15,7 +16,7 @@ network, with no transaction open:
 It runs as a thread in the API server (``openissuing serve``) or alone
 (``openissuing dispatch``); any number of dispatchers may share one PostgreSQL.
 It wakes every ``poll_interval_seconds``, and at once when this process commits
-an event that has deliveries (``openissuing.webhooks.ring``).
+an event that has deliveries (``openissuing.services.doorbell.ring``).
 
 Retry schedule: the gaps, in seconds, after the 1st, 2nd, … failed attempt;
 when they run out the delivery is ``failed``. The default resembles Stripe's
@@ -39,10 +40,7 @@ from typing import Any
 
 import httpx
 
-from openissuing import webhooks
-from openissuing.api import serializers  # noqa: F401 - registers the serializers events render through
-from openissuing.api.render import RenderContext, render
-from openissuing.services import deliveries, webhook_endpoints
+from openissuing.services import deliveries, doorbell, presenter, webhook_endpoints
 from openissuing.services.deliveries import Claim, Outcome
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork, transaction
@@ -178,7 +176,7 @@ class Dispatcher:
         self._stopping.clear()
         # httpx logs every request at INFO; our own line per attempt says more.
         logging.getLogger("httpx").setLevel(logging.WARNING)
-        webhooks.listen(self._wake)
+        doorbell.listen(self._wake)
         self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
         self._thread.start()
 
@@ -190,7 +188,7 @@ class Dispatcher:
             self._thread.join(timeout if timeout is not None else self.config.timeout_seconds + 5)
             if not self._thread.is_alive():
                 self._thread = None
-        webhooks.unlisten(self._wake)
+        doorbell.unlisten(self._wake)
 
     def close(self) -> None:
         self.stop()
@@ -264,7 +262,7 @@ class Dispatcher:
 
     def _body(self, uow: UnitOfWork, event: dict, owner: str, endpoint: dict) -> str:
         scope = Scope(owner, self.platform_id, self.clock, self.box)
-        payload = render("event", event, RenderContext(uow, scope))
+        payload = presenter.present(uow, scope, "event", event)
         payload["api_version"] = endpoint.get("api_version") or self.api_version
         # Pretty-printed, as Stripe sends it; the signature covers these exact bytes.
         return json.dumps(payload, indent=2)
@@ -272,7 +270,7 @@ class Dispatcher:
     def _deliver_in_order(self, jobs: list[Job]) -> None:
         for index, job in enumerate(jobs):
             if self._stopping.is_set():
-                # Shutting down: hand the unsent ones back at once rather than waiting out the lease.
+                # Shutting down: hand the unsent ones back now rather than waiting out the lease.
                 for unsent in jobs[index:]:
                     self._safely(
                         lambda uow, c=unsent.claim: deliveries.release(uow, c, self.now_ms())

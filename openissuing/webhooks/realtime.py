@@ -16,6 +16,7 @@ import http.client
 import socket
 import threading
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from openissuing.domain.issuing.realtime import Reply
@@ -85,3 +86,20 @@ def _drop(netloc: str) -> None:
     connection = pool.pop(netloc, None)
     if connection is not None:
         connection.close()
+
+
+class RealtimeClient:
+    """The real-time flow's call to the platform, built once by ``app.build_runtime`` and reached
+    through the runtime (routes never build it). It reads the deadline and the timeout default
+    from the settings at each call, so a changed setting applies to the next authorization."""
+
+    def __init__(self, settings: Any) -> None:
+        self._settings = settings
+
+    @property
+    def timeout_approves(self) -> bool:
+        """The decision when the platform does not answer in time (per-account override aside)."""
+        return self._settings.realtime_timeout_decision == "approve"
+
+    def ask(self, url: str, body: str, secret: str) -> Reply:
+        return ask(url, body, secret, self._settings.realtime_deadline_seconds)

@@ -15,8 +15,8 @@ import pytest
 import stripe
 
 from openissuing import cli
-from openissuing.cli_listen import Listener
-from openissuing.client import Api
+from openissuing.commands.client import Api
+from openissuing.commands.listen import Listener
 from tests.contract.test_authorizations import make_world
 from tests.webhook_receiver import Reply, WebhookReceiver
 

@@ -15,9 +15,9 @@ import stripe
 
 from openissuing import cli
 from openissuing.app import create_app
+from openissuing.domain import webhook_matching as matching
 from openissuing.services import deliveries
 from openissuing.storage.uow import transaction
-from openissuing.webhooks import matching
 from openissuing.webhooks.dispatcher import Dispatcher
 from tests.flows import activated_account
 from tests.webhook_receiver import Reply, WebhookReceiver

@@ -739,11 +739,14 @@ def test_a_read_that_must_expire_a_dispute_survives_a_concurrent_commit(shared, 
         params={"transaction": txn, "evidence": _evidence(False, 1)}, options=shared.o
     )
     assert (dispute.status, dispute.amount) == ("unsubmitted", 700)
-    shared.server.clock.advance(DISPUTE_WINDOW_SECONDS + 1)
-    # A POST first, so that overdue holds of the account are not the GET's first write.
+    # Every request applies what is due first (services.due), so a POST just before the
+    # deadline expires every overdue hold of the account (holds last at most 31 days), and the
+    # dispute's own expiry is left for the GET, the first request after its deadline.
+    shared.server.clock.advance(DISPUTE_WINDOW_SECONDS - 86400)
     runner.c.v1.treasury.financial_accounts.update(
         runner.fa, params={"metadata": {"k": "v"}}, options=shared.o
     )
+    shared.server.clock.advance(86400 + 1)
     original, interleaved = dispute_service._save, []
 
     def save_after_another_commit(uow, scope, before, record, event_type):

@@ -6,7 +6,6 @@ from openissuing.api.routing import Call, Continuation, route
 from openissuing.services import authorization_actions as actions
 from openissuing.services import authorizations, issuing_transactions
 from openissuing.services import realtime_authorizations as realtime
-from openissuing.webhooks import realtime as realtime_http
 
 TYPE = "issuing.authorization"
 TXN = "issuing.transaction"
@@ -17,21 +16,13 @@ def create(call: Call) -> dict | Continuation:
     result = authorizations.create(call.uow, call.scope, call.params)
     if not isinstance(result, realtime.Pending):
         return call.render(TYPE, result)
-    settings = call.runtime.settings
+    client = call.runtime.realtime
     # The platform decides in real time: ask it with no transaction open, then conclude.
     return Continuation(
-        outside=lambda: realtime_http.ask(
-            result.url, result.body, result.secret, settings.realtime_deadline_seconds
-        ),
+        outside=lambda: client.ask(result.url, result.body, result.secret),
         inside=lambda again, reply: again.render(
             TYPE,
-            realtime.conclude(
-                again.uow,
-                again.scope,
-                result,
-                reply,
-                settings.realtime_timeout_decision == "approve",
-            ),
+            realtime.conclude(again.uow, again.scope, result, reply, client.timeout_approves),
         ),
     )
 

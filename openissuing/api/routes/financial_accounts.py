@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from openissuing.api.routing import Call, route
-from openissuing.api.serializers.financial_accounts import ACCOUNT_NUMBER_PATH, FEATURES_TYPE
 from openissuing.services import financial_accounts
+from openissuing.wire.financial_accounts import ACCOUNT_NUMBER_PATH, FEATURES_TYPE
 
 TYPE = "treasury.financial_account"
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openissuing import fixtures
-from openissuing.client import Api, ApiError, api_base
+from openissuing.commands.client import Api, ApiError, api_base
 
 ADMIN_HINT = "pass --api-key or set OPENISSUING_API_KEY (the key `openissuing serve` printed)"
 
@@ -26,8 +26,8 @@ def _key(args: argparse.Namespace) -> str:
     key = args.api_key or os.environ.get("OPENISSUING_API_KEY")
     if key:
         return key
-    from openissuing.cli_control import ControlError
-    from openissuing.cli_control import _key as local_key
+    from openissuing.commands.control import ControlError
+    from openissuing.commands.control import _key as local_key
 
     try:
         return local_key(args)

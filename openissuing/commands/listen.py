@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from openissuing import ids
-from openissuing.client import Api, ApiError, api_base
+from openissuing.commands.client import Api, ApiError, api_base
 from openissuing.webhooks import signer
 
 REQUEST_EVENT = "issuing_authorization.request"
@@ -162,7 +162,7 @@ class Listener:
 
 
 def listen(args: argparse.Namespace) -> int:
-    from openissuing.cli_tools import Failed, _key
+    from openissuing.commands.tools import Failed, _key
 
     try:
         api = Api(api_base(args.api_base), _key(args))

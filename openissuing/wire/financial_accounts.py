@@ -2,17 +2,17 @@
 
 Built field by field rather than copied from the record: the record carries
 private fields (the sealed ABA account number, forwarding settings) and no
-balance, which is derived from the ledger on every render.
+balance, which is derived from the ledger. Relations: ``balance`` (read off the
+ledger by the presenter) and ``account_number`` (the opened ABA account number,
+loaded only when ``reveals_account_number``).
 """
 
 from __future__ import annotations
 
 import copy
 
-from openissuing.api.render import RenderContext, serializer
 from openissuing.domain.treasury import features as feature_rules
-from openissuing.services import balances
-from openissuing.services.financial_accounts import aba_account_number
+from openissuing.wire import View
 
 FEATURES_TYPE = "treasury.financial_account_features"
 # The one expand path that reveals the full ABA account number (routes set reveal_secrets for it).
@@ -35,27 +35,29 @@ _COPIED = (
 )
 
 
-@serializer("treasury.financial_account")
-def financial_account(record: dict, ctx: RenderContext) -> dict:
+def reveals_account_number(view: View) -> bool:
+    return view.reveal_secrets and "financial_addresses" in view.expand
+
+
+def financial_account(record: dict, view: View) -> dict:
     out = {field: copy.deepcopy(record.get(field)) for field in _COPIED}
     out["object"] = "treasury.financial_account"
-    out["balance"] = balances.financial_account_balance(ctx.uow, record)
+    out["balance"] = copy.deepcopy(view.related["balance"])
     # features is opt-in (expand[]=features), as on Stripe.
-    out["features"] = features(record["features"], ctx) if "features" in ctx.expand else None
-    out["financial_addresses"] = _addresses(record, ctx)
+    out["features"] = features(record["features"], view) if "features" in view.expand else None
+    out["financial_addresses"] = _addresses(record, view)
     return dict(sorted(out.items()))
 
 
-def _addresses(record: dict, ctx: RenderContext) -> list[dict]:
+def _addresses(record: dict, view: View) -> list[dict]:
     addresses = copy.deepcopy(record.get("financial_addresses") or [])
-    reveal = ctx.reveal_secrets and "financial_addresses" in ctx.expand
+    reveal = reveals_account_number(view)
     for address in addresses:
         if address.get("type") == "aba" and reveal:
-            address["aba"]["account_number"] = aba_account_number(ctx.scope, record)
+            address["aba"]["account_number"] = view.related.get("account_number")
     return addresses
 
 
-@serializer(FEATURES_TYPE)
-def features(obj: dict, ctx: RenderContext) -> dict:
-    """Rendered from the features object stored on the financial account (it has no id of its own)."""
+def features(obj: dict, view: View) -> dict:
+    """Rendered from the features object stored on the financial account (no id of its own)."""
     return feature_rules.to_object(feature_rules.from_object(obj))

@@ -7,17 +7,12 @@ null). Private bookkeeping (``_deadline``, ``_submitted_at``) never leaves the s
 
 from __future__ import annotations
 
-from openissuing.api.render import RenderContext, base, serializer
 from openissuing.domain.issuing import disputes as rules
+from openissuing.wire import View, base, public
 
 
-def _public(record: dict) -> dict:
-    return {k: v for k, v in record.items() if not k.startswith("_")}
-
-
-@serializer("issuing.dispute")
-def dispute(record: dict, ctx: RenderContext) -> dict:
-    out = base(_public(record), "issuing.dispute")
+def dispute(record: dict, view: View) -> dict:
+    out = base(public(record), "issuing.dispute")
     evidence = dict(record["evidence"])
     for reason in rules.REASONS:
         given = evidence.get(reason)
@@ -26,6 +21,5 @@ def dispute(record: dict, ctx: RenderContext) -> dict:
     return out
 
 
-@serializer("treasury.debit_reversal")
-def debit_reversal(record: dict, ctx: RenderContext) -> dict:
-    return base(_public(record), "treasury.debit_reversal")
+def debit_reversal(record: dict, view: View) -> dict:
+    return base(public(record), "treasury.debit_reversal")

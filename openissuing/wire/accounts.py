@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from openissuing.api.render import RenderContext, serializer
 from openissuing.domain.connect import accounts as rules
+from openissuing.wire import View
 
 
-@serializer("account")
-def account(record: dict, ctx: RenderContext) -> dict:
+def account(record: dict, view: View) -> dict:
     # Records written before a field existed still show every field (null where unset).
     out = rules.public(rules.blank(record["id"], record.get("created") or 0))
     out.update(rules.public(record))
@@ -25,7 +24,9 @@ def account(record: dict, ctx: RenderContext) -> dict:
 
 
 def _percent_as_number(person: dict) -> dict:
-    """Ownership is stored as exact decimal text; Stripe's wire shows a JSON number (a copy, never the record)."""
+    """Ownership is stored as exact decimal text; Stripe's wire shows a JSON number.
+
+    A copy: the record itself is never changed."""
     relationship = person.get("relationship") or {}
     percent = relationship.get("percent_ownership")
     if not isinstance(percent, str):
@@ -33,8 +34,7 @@ def _percent_as_number(person: dict) -> dict:
     return {**person, "relationship": {**relationship, "percent_ownership": float(percent)}}
 
 
-@serializer("capability")
-def capability(record: dict, ctx: RenderContext) -> dict:
+def capability(record: dict, view: View) -> dict:
     # Capabilities are built whole by the domain; they have no created/livemode.
     out = dict(record)
     out["object"] = "capability"

@@ -1,7 +1,0 @@
-"""Serializers; importing this package registers one per object type."""
-
-import importlib
-import pkgutil
-
-for _module in pkgutil.iter_modules(__path__):
-    importlib.import_module(f"{__name__}.{_module.name}")

@@ -1,0 +1,49 @@
+"""The wire shape of every Stripe object: pure serializers, and the one registry of object types.
+
+A serializer is a pure function ``(record, view) -> dict``: it reads the stored record and
+what ``view.related`` already holds (the balance, the embedded cardholder, revealed secrets,
+``pending_webhooks``), and never a database. Loading those relations is the job of
+``openissuing.services.presenter``, which reads through storage and then calls the
+serializer; ``openissuing.api.render`` adds ``expand[]`` and lists on top.
+
+This package sits beside ``domain`` at the bottom of the house: it imports the domain and
+nothing above it, so services may render (an event stores its object as rendered when it
+happens).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class View:
+    """How one object is being shown, and the relations the presenter loaded for it."""
+
+    # Top-level expand paths for the object being rendered (e.g. {"number", "cvc"}).
+    expand: frozenset[str] = frozenset()
+    # Retrieve endpoints may reveal secrets that list/create endpoints never do.
+    reveal_secrets: bool = False
+    # Preloaded relations, by the names each serializer documents.
+    related: Mapping[str, Any] = field(default_factory=dict)
+
+
+Serializer = Callable[[Json, View], Json]
+
+
+def base(record: Json, object_type: str) -> Json:
+    """The fields every top-level object has, then the record's own."""
+    out = {"id": record["id"], "object": object_type}
+    out.update(record)
+    out["object"] = object_type
+    out.setdefault("livemode", False)
+    return out
+
+
+def public(record: Json) -> Json:
+    """Drop private bookkeeping (keys starting with ``_``)."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}

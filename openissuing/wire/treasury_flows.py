@@ -1,0 +1,48 @@
+"""Received credits/debits, Treasury transactions and entries on the wire.
+
+Relations: ``flow_details`` (includable: ``{"type": …, <type>: the rendered flow}``, loaded
+only when ``flow_details`` is expanded) and, for a transaction, ``entries`` (its rendered
+entries, loaded only when ``entries`` is expanded).
+"""
+
+from __future__ import annotations
+
+from openissuing.wire import View, base
+
+
+def received_credit(record: dict, view: View) -> dict:
+    return base(record, "treasury.received_credit")
+
+
+def received_debit(record: dict, view: View) -> dict:
+    return base(record, "treasury.received_debit")
+
+
+def wants_flow_details(record: dict, view: View) -> bool:
+    return "flow_details" in view.expand and bool(record.get("flow"))
+
+
+def entries_url(record: dict) -> str:
+    return (
+        f"/v1/treasury/transaction_entries?financial_account={record['financial_account']}"
+        f"&transaction={record['id']}"
+    )
+
+
+def transaction(record: dict, view: View) -> dict:
+    out = base(record, "treasury.transaction")
+    out["flow_details"] = view.related.get("flow_details")
+    if "entries" in view.expand:
+        out["entries"] = {
+            "object": "list",
+            "data": list(view.related.get("entries", [])),
+            "has_more": False,
+            "url": entries_url(record),
+        }
+    return out
+
+
+def transaction_entry(record: dict, view: View) -> dict:
+    out = base(record, "treasury.transaction_entry")
+    out["flow_details"] = view.related.get("flow_details")
+    return out

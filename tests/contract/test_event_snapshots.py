@@ -1,0 +1,314 @@
+"""Events are snapshots: ``data.object`` is the object as it was when the event happened.
+
+One connected account walks through every event type the server emits (the list is the
+registry's, ``wire.registry.EVENT_TYPES``: a new type fails here until the walk covers it).
+Then every object those events name is changed behind the events' backs (its stored document
+is edited directly, and more money arrives), and the events are read again from
+``/v1/events`` and from webhook deliveries sent only after the change: every one still shows
+the old state, while retrieving the object shows the new one.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from openissuing.storage.uow import transaction
+from openissuing.wire import registry
+from tests.contract.test_financial_accounts import account_without_card_issuing_terms
+from tests.contract.test_webhooks import (  # noqa: F401 - fixtures
+    dispatchers,
+    endpoints,
+    eventually,
+    receiver,
+)
+from tests.webhook_receiver import Reply, WebhookReceiver
+
+ADDRESS = {
+    "line1": "1 Main St",
+    "city": "Austin",
+    "state": "TX",
+    "postal_code": "78701",
+    "country": "US",
+}
+TOS = {"date": 1_700_000_000, "ip": "203.0.113.7"}
+WIN = {"reason": "fraudulent", "fraudulent": {"explanation": "Card reported stolen."}}
+CHANGED = "changed after the event"
+# How to retrieve the object an event names, per object type.
+RETRIEVE = {
+    "account": "/v1/accounts/{id}",
+    "capability": "/v1/accounts/{acct}/capabilities/{id}",
+    "issuing.cardholder": "/v1/issuing/cardholders/{id}",
+    "issuing.card": "/v1/issuing/cards/{id}",
+    "issuing.authorization": "/v1/issuing/authorizations/{id}",
+    "issuing.transaction": "/v1/issuing/transactions/{id}",
+    "issuing.dispute": "/v1/issuing/disputes/{id}",
+    "treasury.financial_account": "/v1/treasury/financial_accounts/{id}",
+    "treasury.received_credit": "/v1/treasury/received_credits/{id}",
+    "treasury.received_debit": "/v1/treasury/received_debits/{id}",
+    "treasury.debit_reversal": "/v1/treasury/debit_reversals/{id}",
+}
+
+
+@pytest.fixture()
+def decider():
+    """The platform's real-time decision endpoint: approves every authorization request."""
+    with WebhookReceiver() as running:
+        running.responder = lambda request: Reply(200, b'{"approved": true}')
+        yield running
+
+
+@pytest.fixture()
+def api(server):
+    with httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {server.api_key}"}
+    ) as session:
+        yield session
+
+
+def _walk_every_event_type(client, endpoints, decider) -> dict:  # noqa: F811 - a fixture
+    """Emit every event type once at least, in one connected account."""
+    acct = account_without_card_issuing_terms(client)  # account + capability events
+    o = {"stripe_account": acct}
+    features = {"card_issuing": {"requested": True}}
+    fa = client.v1.treasury.financial_accounts.create(
+        params={"supported_currencies": ["usd"], "features": features}, options=o
+    )
+    # Accepting the Issuing terms: account.updated, capability.updated, features_status_updated.
+    client.v1.accounts.update(acct, params={"settings": {"card_issuing": {"tos_acceptance": TOS}}})
+    client.v1.accounts.update(acct, params={"metadata": {"step": "onboarded"}})
+    holder = client.v1.issuing.cardholders.create(
+        params={
+            "name": "Snap Shot",
+            "billing": {"address": ADDRESS},
+            "individual": {"first_name": "Snap", "last_name": "Shot"},
+        },
+        options=o,
+    )
+    client.v1.issuing.cardholders.update(holder.id, params={"metadata": {"k": "v"}}, options=o)
+    card = client.v1.issuing.cards.create(
+        params={
+            "cardholder": holder.id,
+            "financial_account": fa.id,
+            "currency": "usd",
+            "type": "virtual",
+            "status": "active",
+        },
+        options=o,
+    )
+    client.v1.issuing.cards.update(card.id, params={"metadata": {"k": "v"}}, options=o)
+    money = client.v1.test_helpers.treasury
+    money.received_credits.create(
+        params={"financial_account": fa.id, "amount": 10_000, "currency": "usd", "network": "ach"},
+        options=o,
+    )
+    money.received_debits.create(
+        params={"financial_account": fa.id, "amount": 1_000, "currency": "usd", "network": "ach"},
+        options=o,
+    )
+    helpers = client.v1.test_helpers.issuing.authorizations
+    auth = helpers.create(params={"card": card.id, "amount": 2_500}, options=o)
+    client.v1.issuing.authorizations.update(auth.id, params={"metadata": {"k": "v"}}, options=o)
+    txn = helpers.capture(auth.id, options=o).transactions[0]
+    client.v1.issuing.transactions.update(txn.id, params={"metadata": {"k": "v"}}, options=o)
+    dispute = client.v1.issuing.disputes.create(
+        params={"transaction": txn.id, "evidence": WIN}, options=o
+    )
+    client.v1.issuing.disputes.update(dispute.id, params={"metadata": {"k": "v"}}, options=o)
+    client.v1.issuing.disputes.submit(dispute.id, options=o)
+    client.v1.issuing.disputes.retrieve(dispute.id, options=o)  # won: the debit reversal
+    # A real-time decision: the request event is sent synchronously, while the purchase waits.
+    endpoint = endpoints(decider, events=["issuing_authorization.request"], account=acct)
+    helpers.create(params={"card": card.id, "amount": 300}, options=o)
+    client.v1.webhook_endpoints.delete(endpoint.id, options=o)
+    # A second financial account, closed; a credit to it fails.
+    other = client.v1.treasury.financial_accounts.create(
+        params={"supported_currencies": ["usd"], "features": features}, options=o
+    )
+    client.v1.treasury.financial_accounts.close(other.id, options=o)
+    money.received_credits.create(
+        params={"financial_account": other.id, "amount": 100, "currency": "usd", "network": "ach"},
+        options=o,
+    )
+    return {"acct": acct, "fa": fa.id}
+
+
+def _events(api, acct: str) -> dict[str, dict]:
+    """Every event of the account, by id, as /v1/events shows it (raw JSON)."""
+    found: dict[str, dict] = {}
+    after = None
+    while True:
+        query = {"limit": 100, **({"starting_after": after} if after else {})}
+        page = api.get("/v1/events", params=query, headers={"Stripe-Account": acct}).json()
+        found.update({event["id"]: event for event in page["data"]})
+        if not page["has_more"]:
+            return found
+        after = page["data"][-1]["id"]
+
+
+def _change_behind_the_events(server, objects: set[tuple[str, str]]) -> None:
+    """Edit every named object's stored document directly (no event is recorded for it)."""
+
+    def edit(uow):
+        for object_type, object_id in sorted(objects):
+            if object_type == "capability":
+                continue  # derived from the account; the terms acceptance already changed it
+            _, owner = uow.docs.owner_of(object_id)
+            record = uow.docs.get(object_type, object_id, owner)
+            if "metadata" in record:
+                record["metadata"] = {**(record["metadata"] or {}), "snapshot": CHANGED}
+            else:
+                record["description"] = CHANGED
+            uow.docs.update(record)
+
+    transaction(server.runtime.engine, edit)
+
+
+def _current(api, acct: str, object_type: str, object_id: str) -> dict:
+    path = RETRIEVE[object_type].format(id=object_id, acct=acct)
+    response = api.get(path, headers={"Stripe-Account": acct})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_every_event_type_shows_the_object_as_it_was(
+    server,
+    client,
+    api,
+    dispatchers,  # noqa: F811 - fixtures imported from test_webhooks
+    receiver,  # noqa: F811
+    endpoints,  # noqa: F811
+    decider,
+):
+    dispatcher = dispatchers(start=False)  # deliveries wait until the objects have changed
+    endpoints(receiver, connect=True)  # the platform's Connect endpoint hears the account
+    walked = _walk_every_event_type(client, endpoints, decider)
+    acct = walked["acct"]
+
+    before = _events(api, acct)
+    by_type: dict[str, list[dict]] = {}
+    for event in before.values():
+        by_type.setdefault(event["type"], []).append(event)
+    assert set(by_type) == set(registry.EVENT_TYPES), "every emitted type walked, none unknown"
+    for event_type, events in by_type.items():
+        expected = registry.EVENT_TYPES[event_type]
+        assert all(e["data"]["object"]["object"] == expected for e in events), event_type
+
+    # The measured bug: the financial account's creation showed the balance of today.
+    (created,) = [
+        e
+        for e in by_type["treasury.financial_account.created"]
+        if e["data"]["object"]["id"] == walked["fa"]
+    ]
+    assert created["data"]["object"]["balance"]["cash"] == {"usd": 0}
+
+    # Now change everything the events name, and move more money.
+    named = {(e["data"]["object"]["object"], e["data"]["object"]["id"]) for e in before.values()}
+    _change_behind_the_events(server, named)
+    client.v1.test_helpers.treasury.received_credits.create(
+        params={"financial_account": walked["fa"], "amount": 4_242, "currency": "usd"}
+        | {"network": "ach"},
+        options={"stripe_account": acct},
+    )
+    current = {key: _current(api, acct, *key) for key in named}
+    assert current[("treasury.financial_account", walked["fa"])]["balance"]["cash"]["usd"] > 0
+    for (object_type, _), shown in current.items():
+        if object_type != "capability":
+            assert CHANGED in json.dumps(shown), f"the change is visible on the {object_type}"
+
+    # Read back: /v1/events, and webhooks delivered only now, both show the old objects.
+    after = _events(api, acct)
+    queued = [e for e in before.values() if e["type"] != "issuing_authorization.request"]
+    dispatcher.start()
+    eventually(lambda: len(receiver.requests) >= len(queued), timeout=30)
+    delivered = {
+        event.id: event.to_dict()
+        for event in receiver.events()
+        if getattr(event, "account", None) == acct
+    }
+    # (the 4,242 credit's own two events were delivered too)
+    assert set(delivered) >= {e["id"] for e in queued}
+    (request,) = by_type["issuing_authorization.request"]
+    sent_in_real_time = json.loads(decider.requests[0].text)
+    assert sent_in_real_time["data"]["object"] == request["data"]["object"]
+    delivered[request["id"]] = sent_in_real_time
+
+    for event_type, events in by_type.items():
+        old_state_seen = False
+        for event in events:
+            then = event["data"]["object"]
+            assert after[event["id"]]["data"]["object"] == then, event_type
+            assert delivered[event["id"]]["data"]["object"] == then, event_type
+            now = current[(then["object"], then["id"])]
+            old_state_seen = old_state_seen or now != then
+            assert CHANGED not in json.dumps(then), event_type
+        assert old_state_seen, f"{event_type}: no event of the type differs from the object now"
+
+
+def test_an_authorization_is_rendered_once_for_its_event_and_its_response(
+    server, client, monkeypatch
+):
+    """The hot path renders the authorization for its ``created`` event, then answers with that
+    same rendering: no second read of the card and cardholder (and the same bytes)."""
+    from openissuing.services import presenter
+    from openissuing.storage.raw import Raw
+
+    acct = account_without_card_issuing_terms(client)
+    o = {"stripe_account": acct}
+    client.v1.accounts.update(acct, params={"settings": {"card_issuing": {"tos_acceptance": TOS}}})
+    fa = client.v1.treasury.financial_accounts.create(
+        params={"supported_currencies": ["usd"], "features": {"card_issuing": {"requested": True}}},
+        options=o,
+    )
+    client.v1.test_helpers.treasury.received_credits.create(
+        params={"financial_account": fa.id, "amount": 5_000, "currency": "usd", "network": "ach"},
+        options=o,
+    )
+    holder = client.v1.issuing.cardholders.create(
+        params={
+            "name": "Once Only",
+            "billing": {"address": ADDRESS},
+            "individual": {"first_name": "Once", "last_name": "Only"},
+        },
+        options=o,
+    )
+    card = client.v1.issuing.cards.create(
+        params={
+            "cardholder": holder.id,
+            "financial_account": fa.id,
+            "currency": "usd",
+            "type": "virtual",
+            "status": "active",
+        },
+        options=o,
+    )
+    statements: list[str] = []
+    original = Raw.execute
+
+    def counting(self, sql, params=()):
+        statements.append(sql)
+        return original(self, sql, params)
+
+    def authorize() -> tuple[int, dict]:
+        statements.clear()
+        monkeypatch.setattr(Raw, "execute", counting)
+        try:
+            auth = client.v1.test_helpers.issuing.authorizations.create(
+                params={"card": card.id, "amount": 100}, options=o
+            )
+        finally:
+            monkeypatch.setattr(Raw, "execute", original)
+        return len(statements), auth
+
+    authorize()  # the first purchase also creates the account's card network ledger account
+    once, auth = authorize()
+    monkeypatch.setattr(presenter, "_reuse", lambda *args: None)
+    twice, _ = authorize()
+    # Rendering again would read the card, find the cardholder's owner and read the cardholder.
+    assert twice - once == 3
+    event = client.v1.events.list(params={"type": "issuing_authorization.created"}, options=o)
+    assert event.data[0].data.object.to_dict() != auth.to_dict()  # the second one's
+    shown = next(e for e in event.data if e.data.object.id == auth.id)
+    assert shown.data.object.to_dict() == auth.to_dict()
