@@ -33,7 +33,12 @@ from typing import Any
 
 from openissuing import ids
 from openissuing.domain import metadata
-from openissuing.domain.errors import InvalidRequest, ParameterMissing, ResourceMissing
+from openissuing.domain.errors import (
+    AlreadyDisputed,
+    InvalidRequest,
+    ParameterMissing,
+    ResourceMissing,
+)
 from openissuing.domain.issuing import disputes as rules
 from openissuing.services import debit_reversals, events, issuing_transactions, received_flows
 from openissuing.services.scope import Scope
@@ -88,11 +93,7 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     _refuse_open_dispute(others)
     disputable = rules.disputable_amount(-txn["amount"], others)
     if disputable == 0:
-        raise InvalidRequest(
-            f"Transaction {txn['id']} has already been disputed in full.",
-            code="charge_disputed",
-            param="transaction",
-        )
+        raise AlreadyDisputed(f"Transaction {txn['id']} has already been disputed in full.")
     amount = params.get("amount", disputable)
     rules.check_amount(amount, disputable)
     evidence = rules.merge_evidence(None, params.get("evidence"), creating=True)
@@ -135,11 +136,9 @@ def _disputed_transaction(uow: UnitOfWork, scope: Scope, params: dict[str, Any])
 def _refuse_open_dispute(others: list[dict[str, Any]]) -> None:
     for other in others:
         if other["status"] in rules.OPEN:
-            raise InvalidRequest(
+            raise AlreadyDisputed(
                 f"This transaction already has an open dispute ({other['id']}, {other['status']}); "
-                "a transaction can have only one open dispute at a time.",
-                code="charge_disputed",
-                param="transaction",
+                "a transaction can have only one open dispute at a time."
             )
 
 

@@ -25,7 +25,7 @@ def create(call: Call) -> dict | Continuation:
         ),
         inside=lambda again, reply: again.render(
             TYPE,
-            realtime.conclude(
+            authorizations.conclude(
                 again.uow,
                 again.scope,
                 result,
@@ -59,7 +59,7 @@ def update(call: Call) -> dict:
 def approve(call: Call) -> dict:
     return call.render(
         TYPE,
-        realtime.record_api_decision(
+        actions.record_api_decision(
             call.uow, call.scope, call.path["authorization"], True, call.params
         ),
     )
@@ -69,7 +69,7 @@ def approve(call: Call) -> dict:
 def decline(call: Call) -> dict:
     return call.render(
         TYPE,
-        realtime.record_api_decision(
+        actions.record_api_decision(
             call.uow, call.scope, call.path["authorization"], False, call.params
         ),
     )

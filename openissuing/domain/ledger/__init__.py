@@ -171,7 +171,7 @@ class Impact:
 def balance_of(totals: Totals) -> Impact:
     """Treasury balances of a customer account: cash excludes money on hold."""
     return Impact(
-        cash=totals.credits_posted - totals.debits_posted - totals.debits_pending,
+        cash=totals.available,
         inbound_pending=totals.credits_pending,
         outbound_pending=totals.debits_pending,
     )
