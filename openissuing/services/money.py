@@ -126,12 +126,14 @@ def step(
     *,
     held: str,
     released: str,
-    closing: bool,
+    closing: bool = False,
+    posting: bool = False,
 ) -> Impact:
     """Execute a later step of an open flow and add its entry to the flow's transaction.
 
     The entry is ``held`` when the step took cash, ``released`` when it gave
-    cash back; a closing step that brings the transaction to 0 voids it.
+    cash back. ``posting`` (a settle) posts the transaction; a ``closing`` step
+    that brings it back to 0 (everything released) voids it.
     """
     impact = execute(uow, money, batch, now)
     if transaction_id is None or impact == Impact():
@@ -140,6 +142,10 @@ def step(
     if trxn is None:
         raise LedgerBug(f"treasury transaction {transaction_id} is missing")
     entry_type = held if impact.cash < 0 else released
-    settle = "void" if closing and trxn["amount"] + impact.cash == 0 else None
+    settle = None
+    if posting:
+        settle = "posted"
+    elif closing and trxn["amount"] + impact.cash == 0:
+        settle = "void"
     treasury_records.add_entry(uow, owner, trxn, entry_type, impact, now, settle=settle)
     return impact

@@ -87,3 +87,45 @@ def test_a_step_writes_its_entry_from_what_executed(uow, funded):
     )
     stored = uow.docs.get("treasury.transaction", trxn["id"], "acct_1")
     assert (stored["status"], stored["amount"]) == ("void", 0)
+
+
+def test_the_outbound_payment_example_of_the_architecture_doc(uow, funded):
+    """docs/ARCHITECTURE.md ("Money"): hold on create, settle on post, release on cancel, a new
+    credit on return — each step one call, the Treasury trail following the ledger."""
+    ach = money.pair(uow, "acct_1", "fa_1", "usd", "ach", 0)
+    trail = money.Trail("acct_1", "fa_1", "outbound_payment", "obp_1", "rent", "outbound_payment")
+
+    # create: hold the amount (the ledger checks the cash under its lock)
+    hold = movements.hold(ach, "obp_1:hold", 3_000, "obp_1", require_available=True)
+    trxn = money.open_transaction(
+        uow, trail, ach, money.execute(uow, ach, hold, 2), 2, posted=False
+    )
+    # post: settle the hold in full; the transaction is posted
+    live = movements.Hold("obp_1:hold", 3_000)
+    kinds = {"held": "outbound_payment", "released": "outbound_payment"}
+    settled = money.step(
+        uow, "acct_1", trxn["id"], ach, movements.settle(ach, live, 3_000, "obp_1"), 3,
+        posting=True, **kinds,
+    )  # fmt: skip
+    assert settled == Impact(cash=0, outbound_pending=-3_000)
+    stored = uow.docs.get("treasury.transaction", trxn["id"], "acct_1")
+    assert (stored["status"], stored["amount"]) == ("posted", -3_000)
+    # return: a new credit, its own posted transaction
+    back = money.Trail("acct_1", "fa_1", "outbound_payment", "obp_1", "rent", "returned")
+    money.post(uow, back, ach, movements.credit(ach, "obp_1:return", 3_000, "obp_1"), 4)
+
+    # a second payment, canceled: release the hold; the transaction comes back to 0 and is void
+    hold2 = movements.hold(ach, "obp_2:hold", 1_000, "obp_2", require_available=True)
+    trail2 = money.Trail("acct_1", "fa_1", "outbound_payment", "obp_2", "x", "outbound_payment")
+    trxn2 = money.open_transaction(
+        uow, trail2, ach, money.execute(uow, ach, hold2, 5), 5, posted=False
+    )
+    money.step(
+        uow, "acct_1", trxn2["id"], ach,
+        movements.release(ach, movements.Hold("obp_2:hold", 1_000), "obp_2"), 6,
+        closing=True, **kinds,
+    )  # fmt: skip
+    stored = uow.docs.get("treasury.transaction", trxn2["id"], "acct_1")
+    assert (stored["status"], stored["amount"]) == ("void", 0)
+    with pytest.raises(InsufficientFunds):
+        money.execute(uow, ach, movements.hold(ach, "h", 5_001, "f", require_available=True), 7)
