@@ -52,7 +52,7 @@ def reverse(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any])
 def increment(
     uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """An incremental request: approved only if the added amount is available (and controls allow it)."""
+    """An incremental request: approved if the controls allow it and the added amount is there."""
     record = load(uow, scope, auth_id, for_update=True)
     state, added = lifecycle.State.of(record), params["increment_amount"]
     lifecycle.increment(state, added, domain.APPROVED)  # the request's own checks first
@@ -84,7 +84,7 @@ def increment(
 def _increment_controls(
     uow: UnitOfWork, scope: Scope, record: dict[str, Any], added: int, now: int
 ) -> domain.Decision:
-    """Spending controls see only the added amount: the authorized part is already counted as spend."""
+    """Spending controls see only the added amount: the authorized part is already spend."""
     card = uow.docs.get("issuing.card", record["card"], scope.account)
     holder = uow.docs.get("issuing.cardholder", record["cardholder"], scope.account)
     merchant = record["merchant_data"]

@@ -104,7 +104,7 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
             return realtime.begin(uow, scope, record, request, endpoint, now)
         approve(uow, scope, record, request.amount, now, decision, insert=True)
         return record
-    finish(uow, scope, record, decision, request.amount, now, insert=True)
+    decline(uow, scope, record, now, decision, insert=True)
     return record
 
 
@@ -176,7 +176,7 @@ def approve(
     unit of work runs again (``money.execute_last``), whose pre-check declines.
     Nothing is undone in place: no savepoint, no restored record.
     """
-    plan = lifecycle.approve(lifecycle.State.of(record, new=insert), amount)
+    plan = lifecycle.approve(lifecycle.State.of(record, new=insert), amount, decision)
     pair = _pair(uow, scope, record, now)
     batch = _hold_batch(pair, record, plan.hold)
     trxn = money.open_transaction(
@@ -195,9 +195,22 @@ def approve(
         posted=False,
     )
     record["treasury"] = {"received_credits": [], "received_debits": [], "transaction": trxn["id"]}
-    lifecycle.apply(record, plan)
-    finish(uow, scope, record, decision, amount, now, insert=insert)
+    finish(uow, scope, record, plan, now, insert=insert)
     money.execute_last(uow, pair, batch, now)
+
+
+def decline(
+    uow: UnitOfWork,
+    scope: Scope,
+    record: dict[str, Any],
+    now: int,
+    decision: domain.Decision,
+    *,
+    insert: bool,
+) -> None:
+    requested = record["amount"] if insert else record["_requested"]
+    plan = lifecycle.decline(lifecycle.State.of(record, new=insert), requested, decision)
+    finish(uow, scope, record, plan, now, insert=insert)
 
 
 def _pair(uow: UnitOfWork, scope: Scope, record: dict[str, Any], now: int) -> Pair:
@@ -215,15 +228,18 @@ def _hold_batch(pair: Pair, record: dict[str, Any], change: lifecycle.HoldChange
 
 
 def finish(
-    uow, scope, record, decision: domain.Decision, amount: int, now: int, *, insert: bool
+    uow: UnitOfWork,
+    scope: Scope,
+    record: dict[str, Any],
+    plan: lifecycle.Plan,
+    now: int,
+    *,
+    insert: bool,
 ) -> None:
-    """Record the decision: history, status, spend, expiry, and ``issuing_authorization.created``."""
-    requested = record["amount"] if insert else record["_requested"]
+    """Record a decision's plan: status, history, spend, expiry and the ``.created`` event."""
+    decision = plan.decision or domain.APPROVED
+    lifecycle.apply(record, plan)
     record["approved"] = decision.approved
-    new_status = lifecycle.PENDING if decision.approved else lifecycle.CLOSED
-    # A real-time request is stored pending while the platform decides; it concludes from there.
-    record["status"] = lifecycle.transition(None if insert else record["status"], new_status)
-    record["amount"] = amount if decision.approved else requested
     record["request_history"].append(
         domain.history_entry(
             decision,
@@ -239,9 +255,9 @@ def finish(
         uow.docs.insert(TYPE, scope.account, record, domain.index_keys(record))
     else:
         uow.docs.update(record, domain.index_keys(record))
-    if decision.approved:
-        category = record["merchant_data"]["category"]
-        card_spend.add(uow, record["card"], record["cardholder"], category, amount, now)
+    category = record["merchant_data"]["category"]
+    card_spend.add(uow, record["card"], record["cardholder"], category, plan.spend, now)
+    if plan.status == lifecycle.PENDING:
         _expiries(uow).add(record["id"], scope.account, now + domain.expiry_seconds(category))
     events.record(uow, scope, "issuing_authorization.created", TYPE, record)
 
@@ -318,7 +334,7 @@ def conclude(
     if decision.approved:
         approve(uow, scope, record, outcome.amount, now, decision, insert=False)
     else:
-        finish(uow, scope, record, decision, outcome.amount, now, insert=False)
+        decline(uow, scope, record, now, decision, insert=False)
     return record
 
 

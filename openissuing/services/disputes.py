@@ -85,8 +85,8 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
         )
     if now >= rules.deadline(txn["created"]):
         raise InvalidRequest(
-            "This transaction can no longer be disputed: disputes must be submitted within 110 days "
-            "of the transaction.",
+            "This transaction can no longer be disputed: disputes must be submitted within "
+            "110 days of the transaction.",
             param="transaction",
         )
     others = uow.docs.find(TYPE, scope.account, "transaction", txn["id"])

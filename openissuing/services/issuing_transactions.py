@@ -82,7 +82,7 @@ def _record(
 
 
 def _move_money(uow, scope, card, txn, amount: int, currency: str, linked: dict, now: int) -> None:
-    """A capture is a received debit from the card's FA (overdraft allowed); a refund a received credit."""
+    """A capture is a received debit from the card's FA (overdraft allowed); a refund a credit."""
     if not card.get("financial_account"):
         raise InvalidRequest("This card has no financial account to settle against.", param="card")
     params = {

@@ -107,12 +107,12 @@ class World:
 def _approve(w: World, amount: int) -> None:
     w.record["_new"] = True
     try:
-        plan = lifecycle.approve(w.state, amount)
+        plan = lifecycle.approve(w.state, amount, auth.APPROVED)
         w.carry_out(plan)
-        w.reason = auth.APPROVED.reason
-    except InsufficientFunds:
-        w.record["status"] = lifecycle.transition(None, lifecycle.CLOSED)
-        w.reason = auth.INSUFFICIENT_FUNDS.reason
+    except InsufficientFunds:  # the server re-runs and its pre-check declines: same plan
+        plan = lifecycle.decline(w.state, amount, auth.INSUFFICIENT_FUNDS)
+        w.carry_out(plan)
+    w.reason = plan.decision.reason
     w.record["_new"] = False
 
 
@@ -202,7 +202,7 @@ def test_counted_spend_follows_the_hold_and_the_captures():
     w = World()
     spend = 0
     for plan_for in (
-        lambda s: lifecycle.approve(s, 1_000),
+        lambda s: lifecycle.approve(s, 1_000, auth.APPROVED),
         lambda s: lifecycle.increment(s, 500, auth.APPROVED),
         lambda s: lifecycle.capture(s, 200, False),
         lambda s: lifecycle.reverse(s, 300),

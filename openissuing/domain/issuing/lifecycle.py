@@ -135,10 +135,27 @@ def _plan(state: State, **changes: Any) -> Plan:
     return Plan(**values)
 
 
-def approve(state: State, amount: int) -> Plan:
-    """The first hold of an approved authorization (its funds check is the ledger's)."""
+def approve(state: State, amount: int, decision: Decision) -> Plan:
+    """The decision approved ``amount``: the first hold (its final funds check is the ledger's).
+
+    ``state`` is a new authorization, or one stored ``pending`` while the platform decided in
+    real time (``authorizations.conclude``).
+    """
     hold, seq = _resize(state, amount, require_available=True)
-    return _plan(state, status=PENDING, amount=amount, hold=hold, hold_seq=seq, spend=amount)
+    return _plan(
+        state,
+        status=PENDING,
+        amount=amount,
+        hold=hold,
+        hold_seq=seq,
+        spend=amount,
+        decision=decision,
+    )
+
+
+def decline(state: State, requested: int, decision: Decision) -> Plan:
+    """The decision declined: closed at once, for the requested amount, nothing held."""
+    return _plan(state, status=CLOSED, amount=requested, decision=decision)
 
 
 def reverse(state: State, amount: int | None) -> Plan:
