@@ -121,8 +121,9 @@ class AmountTooLarge(InvalidRequest):
 
     code = "amount_too_large"
 
-    def __init__(self, param: str, limit: int) -> None:
-        super().__init__(f"The {param} must be at most {limit}.", param=param)
+    def __init__(self, param: str, limit: int, message: str | None = None) -> None:
+        super().__init__(message or f"The {param} must be at most {limit}.", param=param)
+        self.limit = limit
 
 
 class InsufficientFunds(InvalidRequest):

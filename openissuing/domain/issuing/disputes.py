@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from openissuing.domain.errors import InvalidRequest, InvalidStatusTransition
+from openissuing.domain.errors import AmountTooLarge, InvalidRequest, InvalidStatusTransition
 
 Record = dict[str, Any]
 
@@ -221,11 +221,11 @@ def check_amount(amount: int, disputable: int) -> None:
             "The dispute amount must be greater than 0.", code="amount_too_small", param="amount"
         )
     if amount > disputable:
-        raise InvalidRequest(
+        raise AmountTooLarge(
+            "amount",
+            disputable,
             f"The dispute amount ({amount}) is larger than what remains disputable on this "
             f"transaction ({disputable}).",
-            code="amount_too_large",
-            param="amount",
         )
 
 
