@@ -102,9 +102,9 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
         endpoint = realtime.find_endpoint(uow, scope)
         if endpoint is not None:
             return realtime.begin(uow, scope, record, request, endpoint, now)
-        approve(uow, scope, record, request.amount, now, decision, insert=True)
-        return record
-    decline(uow, scope, record, now, decision, insert=True)
+    state = lifecycle.State.of(record, new=True)
+    plan = lifecycle.decide(state, decision, request.amount, request.amount)
+    record_decision(uow, scope, record, plan, now, insert=True)
     return record
 
 
@@ -157,26 +157,27 @@ def _new_record(scope, params, card, merchant, request: domain.Request, now: int
     }
 
 
-def approve(
+def record_decision(
     uow: UnitOfWork,
     scope: Scope,
     record: dict[str, Any],
-    amount: int,
+    plan: lifecycle.Plan,
     now: int,
-    decision: domain.Decision,
     *,
     insert: bool,
 ) -> None:
-    """Write everything an approval writes, then place the hold last.
+    """Store a decision's plan; an approval writes everything first and places the hold last.
 
     The hold locks the financial account's ledger row until commit, so it comes
     last to keep that lock short (a busy account's purchases queue on it). The
-    caller's unlocked pre-check approved; the hold's check under the lock is
-    the final one, and if another purchase took the cash in between the whole
-    unit of work runs again (``money.execute_last``), whose pre-check declines.
-    Nothing is undone in place: no savepoint, no restored record.
+    unlocked pre-check approved; the hold's check under the lock is the final
+    one, and if another purchase took the cash in between, the whole unit of
+    work runs again (``money.execute_last``) and the re-run's pre-check
+    declines. Nothing is undone in place: no savepoint, no restored record.
     """
-    plan = lifecycle.approve(lifecycle.State.of(record, new=insert), amount, decision)
+    if plan.hold is None:
+        finish(uow, scope, record, plan, now, insert=insert)
+        return
     pair = _pair(uow, scope, record, now)
     batch = _hold_batch(pair, record, plan.hold)
     trxn = money.open_transaction(
@@ -197,20 +198,6 @@ def approve(
     record["treasury"] = {"received_credits": [], "received_debits": [], "transaction": trxn["id"]}
     finish(uow, scope, record, plan, now, insert=insert)
     money.execute_last(uow, pair, batch, now)
-
-
-def decline(
-    uow: UnitOfWork,
-    scope: Scope,
-    record: dict[str, Any],
-    now: int,
-    decision: domain.Decision,
-    *,
-    insert: bool,
-) -> None:
-    requested = record["amount"] if insert else record["_requested"]
-    plan = lifecycle.decline(lifecycle.State.of(record, new=insert), requested, decision)
-    finish(uow, scope, record, plan, now, insert=insert)
 
 
 def _pair(uow: UnitOfWork, scope: Scope, record: dict[str, Any], now: int) -> Pair:
@@ -325,16 +312,12 @@ def conclude(
     if outcome.metadata:
         record["metadata"] = {**record["metadata"], **outcome.metadata}
     decision = outcome.decision
-    # The cash may have gone while the platform thought: the same unlocked pre-check as a
-    # purchase's (``approve`` then confirms it under the lock, or runs this unit again).
-    if decision.approved and _available(uow, record["_financial_account"], record["currency"]) < (
-        outcome.amount
-    ):
-        decision = domain.INSUFFICIENT_FUNDS
-    if decision.approved:
-        approve(uow, scope, record, outcome.amount, now, decision, insert=False)
-    else:
-        decline(uow, scope, record, now, decision, insert=False)
+    # Read only when it matters: a decline holds nothing.
+    fa_id, currency = record["_financial_account"], record["currency"]
+    available = _available(uow, fa_id, currency) if decision.approved else 0
+    state = lifecycle.State.of(record)
+    plan = lifecycle.conclude(state, decision, outcome.amount, record["_requested"], available)
+    record_decision(uow, scope, record, plan, now, insert=False)
     return record
 
 

@@ -24,7 +24,7 @@ from openissuing.domain.errors import (
     InvalidStatusTransition,
 )
 from openissuing.domain.issuing import authorizations as auth
-from openissuing.domain.issuing import lifecycle
+from openissuing.domain.issuing import lifecycle, realtime
 from openissuing.domain.ledger import Account, Result, Totals
 from openissuing.domain.ledger import money as movements
 
@@ -285,3 +285,46 @@ def test_reverse_is_a_new_transfer_the_other_way():
     w.execute(movements.reverse(batch.transfers[0], "d1:reversal", 700, "f"))
     assert w.balance().cash == START_CASH
     assert set(w.transfers) == {"d1", "d1:reversal"}
+
+
+# The real-time conclusion: (the platform's answer, controllable, cash spent meanwhile)
+#   -> status, reason, cash, outbound_pending, for a request of 1,000 on 10,000 of cash.
+CONCLUSIONS = [
+    ({"approved": True}, False, 0, "pending", "webhook_approved", 9_000, 1_000),
+    ({"approved": True, "amount": 400}, True, 0, "pending", "webhook_approved", 9_600, 400),
+    ({"approved": True, "amount": 400}, False, 0, "pending", "webhook_approved", 9_000, 1_000),
+    ({"approved": False}, False, 0, "closed", "webhook_declined", 10_000, 0),
+    (None, False, 0, "closed", "webhook_timeout", 10_000, 0),
+    # The cash went while the platform thought: the pre-check declines, nothing is held.
+    ({"approved": True}, False, 9_500, "closed", "insufficient_funds", 500, 0),
+    ({"approved": True, "amount": 400}, True, 9_500, "pending", "webhook_approved", 100, 400),
+]
+
+
+@pytest.mark.parametrize(
+    ("answer", "controllable", "spent", "status", "reason", "cash", "outbound_pending"),
+    CONCLUSIONS,
+)
+def test_realtime_conclusion(answer, controllable, spent, status, reason, cash, outbound_pending):
+    w = World(cash=START_CASH)
+    if spent:
+        w.execute(movements.debit(PAIR, "elsewhere", spent, "other", require_available=True))
+    w.record["status"] = lifecycle.transition(None, lifecycle.PENDING)  # stored while asking
+    outcome = realtime.decide(
+        realtime.Reply(timed_out=answer is None),
+        answer,
+        requested=1_000,
+        amount_controllable=controllable,
+        timeout_approves=False,
+    )
+    plan = lifecycle.conclude(
+        w.state, outcome.decision, outcome.amount, 1_000, available=w.balance().cash
+    )
+    w.carry_out(plan)
+    balance = w.balance()
+    assert (w.record["status"], plan.decision.reason, balance.cash, balance.outbound_pending) == (
+        status,
+        reason,
+        cash,
+        outbound_pending,
+    )

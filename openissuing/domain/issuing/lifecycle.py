@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openissuing.domain.errors import AmountNotPositive, AmountTooLarge, InvalidStatusTransition
-from openissuing.domain.issuing.authorizations import Decision
+from openissuing.domain.issuing.authorizations import INSUFFICIENT_FUNDS, Decision
 from openissuing.domain.ledger.money import Hold
 
 PENDING, CLOSED, REVERSED, EXPIRED = "pending", "closed", "reversed", "expired"
@@ -156,6 +156,24 @@ def approve(state: State, amount: int, decision: Decision) -> Plan:
 def decline(state: State, requested: int, decision: Decision) -> Plan:
     """The decision declined: closed at once, for the requested amount, nothing held."""
     return _plan(state, status=CLOSED, amount=requested, decision=decision)
+
+
+def decide(state: State, decision: Decision, amount: int, requested: int) -> Plan:
+    """A request's answer as a plan: ``amount`` held if approved, ``requested`` shown if not."""
+    if decision.approved:
+        return approve(state, amount, decision)
+    return decline(state, requested, decision)
+
+
+def conclude(state: State, decision: Decision, amount: int, requested: int, available: int) -> Plan:
+    """The real-time conclusion: the platform's decision, unless the cash went while it thought.
+
+    ``available`` is the same unlocked pre-check a purchase makes (the hold's check under the
+    lock stays the final one).
+    """
+    if decision.approved and available < amount:
+        decision = INSUFFICIENT_FUNDS
+    return decide(state, decision, amount, requested)
 
 
 def reverse(state: State, amount: int | None) -> Plan:
