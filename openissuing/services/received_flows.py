@@ -106,10 +106,6 @@ def _base(
     }
 
 
-def _positive(amount: int) -> None:
-    AmountNotPositive.check(amount, "amount")
-
-
 def create_credit(
     uow: UnitOfWork,
     scope: Scope,
@@ -119,7 +115,7 @@ def create_credit(
     network: str | None = None,
     issuing_card: str | None = None,
 ) -> dict[str, Any]:
-    _positive(params["amount"])
+    AmountNotPositive.check(params["amount"], "amount")
     fa = load_financial_account(uow, scope, params["financial_account"])
     currency = _check_currency(fa, params["currency"])
     now = scope.now()
@@ -161,7 +157,7 @@ def create_debit(
     issuing_card: str | None = None,
 ) -> dict[str, Any]:
     """A debit; card captures pass ``allow_overdraft`` (the platform covers a negative balance)."""
-    _positive(params["amount"])
+    AmountNotPositive.check(params["amount"], "amount")
     fa = load_financial_account(uow, scope, params["financial_account"])
     currency = _check_currency(fa, params["currency"])
     now = scope.now()

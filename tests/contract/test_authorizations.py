@@ -864,3 +864,29 @@ def test_a_purchase_that_loses_the_race_for_the_cash_runs_again_and_declines(wor
     ).data
     assert [t.flow_type for t in trxns] == ["received_credit"]
     w.audit_clean()
+
+
+def test_a_ledger_rejection_other_than_insufficient_funds_is_a_500_not_a_decline(
+    world, monkeypatch
+):
+    """Only exceeds_available is a customer outcome; any other ledger result is a bug in the
+    flow (services.money.LedgerBug): a logged 500, and the unit of work moves nothing."""
+    from openissuing.domain.ledger import money as movements
+    from openissuing.services import authorizations as service
+
+    w = world
+    auth = w.authorize(1_000)
+    w.books(cash=9_000, outbound_pending=1_000)
+
+    def void_a_hold_that_does_not_exist(pair, record, change):
+        return movements.release(pair, movements.Hold("no_such_hold", 1_000), record["id"])
+
+    monkeypatch.setattr(service, "_hold_batch", void_a_hold_that_does_not_exist)
+    with pytest.raises(stripe.APIError) as raised:
+        w.reverse(auth.id)
+    assert raised.value.http_status == 500
+    monkeypatch.undo()
+    again = w.client.v1.issuing.authorizations.retrieve(auth.id, options=w.o)
+    assert (again.status, again.amount) == ("pending", 1_000)
+    w.books(cash=9_000, outbound_pending=1_000)
+    w.audit_clean()
