@@ -91,10 +91,6 @@ class HoldChange:
     new: Hold | None
     require_available: bool = False
 
-    @property
-    def amount(self) -> int:
-        return 0 if self.new is None else self.new.amount
-
 
 @dataclass(frozen=True)
 class Plan:
@@ -106,7 +102,7 @@ class Plan:
     hold_seq: int
     spend: int  # signed change of the amount counted against spending limits
     closing: bool  # the step may void the Treasury transaction (nothing left on hold)
-    decision: Decision | None = None  # a request_history entry to append (increments)
+    decision: Decision | None = None  # the request_history entry's decision (requests only)
 
 
 def _resize(
