@@ -93,3 +93,68 @@ class RateLimited(StripeError):
     """429."""
 
     code = "rate_limit"
+
+
+# ------------------------------------------------------------------ money rules
+# Each recurring money failure is one class that owns its code and message, so
+# every site that checks the rule answers the same bytes.
+
+
+class AmountNotPositive(InvalidRequest):
+    """An amount parameter of 0 or less (Stripe's wording for a minimum of 1)."""
+
+    code = "parameter_invalid_integer"
+
+    def __init__(self, param: str) -> None:
+        super().__init__("This value must be greater than or equal to 1.", param=param)
+
+    @classmethod
+    def check(cls, amount: int, param: str) -> int:
+        """``amount`` if it is at least 1 (the one "amount must be positive" rule)."""
+        if amount <= 0:
+            raise cls(param)
+        return amount
+
+
+class AmountTooLarge(InvalidRequest):
+    """An amount beyond what is left to act on (held, refundable…)."""
+
+    code = "amount_too_large"
+
+    def __init__(self, param: str, limit: int, message: str | None = None) -> None:
+        super().__init__(message or f"The {param} must be at most {limit}.", param=param)
+        self.limit = limit
+
+
+class InsufficientFunds(InvalidRequest):
+    """The one expected ledger failure: the debit would exceed the account's available cash.
+
+    Raised by the money primitive (``services.money``) when the ledger answers
+    ``exceeds_available``; flows that decline instead of failing (authorizations,
+    received debits) catch exactly this class.
+    """
+
+    code = "insufficient_funds"
+    MESSAGE = "The financial account's cash balance is insufficient."
+
+    def __init__(self, param: str | None = None) -> None:
+        message = self.MESSAGE if param is None else f"{self.MESSAGE[:-1]} for this {param}."
+        super().__init__(message, param=param)
+
+
+class InvalidStatusTransition(InvalidRequest):
+    """An operation the object's current status does not allow."""
+
+    code = "status_transition_invalid"
+
+    def __init__(self, message: str, *, param: str | None = None) -> None:
+        super().__init__(message, param=param)
+
+
+class AlreadyDisputed(InvalidRequest):
+    """The transaction is disputed in full, or has an open dispute."""
+
+    code = "charge_disputed"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, param="transaction")

@@ -1,26 +1,22 @@
 """What happens to a pending authorization afterwards: reverse, increment, finalize,
-the legacy approve/decline calls, metadata updates and listing."""
+the legacy approve/decline calls, metadata updates and listing.
+
+Each action has the same shape: load and lock; ask the lifecycle
+(``domain.issuing.lifecycle``) for a plan, which checks everything; move the
+money (the one step that can still refuse, with ``InsufficientFunds``, before
+anything is written); then carry out the plan and save.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from openissuing.domain import ledger as rules
 from openissuing.domain import metadata
-from openissuing.domain.errors import InvalidRequest
+from openissuing.domain.errors import AmountNotPositive, InsufficientFunds, InvalidRequest
 from openissuing.domain.issuing import authorizations as domain
-from openissuing.domain.issuing import spending_controls
+from openissuing.domain.issuing import lifecycle, spending_controls
 from openissuing.services import card_spend
-from openissuing.services.authorizations import (
-    TYPE,
-    change_hold,
-    end_pending,
-    expire,
-    load,
-    require_pending,
-    save,
-)
-from openissuing.services.ledger import LedgerRejected
+from openissuing.services.authorizations import TYPE, carry_out, change_hold, expire, load, save
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
 
@@ -42,31 +38,13 @@ def update(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any]) 
     return record
 
 
-def _pending(uow: UnitOfWork, scope: Scope, auth_id: str) -> dict[str, Any]:
-    record = load(uow, scope, auth_id, for_update=True)
-    require_pending(record)
-    return record
-
-
 def reverse(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any]) -> dict[str, Any]:
-    record = _pending(uow, scope, auth_id)
+    record = load(uow, scope, auth_id, for_update=True)
+    plan = lifecycle.reverse(lifecycle.State.of(record), params.get("reverse_amount"))
     before = domain.snapshot(record)
-    amount = params.get("reverse_amount", record["_held"])
-    if amount <= 0 or amount > record["_held"]:
-        raise InvalidRequest(
-            f"The reverse_amount must be between 1 and the authorization's remaining amount ({record['_held']}).",
-            param="reverse_amount",
-        )
     now = scope.now()
-    remaining = record["_held"] - amount
-    change_hold(uow, scope, record, remaining, now, closing=remaining == 0)
-    card_spend.add(
-        uow, record["card"], record["cardholder"], record["merchant_data"]["category"], -amount, now
-    )
-    record["amount"] = record["_captured"] + remaining
-    if remaining == 0:
-        record["status"] = "reversed" if record["_captured"] == 0 else "closed"
-        end_pending(uow, record)
+    change_hold(uow, scope, record, plan, now)
+    carry_out(uow, scope, record, plan, now)
     save(uow, scope, before, record)
     return record
 
@@ -74,48 +52,31 @@ def reverse(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any])
 def increment(
     uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any]
 ) -> dict[str, Any]:
-    """An incremental request: approved only if the added amount is available (and controls allow it)."""
-    from openissuing.services import ledger
-
-    record = _pending(uow, scope, auth_id)
+    """An incremental request: approved if the controls allow it and the added amount is there."""
+    record = load(uow, scope, auth_id, for_update=True)
+    state, added = lifecycle.State.of(record), params["increment_amount"]
+    lifecycle.increment(state, added, domain.APPROVED)  # the request's own checks first
     before = domain.snapshot(record)
-    added = params["increment_amount"]
-    if added <= 0:
-        raise InvalidRequest(
-            "The increment_amount must be greater than 0.", param="increment_amount"
-        )
     now = scope.now()
     decision = _increment_controls(uow, scope, record, added, now)
-    if decision.approved:
-        try:
-            change_hold(uow, scope, record, record["_held"] + added, now, require_available=True)
-        except ledger.LedgerRejected:
-            decision = domain.Decision(
-                False, "insufficient_funds", "The financial account's cash balance is insufficient."
-            )
-    if decision.approved:
-        record["amount"] += added
-        card_spend.add(
-            uow,
-            record["card"],
-            record["cardholder"],
-            record["merchant_data"]["category"],
-            added,
-            now,
-        )
+    plan = lifecycle.increment(state, added, decision)
+    try:
+        change_hold(uow, scope, record, plan, now)
+    except InsufficientFunds:  # the ledger refused the grown hold and wrote nothing
+        decision = domain.INSUFFICIENT_FUNDS
+        plan = lifecycle.increment(state, added, decision)
     record["request_history"].append(
         domain.history_entry(
             decision,
-            record["amount"] if decision.approved else record["amount"] + added,
+            plan.amount if decision.approved else state.amount + added,
             record["currency"],
-            record["merchant_amount"] + added,
+            state.merchant_amount + added,
             record["merchant_currency"],
             record["amount_details"],
             now,
         )
     )
-    if decision.approved:
-        record["merchant_amount"] += added
+    carry_out(uow, scope, record, plan, now)
     save(uow, scope, before, record)
     return record
 
@@ -123,7 +84,7 @@ def increment(
 def _increment_controls(
     uow: UnitOfWork, scope: Scope, record: dict[str, Any], added: int, now: int
 ) -> domain.Decision:
-    """Spending controls see only the added amount: the authorized part is already counted as spend."""
+    """Spending controls see only the added amount: the authorized part is already spend."""
     card = uow.docs.get("issuing.card", record["card"], scope.account)
     holder = uow.docs.get("issuing.cardholder", record["cardholder"], scope.account)
     merchant = record["merchant_data"]
@@ -148,36 +109,23 @@ def _increment_controls(
                 "spending_controls",
                 f"The {key}'s spending controls declined this increment.",
             )
-    return domain.Decision(True, "card_active")
+    return domain.APPROVED
 
 
 def finalize_amount(
     uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any]
 ) -> dict[str, Any]:
     """Fuel: the real amount replaces the estimate; the hold follows it."""
-    record = _pending(uow, scope, auth_id)
+    record = load(uow, scope, auth_id, for_update=True)
+    plan = lifecycle.finalize(lifecycle.State.of(record), params["final_amount"])
     before = domain.snapshot(record)
-    final = params["final_amount"]
-    if final <= 0:
-        raise InvalidRequest("The final_amount must be greater than 0.", param="final_amount")
     now = scope.now()
-    delta = final - record["_held"]
     try:
         # A larger final amount holds more cash, which must be there (the hold never overdraws).
-        change_hold(uow, scope, record, final, now, require_available=delta > 0)
-    except LedgerRejected as rejected:
-        if rejected.result is not rules.Result.EXCEEDS_AVAILABLE:
-            raise
-        raise InvalidRequest(
-            "The financial account's cash balance is insufficient for this final_amount.",
-            param="final_amount",
-            code="insufficient_funds",
-        ) from None
-    card_spend.add(
-        uow, record["card"], record["cardholder"], record["merchant_data"]["category"], delta, now
-    )
-    record["amount"] = record["_captured"] + final
-    record["merchant_amount"] = final
+        change_hold(uow, scope, record, plan, now)
+    except InsufficientFunds:
+        raise InsufficientFunds(param="final_amount") from None
+    carry_out(uow, scope, record, plan, now)
     for key in ("fleet", "fuel"):
         if params.get(key) is not None:
             record[key] = params[key]
@@ -185,4 +133,41 @@ def finalize_amount(
     return record
 
 
-__all__ = ["expire", "retrieve", "list_", "update", "reverse", "increment", "finalize_amount"]
+def record_api_decision(
+    uow: UnitOfWork, scope: Scope, auth_id: str, approve: bool, params: dict[str, Any]
+) -> dict[str, Any]:
+    """The deprecated approve/decline calls: valid only while the request is in flight."""
+    record = load(uow, scope, auth_id, for_update=True, param="authorization")
+    if record.get("pending_request") is None:
+        verb = "approved" if approve else "declined"
+        raise InvalidRequest(
+            f"This authorization has already been decided and cannot be {verb}. Approve or decline "
+            "only while its issuing_authorization.request webhook is in flight.",
+            param="authorization",
+        )
+    if record.get("_api_decision") is not None:
+        raise InvalidRequest(
+            "This authorization was already approved or declined by an API call.",
+            param="authorization",
+        )
+    decision: dict[str, Any] = {"approved": approve, "metadata": params.get("metadata") or None}
+    if approve and params.get("amount") is not None:
+        AmountNotPositive.check(params["amount"], "amount")
+        decision["amount"] = params["amount"]
+    record["_api_decision"] = decision
+    uow.docs.update(record)
+    view = dict(record)
+    view["approved"] = approve
+    return view
+
+
+__all__ = [
+    "expire",
+    "retrieve",
+    "list_",
+    "update",
+    "reverse",
+    "increment",
+    "finalize_amount",
+    "record_api_decision",
+]

@@ -9,17 +9,18 @@ authorizations can never spend the same money.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from sqlalchemy import delete, insert
-
-from openissuing.domain import ledger as rules
-from openissuing.domain.errors import InvalidRequest, ResourceMissing
+from openissuing.domain.errors import AmountNotPositive, ParameterMissing, ResourceMissing
 from openissuing.domain.issuing import authorizations as domain
-from openissuing.services import balances, card_spend, events, ledger, treasury_records
+from openissuing.domain.issuing import lifecycle
+from openissuing.domain.issuing import realtime as realtime_rules
+from openissuing.domain.ledger import money as movements
+from openissuing.domain.ledger.money import Pair
+from openissuing.services import balances, card_spend, events, money
+from openissuing.services import realtime_authorizations as realtime
 from openissuing.services.scope import Scope
-from openissuing.storage.tables import authorization_expiries
+from openissuing.storage.issuing_side import Expiries
 from openissuing.storage.uow import UnitOfWork
 from openissuing.wire import registry
 
@@ -27,7 +28,6 @@ TYPE = "issuing.authorization"
 CARD = "issuing.card"
 CARDHOLDER = "issuing.cardholder"
 FA = "treasury.financial_account"
-_INSERT_EXPIRY = insert(authorization_expiries)
 
 
 def load(
@@ -44,14 +44,6 @@ def load(
     return record
 
 
-def _ledger_accounts(
-    uow: UnitOfWork, scope: Scope, fa_id: str, currency: str, now: int
-) -> tuple[str, str]:
-    fa_account = ledger.account_id(uow, ledger.FINANCIAL_ACCOUNT, fa_id, currency, now)
-    network = ledger.account_id(uow, ledger.CARD_NETWORK, scope.account, currency, now)
-    return fa_account, network
-
-
 def _available(uow: UnitOfWork, fa_id: str | None, currency: str) -> int:
     return 0 if fa_id is None else balances.cash(uow, fa_id, currency)
 
@@ -61,11 +53,8 @@ def _request(
 ) -> domain.Request:
     amount = params.get("amount", params.get("merchant_amount"))
     if amount is None:
-        raise InvalidRequest(
-            "Missing required param: amount.", code="parameter_missing", param="amount"
-        )
-    if amount <= 0:
-        raise InvalidRequest("The amount must be greater than 0.", param="amount")
+        raise ParameterMissing("amount")
+    AmountNotPositive.check(amount, "amount")
     presence = (
         "not_present"
         if params.get("authorization_method", "online") in ("online", "keyed_in")
@@ -110,14 +99,12 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     record = _new_record(scope, params, card, merchant, request, now)
     if decision.approved:
         # The platform's real-time decision, only for what the built-in checks approved.
-        from openissuing.services import realtime_authorizations as realtime
-
         endpoint = realtime.find_endpoint(uow, scope)
         if endpoint is not None:
             return realtime.begin(uow, scope, record, request, endpoint, now)
-        approve_with_hold_last(uow, scope, record, request.amount, now, decision, insert=True)
-        return record
-    finish(uow, scope, record, decision, request.amount, now, insert=True)
+    state = lifecycle.State.of(record, new=True)
+    plan = lifecycle.decide(state, decision, request.amount, request.amount)
+    record_decision(uow, scope, record, plan, now, insert=True)
     return record
 
 
@@ -170,77 +157,76 @@ def _new_record(scope, params, card, merchant, request: domain.Request, now: int
     }
 
 
-def approve_with_hold_last(
-    uow, scope, record, amount: int, now: int, decision: domain.Decision, *, insert: bool
-) -> domain.Decision:
-    """Write everything an approval writes, then place the hold last; returns the final decision.
+def record_decision(
+    uow: UnitOfWork,
+    scope: Scope,
+    record: dict[str, Any],
+    plan: lifecycle.Plan,
+    now: int,
+    *,
+    insert: bool,
+) -> None:
+    """Store a decision's plan; an approval writes everything first and places the hold last.
 
     The hold locks the financial account's ledger row until commit, so it comes
-    last to keep that lock short (a busy account's purchases queue on it). Its
-    funds check, under the lock, is the final one: if another purchase took the
-    cash since the unlocked pre-check, the approval's writes are rolled back to
-    a savepoint and the decline is recorded instead.
+    last to keep that lock short (a busy account's purchases queue on it). The
+    unlocked pre-check approved; the hold's check under the lock is the final
+    one, and if another purchase took the cash in between, the whole unit of
+    work runs again (``money.execute_last``) and the re-run's pre-check
+    declines. Nothing is undone in place: no savepoint, no restored record.
     """
-    fa_account, network = _ledger_accounts(
-        uow, scope, record["_financial_account"], record["currency"], now
-    )
-    hold = rules.Transfer(
-        id=f"{record['id']}:hold:{record['_hold_seq'] + 1}",
-        debit_account=fa_account,
-        credit_account=network,
-        amount=amount,
-        currency=record["currency"],
-        kind=rules.Kind.PENDING,
-        flow=record["id"],
-        require_available=True,
-    )
-    before = copy.deepcopy(record)
-    savepoint = uow.conn.begin_nested()
-    try:
-        trxn = treasury_records.create(
-            uow,
+    if plan.hold is None:
+        finish(uow, scope, record, plan, now, insert=insert)
+        return
+    pair = _pair(uow, scope, record, now)
+    batch = _hold_batch(pair, record, plan.hold)
+    trxn = money.open_transaction(
+        uow,
+        money.Trail(
             scope.account,
             record["_financial_account"],
-            record["currency"],
             "issuing_authorization",
             record["id"],
             f"{record['merchant_data']['name'] or 'Card'} | Issuing authorization",
             "issuing_authorization_hold",
-            rules.impact_on(fa_account, hold, None),
-            now,
-        )
-        record["treasury"] = {
-            "received_credits": [],
-            "received_debits": [],
-            "transaction": trxn["id"],
-        }
-        record["_hold_seq"] += 1
-        record["_hold_id"], record["_held"] = hold.id, amount
-        finish(uow, scope, record, decision, amount, now, insert=insert)
-        ledger.execute(uow, [hold], now)
-        savepoint.commit()
-        return decision
-    except ledger.LedgerRejected as rejected:
-        savepoint.rollback()
-        if rejected.result is not rules.Result.EXCEEDS_AVAILABLE:
-            raise
-    record.clear()
-    record.update(before)
-    declined = domain.Decision(
-        False, "insufficient_funds", "The financial account's cash balance is insufficient."
+        ),
+        pair,
+        batch.impact(pair.customer),
+        now,
+        posted=False,
     )
-    finish(uow, scope, record, declined, amount, now, insert=insert)
-    return declined
+    record["treasury"] = {"received_credits": [], "received_debits": [], "transaction": trxn["id"]}
+    finish(uow, scope, record, plan, now, insert=insert)
+    money.execute_last(uow, pair, batch, now)
+
+
+def _pair(uow: UnitOfWork, scope: Scope, record: dict[str, Any], now: int) -> Pair:
+    return money.pair(
+        uow, scope.account, record["_financial_account"], record["currency"], money.CARD, now
+    )
+
+
+def _hold_batch(pair: Pair, record: dict[str, Any], change: lifecycle.HoldChange | None):
+    if change is None:
+        return movements.Batch()
+    return movements.resize(
+        pair, change.live, change.new, record["id"], require_available=change.require_available
+    )
 
 
 def finish(
-    uow, scope, record, decision: domain.Decision, amount: int, now: int, *, insert: bool
+    uow: UnitOfWork,
+    scope: Scope,
+    record: dict[str, Any],
+    plan: lifecycle.Plan,
+    now: int,
+    *,
+    insert: bool,
 ) -> None:
-    """Record the decision: history, status, spend, expiry, and ``issuing_authorization.created``."""
-    requested = record["amount"] if insert else record["_requested"]
+    """Record a decision's plan: status, history, spend, expiry and the ``.created`` event."""
+    decision = plan.decision or domain.APPROVED
+    lifecycle.apply(record, plan)
     record["approved"] = decision.approved
-    record["status"] = "pending" if decision.approved else "closed"
-    record["amount"] = amount if decision.approved else requested
     record["request_history"].append(
         domain.history_entry(
             decision,
@@ -253,108 +239,90 @@ def finish(
         )
     )
     if insert:
-        uow.docs.insert(TYPE, scope.account, record, _keys(record))
+        uow.docs.insert(TYPE, scope.account, record, domain.index_keys(record))
     else:
-        uow.docs.update(record, _keys(record))
-    if decision.approved:
-        category = record["merchant_data"]["category"]
-        card_spend.add(uow, record["card"], record["cardholder"], category, amount, now)
-        uow.conn.execute(
-            _INSERT_EXPIRY,
-            {
-                "authorization_id": record["id"],
-                "owner": scope.account,
-                "expires_at": now + domain.expiry_seconds(category),
-            },
-        )
+        uow.docs.update(record, domain.index_keys(record))
+    category = record["merchant_data"]["category"]
+    card_spend.add(uow, record["card"], record["cardholder"], category, plan.spend, now)
+    if plan.status == lifecycle.PENDING:
+        _expiries(uow).add(record["id"], scope.account, now + domain.expiry_seconds(category))
     events.record(uow, scope, "issuing_authorization.created", TYPE, record)
 
 
-def _keys(record: dict[str, Any]) -> dict[str, str]:
-    return {"card": record["card"], "cardholder": record["cardholder"], "status": record["status"]}
-
-
-def _set_hold(
-    uow, scope, record, new_amount: int, now: int, *, require_available: bool
-) -> rules.Impact:
-    """Replace the live hold with one of ``new_amount`` (0 releases it); returns the FA impact.
-
-    Void-then-pend in one ledger batch: the new hold's funds check sees the old
-    hold released, so an increment only needs the difference to be available.
-    """
-    fa_account, network = _ledger_accounts(
-        uow, scope, record["_financial_account"], record["currency"], now
-    )
-    batch: list[rules.Transfer] = []
-    if record["_hold_id"]:
-        batch.append(
-            rules.Transfer(
-                id=f"{record['_hold_id']}:void",
-                debit_account=fa_account,
-                credit_account=network,
-                amount=record["_held"],
-                currency=record["currency"],
-                kind=rules.Kind.VOID_PENDING,
-                pending_id=record["_hold_id"],
-                flow=record["id"],
-            )
-        )
-    hold_id = None
-    if new_amount > 0:
-        record["_hold_seq"] += 1
-        hold_id = f"{record['id']}:hold:{record['_hold_seq']}"
-        batch.append(
-            rules.Transfer(
-                id=hold_id,
-                debit_account=fa_account,
-                credit_account=network,
-                amount=new_amount,
-                currency=record["currency"],
-                kind=rules.Kind.PENDING,
-                flow=record["id"],
-                require_available=require_available,
-            )
-        )
-    if not batch:
-        return rules.Impact()
-    outcome = ledger.execute(uow, batch, now)
-    record["_hold_id"], record["_held"] = hold_id, new_amount
-    return outcome.impact_on(fa_account, batch)
-
-
 def change_hold(
-    uow,
-    scope,
-    record,
-    new_amount: int,
-    now: int,
-    *,
-    require_available: bool = False,
-    closing: bool = False,
+    uow: UnitOfWork, scope: Scope, record: dict[str, Any], plan: lifecycle.Plan, now: int
 ) -> None:
-    """Move the hold and write the matching Treasury entry on the authorization's transaction."""
-    impact = _set_hold(uow, scope, record, new_amount, now, require_available=require_available)
-    trxn_id = (record.get("treasury") or {}).get("transaction")
-    if trxn_id is None or impact == rules.Impact():
+    """Move the hold as ``plan`` says, with the matching entry on the authorization's
+    Treasury transaction. Raises ``InsufficientFunds`` (nothing written) if a grown hold
+    is not covered; the record itself is changed only by ``lifecycle.apply`` afterwards."""
+    if plan.hold is None or (plan.hold.live is None and plan.hold.new is None):
         return
-    trxn = treasury_records.load_transaction(uow, scope.account, trxn_id)
-    entry_type = (
-        "issuing_authorization_hold" if impact.cash < 0 else "issuing_authorization_release"
+    pair = _pair(uow, scope, record, now)
+    money.step(
+        uow,
+        scope.account,
+        (record.get("treasury") or {}).get("transaction"),
+        pair,
+        _hold_batch(pair, record, plan.hold),
+        now,
+        held="issuing_authorization_hold",
+        released="issuing_authorization_release",
+        closing=plan.closing,
     )
-    settle = "void" if closing and trxn["amount"] + impact.cash == 0 else None
-    treasury_records.add_entry(uow, scope.account, trxn, entry_type, impact, now, settle=settle)
+
+
+def carry_out(
+    uow: UnitOfWork, scope: Scope, record: dict[str, Any], plan: lifecycle.Plan, now: int
+) -> None:
+    """Apply a lifecycle plan whose money already moved: spend, record, expiry row."""
+    category = record["merchant_data"]["category"]
+    card_spend.add(uow, record["card"], record["cardholder"], category, plan.spend, now)
+    lifecycle.apply(record, plan)
+    if lifecycle.ends_pending(plan):
+        end_pending(uow, record)
 
 
 def end_pending(uow: UnitOfWork, record: dict[str, Any]) -> None:
-    uow.conn.execute(
-        delete(authorization_expiries).where(
-            authorization_expiries.c.authorization_id == record["id"]
-        )
+    _expiries(uow).remove(record["id"])
+
+
+def _expiries(uow: UnitOfWork) -> Expiries:
+    return Expiries(uow.conn, uow.docs.raw)
+
+
+def conclude(
+    uow: UnitOfWork,
+    scope: Scope,
+    pending: realtime.Pending,
+    reply: realtime_rules.Reply,
+    timeout_approves_default: bool,
+) -> dict[str, Any]:
+    """Step 3 of a real-time authorization (see ``services.realtime_authorizations``)."""
+    record = load(uow, scope, pending.authorization_id, for_update=True)
+    request = record["pending_request"]
+    outcome = realtime_rules.decide(
+        reply,
+        record.pop("_api_decision", None),
+        requested=record["_requested"],
+        amount_controllable=request["is_amount_controllable"],
+        timeout_approves=realtime.timeout_approves(uow, scope, timeout_approves_default),
     )
+    now = scope.now()
+    record["pending_request"] = None
+    if outcome.metadata:
+        record["metadata"] = {**record["metadata"], **outcome.metadata}
+    decision = outcome.decision
+    # Read only when it matters: a decline holds nothing.
+    fa_id, currency = record["_financial_account"], record["currency"]
+    available = _available(uow, fa_id, currency) if decision.approved else 0
+    state = lifecycle.State.of(record)
+    plan = lifecycle.conclude(state, decision, outcome.amount, record["_requested"], available)
+    record_decision(uow, scope, record, plan, now, insert=False)
+    return record
 
 
 def save(uow: UnitOfWork, scope: Scope, before: dict[str, Any], after: dict[str, Any]) -> None:
-    uow.docs.update(after, _keys(after))
+    uow.docs.update(after, domain.index_keys(after))
     changed = events.changed_attributes(_public(before), _public(after))
     events.record(
         uow, scope, "issuing_authorization.updated", TYPE, after, previous_attributes=changed
@@ -366,11 +334,7 @@ def _public(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def require_pending(record: dict[str, Any]) -> None:
-    if record["status"] != "pending":
-        raise InvalidRequest(
-            f"This authorization is {record['status']}; only pending authorizations can be changed.",
-            param="authorization",
-        )
+    lifecycle.require_pending(record["status"])
 
 
 def expire_due(uow: UnitOfWork, scope: Scope, limit: int = 100) -> None:
@@ -381,17 +345,10 @@ def expire_due(uow: UnitOfWork, scope: Scope, limit: int = 100) -> None:
     """
     now = scope.now()
     while True:  # in batches, until none is due: a later read must never see an overdue hold
-        due = [
-            row[0]
-            for row in uow.docs.raw.all(
-                "SELECT authorization_id FROM authorization_expiries WHERE owner = ? AND expires_at <= ? "
-                "ORDER BY expires_at LIMIT ?",
-                (scope.account, now, limit),
-            )
-        ]
+        due = _expiries(uow).due(scope.account, now, limit)
         for auth_id in due:
             record = load(uow, scope, auth_id, for_update=True)
-            if record["status"] == "pending":
+            if record["status"] == lifecycle.PENDING:
                 expire(uow, scope, record)
             else:
                 end_pending(uow, record)
@@ -400,20 +357,10 @@ def expire_due(uow: UnitOfWork, scope: Scope, limit: int = 100) -> None:
 
 
 def expire(uow: UnitOfWork, scope: Scope, record: dict[str, Any]) -> dict[str, Any]:
-    require_pending(record)
+    plan = lifecycle.expire(lifecycle.State.of(record))
     before = domain.snapshot(record)
     now = scope.now()
-    released = record["_held"]
-    change_hold(uow, scope, record, 0, now, closing=True)
-    card_spend.add(
-        uow,
-        record["card"],
-        record["cardholder"],
-        record["merchant_data"]["category"],
-        -released,
-        now,
-    )
-    record["status"] = "expired"
-    end_pending(uow, record)
+    change_hold(uow, scope, record, plan, now)
+    carry_out(uow, scope, record, plan, now)
     save(uow, scope, before, record)
     return record

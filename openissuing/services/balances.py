@@ -19,7 +19,10 @@ BALANCE_KINDS = ("cash", "inbound_pending", "outbound_pending")
 def financial_account_balance(
     uow: UnitOfWork, fa_record: dict[str, Any]
 ) -> dict[str, dict[str, int]]:
-    """``{"cash": {"usd": 0}, "inbound_pending": {...}, "outbound_pending": {...}}``, one key per supported currency."""
+    """``{"cash": {"usd": 0}, "inbound_pending": {...}, "outbound_pending": {...}}``.
+
+    One key per supported currency.
+    """
     balance: dict[str, dict[str, int]] = {kind: {} for kind in BALANCE_KINDS}
     for currency in fa_record["supported_currencies"]:
         derived = balance_of(_ledger_totals(uow, fa_record["id"], currency))

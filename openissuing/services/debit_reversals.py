@@ -32,7 +32,8 @@ from openissuing.wire import registry
 
 TYPE = "treasury.debit_reversal"
 DEBIT = received_flows.DEBIT
-# The list filter speaks of completed/canceled; the object of succeeded/failed (stripe-surface.md §5.8).
+# The list filter speaks of completed/canceled; the object of succeeded/failed
+# (stripe-surface.md §5.8).
 STATUS_FILTER = {"completed": "succeeded", "canceled": "failed", "processing": "processing"}
 
 
@@ -56,8 +57,9 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
 def _check_reversible(received: dict[str, Any], now: int) -> None:
     if received["network"] == "card":
         raise InvalidRequest(
-            "Received debits from Issuing card transactions cannot be reversed directly; dispute the "
-            "transaction instead (POST /v1/issuing/disputes with treasury[received_debit]).",
+            "Received debits from Issuing card transactions cannot be reversed directly; "
+            "dispute the transaction instead (POST /v1/issuing/disputes with "
+            "treasury[received_debit]).",
             param="received_debit",
         )
     if received["network"] != "ach":
@@ -71,7 +73,8 @@ def _check_reversible(received: dict[str, Any], now: int) -> None:
         )
     if received["linked_flows"].get("debit_reversal"):
         raise InvalidRequest(
-            f"This received debit has already been reversed ({received['linked_flows']['debit_reversal']}).",
+            "This received debit has already been reversed "
+            f"({received['linked_flows']['debit_reversal']}).",
             param="received_debit",
         )
     deadline = (received.get("reversal_details") or {}).get("deadline")
@@ -90,7 +93,7 @@ def reverse(
     dispute: str | None = None,
     meta: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Credit ``amount`` of ``received`` back to its financial account (ledger, Treasury, events)."""
+    """Credit ``amount`` of ``received`` back to its financial account (money, Treasury, events)."""
     fa = received_flows.load_financial_account(
         uow, scope, received["financial_account"], param="received_debit"
     )
@@ -127,7 +130,7 @@ def reverse(
 def _credit(
     uow: UnitOfWork, scope: Scope, fa_id: str, record: dict[str, Any], description: str, now: int
 ) -> dict[str, Any]:
-    """The money coming back: posted from the network's counterparty account, as a received credit is."""
+    """The money coming back from the network's counterparty account, as a received credit."""
     return received_flows.post(
         uow,
         scope,

@@ -32,7 +32,12 @@ from __future__ import annotations
 from typing import Any
 
 from openissuing.domain import metadata
-from openissuing.domain.errors import InvalidRequest, ParameterMissing, ResourceMissing
+from openissuing.domain.errors import (
+    AlreadyDisputed,
+    InvalidRequest,
+    ParameterMissing,
+    ResourceMissing,
+)
 from openissuing.domain.issuing import disputes as rules
 from openissuing.services import debit_reversals, events, issuing_transactions, received_flows
 from openissuing.services.scope import Scope
@@ -80,19 +85,15 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
         )
     if now >= rules.deadline(txn["created"]):
         raise InvalidRequest(
-            "This transaction can no longer be disputed: disputes must be submitted within 110 days "
-            "of the transaction.",
+            "This transaction can no longer be disputed: disputes must be submitted within "
+            "110 days of the transaction.",
             param="transaction",
         )
     others = uow.docs.find(TYPE, scope.account, "transaction", txn["id"])
     _refuse_open_dispute(others)
     disputable = rules.disputable_amount(-txn["amount"], others)
     if disputable == 0:
-        raise InvalidRequest(
-            f"Transaction {txn['id']} has already been disputed in full.",
-            code="charge_disputed",
-            param="transaction",
-        )
+        raise AlreadyDisputed(f"Transaction {txn['id']} has already been disputed in full.")
     amount = params.get("amount", disputable)
     rules.check_amount(amount, disputable)
     evidence = rules.merge_evidence(None, params.get("evidence"), creating=True)
@@ -135,11 +136,9 @@ def _disputed_transaction(uow: UnitOfWork, scope: Scope, params: dict[str, Any])
 def _refuse_open_dispute(others: list[dict[str, Any]]) -> None:
     for other in others:
         if other["status"] in rules.OPEN:
-            raise InvalidRequest(
+            raise AlreadyDisputed(
                 f"This transaction already has an open dispute ({other['id']}, {other['status']}); "
-                "a transaction can have only one open dispute at a time.",
-                code="charge_disputed",
-                param="transaction",
+                "a transaction can have only one open dispute at a time."
             )
 
 

@@ -7,8 +7,14 @@ import datetime as dt
 from typing import Any
 
 from openissuing.domain import metadata
-from openissuing.domain.errors import InvalidRequest, ResourceMissing
+from openissuing.domain.errors import (
+    AmountNotPositive,
+    AmountTooLarge,
+    InvalidRequest,
+    ResourceMissing,
+)
 from openissuing.domain.issuing import authorizations as auth_domain
+from openissuing.domain.issuing import lifecycle
 from openissuing.services import authorizations, card_spend, events, received_flows
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
@@ -76,7 +82,7 @@ def _record(
 
 
 def _move_money(uow, scope, card, txn, amount: int, currency: str, linked: dict, now: int) -> None:
-    """A capture is a received debit from the card's FA (overdraft allowed); a refund a received credit."""
+    """A capture is a received debit from the card's FA (overdraft allowed); a refund a credit."""
     if not card.get("financial_account"):
         raise InvalidRequest("This card has no financial account to settle against.", param="card")
     params = {
@@ -122,27 +128,13 @@ def _insert(uow, scope, txn) -> None:
 
 def capture(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any]) -> dict[str, Any]:
     record = authorizations.load(uow, scope, auth_id, for_update=True)
-    authorizations.require_pending(record)
-    before = auth_domain.snapshot(record)
-    amount = params.get("capture_amount", record["_held"])
-    if amount <= 0:
-        raise InvalidRequest("The capture_amount must be greater than 0.", param="capture_amount")
     close = params.get("close_authorization", True)
+    plan = lifecycle.capture(lifecycle.State.of(record), params.get("capture_amount"), close)
+    amount = plan.captured - record["_captured"]
+    before = auth_domain.snapshot(record)
     now = scope.now()
     card = uow.docs.get("issuing.card", record["card"], scope.account)
-    remaining = 0 if close else max(record["_held"] - amount, 0)
-    # Spend moves from "held" to "captured": count the capture, uncount what the hold covered.
-    card_spend.add(
-        uow,
-        card["id"],
-        card["cardholder"],
-        record["merchant_data"]["category"],
-        amount - (record["_held"] - remaining),
-        now,
-    )
-    # Capturing all that is held closes the authorization (below) even with close_authorization=false,
-    # so its Treasury transaction must settle too.
-    authorizations.change_hold(uow, scope, record, remaining, now, closing=close or remaining == 0)
+    authorizations.change_hold(uow, scope, record, plan, now)
     code = next((h["authorization_code"] for h in record["request_history"] if h["approved"]), None)
     txn = _record(
         card,
@@ -166,12 +158,9 @@ def capture(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any])
         now,
     )
     _insert(uow, scope, txn)
-    record["_captured"] += amount
     record.setdefault("_transactions", []).append(txn["id"])
     record["treasury"]["received_debits"].append(flow["id"])
-    if close or remaining == 0:
-        record["status"] = "closed"
-        authorizations.end_pending(uow, record)
+    authorizations.carry_out(uow, scope, record, plan, now)
     authorizations.save(uow, scope, before, record)
     return txn
 
@@ -187,8 +176,7 @@ def _unlinked(uow: UnitOfWork, scope: Scope, params: dict[str, Any], kind: str) 
     """Force captures and unlinked refunds: money moves with no authorization (nor its controls)."""
     card = _card(uow, scope, params["card"])
     amount = params["amount"]
-    if amount <= 0:
-        raise InvalidRequest("The amount must be greater than 0.", param="amount")
+    AmountNotPositive.check(amount, "amount")
     currency = (params.get("currency") or card["currency"]).lower()
     now = scope.now()
     merchant = auth_domain.merchant_data(params.get("merchant_data"))
@@ -228,10 +216,9 @@ def refund(uow: UnitOfWork, scope: Scope, txn_id: str, params: dict[str, Any]) -
     )
     refundable = -original["amount"] - refunded
     amount = params.get("refund_amount", refundable)
-    if amount <= 0 or amount > refundable:
-        raise InvalidRequest(
-            f"The refund_amount must be between 1 and {refundable}.", param="refund_amount"
-        )
+    AmountNotPositive.check(amount, "refund_amount")
+    if amount > refundable:
+        raise AmountTooLarge("refund_amount", refundable)
     card = _card(uow, scope, original["card"])
     now = scope.now()
     txn = _record(

@@ -39,7 +39,7 @@ class Outcome:
 
     def impact_on(self, account_id: str, batch: list[Transfer]) -> ledger.Impact:
         total = ledger.Impact()
-        for transfer, result in zip(batch, self.results):
+        for transfer, result in zip(batch, self.results, strict=True):
             if result is Result.OK:
                 total = total + ledger.impact_on(
                     account_id, transfer, self.pendings.get(transfer.pending_id or "")

@@ -9,10 +9,14 @@ Three steps, the middle one outside any database transaction:
 2. ``ask`` (no transaction): the signed event is POSTed to the endpoint,
    bounded by the deadline. Meanwhile the deprecated ``approve``/``decline``
    calls may record a decision on the stored authorization.
-3. ``conclude`` (a second transaction): the decision is read (API call first,
-   then the answer, else the timeout default), the hold is placed only if it
-   approves and the cash is still there (the ledger checks under its lock),
-   and ``issuing_authorization.created`` is recorded.
+3. ``authorizations.conclude`` (a second transaction): the decision is read
+   (API call first, then the answer, else the timeout default), the hold is
+   placed only if it approves and the cash is still there (the ledger checks
+   under its lock), and ``issuing_authorization.created`` is recorded.
+
+This module is the lower half: ``authorizations`` calls it, never the other
+way round. The deprecated approve/decline calls are
+``authorization_actions.record_api_decision``.
 
 Which endpoint: an enabled webhook endpoint that names
 ``issuing_authorization.request`` explicitly in ``enabled_events`` (a ``*``
@@ -30,13 +34,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from openissuing.domain import webhook_matching as matching
-from openissuing.domain.errors import InvalidRequest
 from openissuing.domain.issuing import authorizations as domain
-from openissuing.domain.issuing import realtime as rules
-from openissuing.services import authorizations, events, presenter, webhook_endpoints
+from openissuing.domain.issuing import lifecycle
+from openissuing.services import events, presenter, webhook_endpoints
 from openissuing.services.scope import Scope
+from openissuing.storage.issuing_side import enabled_webhook_endpoints
 from openissuing.storage.uow import UnitOfWork
 
+TYPE = "issuing.authorization"
 REQUEST_EVENT = "issuing_authorization.request"
 TIMEOUT_METADATA_KEY = "openissuing_realtime_timeout_decision"
 
@@ -53,14 +58,7 @@ class Pending:
 
 def find_endpoint(uow: UnitOfWork, scope: Scope) -> dict[str, Any] | None:
     owners = matching.candidate_owners(scope.account, scope.platform)
-    rows = uow.docs.raw.all(
-        "SELECT o.owner, o.data FROM objects o JOIN object_keys k ON k.object_id = o.id "
-        f"WHERE o.type = 'webhook_endpoint' AND o.owner IN ({', '.join('?' * len(owners))}) "
-        "AND k.name = 'status' AND k.value = 'enabled' ORDER BY o.id",
-        tuple(owners),
-    )
-    for owner, data in rows:
-        endpoint = json.loads(data)
+    for owner, endpoint in enabled_webhook_endpoints(uow.docs.raw, owners):
         if REQUEST_EVENT in (endpoint.get("enabled_events") or []) and matching.hears_account(
             endpoint, owner, scope.account, scope.platform
         ):
@@ -76,7 +74,8 @@ def begin(
     endpoint: dict[str, Any],
     now: int,
 ) -> Pending:
-    record["status"] = "pending"
+    # Pending while the platform decides; ``authorizations.conclude`` moves it on.
+    record["status"] = lifecycle.transition(None, lifecycle.PENDING)
     record["pending_request"] = {
         "amount": request.amount,
         "amount_details": record["amount_details"],
@@ -88,76 +87,16 @@ def begin(
     }
     record["_requested"] = request.amount
     record["amount"] = 0
-    uow.docs.insert(authorizations.TYPE, scope.account, record, authorizations._keys(record))
-    event = events.record(uow, scope, REQUEST_EVENT, authorizations.TYPE, record)
+    uow.docs.insert(TYPE, scope.account, record, domain.index_keys(record))
+    event = events.record(uow, scope, REQUEST_EVENT, TYPE, record)
     payload = presenter.present(uow, scope, "event", event)
     secret = webhook_endpoints.secret_for(uow, scope.box, endpoint["id"])
     return Pending(record["id"], endpoint["url"], secret or "", json.dumps(payload, indent=2))
 
 
-def conclude(
-    uow: UnitOfWork,
-    scope: Scope,
-    pending: Pending,
-    reply: rules.Reply,
-    timeout_approves_default: bool,
-) -> dict[str, Any]:
-    record = authorizations.load(uow, scope, pending.authorization_id, for_update=True)
-    request = record["pending_request"]
-    outcome = rules.decide(
-        reply,
-        record.pop("_api_decision", None),
-        requested=record["_requested"],
-        amount_controllable=request["is_amount_controllable"],
-        timeout_approves=_timeout_approves(uow, scope, timeout_approves_default),
-    )
-    now = scope.now()
-    record["pending_request"] = None
-    if outcome.metadata:
-        record["metadata"] = {**record["metadata"], **outcome.metadata}
-    if outcome.decision.approved:
-        authorizations.approve_with_hold_last(
-            uow, scope, record, outcome.amount, now, outcome.decision, insert=False
-        )
-    else:
-        authorizations.finish(
-            uow, scope, record, outcome.decision, outcome.amount, now, insert=False
-        )
-    return record
-
-
-def _timeout_approves(uow: UnitOfWork, scope: Scope, default: bool) -> bool:
+def timeout_approves(uow: UnitOfWork, scope: Scope, default: bool) -> bool:
     if scope.is_platform:
         return default
     account = uow.docs.get("account", scope.account, scope.platform) or {}
     choice = (account.get("metadata") or {}).get(TIMEOUT_METADATA_KEY)
     return default if choice not in ("approve", "decline") else choice == "approve"
-
-
-def record_api_decision(
-    uow: UnitOfWork, scope: Scope, auth_id: str, approve: bool, params: dict[str, Any]
-) -> dict[str, Any]:
-    """The deprecated approve/decline calls: valid only while the request is in flight."""
-    record = authorizations.load(uow, scope, auth_id, for_update=True, param="authorization")
-    if record.get("pending_request") is None:
-        verb = "approved" if approve else "declined"
-        raise InvalidRequest(
-            f"This authorization has already been decided and cannot be {verb}. Approve or decline "
-            "only while its issuing_authorization.request webhook is in flight.",
-            param="authorization",
-        )
-    if record.get("_api_decision") is not None:
-        raise InvalidRequest(
-            "This authorization was already approved or declined by an API call.",
-            param="authorization",
-        )
-    decision: dict[str, Any] = {"approved": approve, "metadata": params.get("metadata") or None}
-    if approve and params.get("amount") is not None:
-        if params["amount"] <= 0:
-            raise InvalidRequest("The amount must be greater than 0.", param="amount")
-        decision["amount"] = params["amount"]
-    record["_api_decision"] = decision
-    uow.docs.update(record)
-    view = dict(record)
-    view["approved"] = approve
-    return view

@@ -12,9 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from openissuing.domain import ledger as rules
-from openissuing.domain.errors import InvalidRequest, ResourceMissing
-from openissuing.services import events, ledger, treasury_records
+from openissuing.domain.errors import (
+    AmountNotPositive,
+    InsufficientFunds,
+    InvalidRequest,
+    ResourceMissing,
+)
+from openissuing.domain.ledger import money as movements
+from openissuing.services import events, money
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
 from openissuing.wire import registry
@@ -101,13 +106,6 @@ def _base(
     }
 
 
-def _positive(amount: int) -> None:
-    if amount <= 0:
-        raise InvalidRequest(
-            "This value must be greater than 0.", param="amount", code="parameter_invalid_integer"
-        )
-
-
 def create_credit(
     uow: UnitOfWork,
     scope: Scope,
@@ -117,7 +115,7 @@ def create_credit(
     network: str | None = None,
     issuing_card: str | None = None,
 ) -> dict[str, Any]:
-    _positive(params["amount"])
+    AmountNotPositive.check(params["amount"], "amount")
     fa = load_financial_account(uow, scope, params["financial_account"])
     currency = _check_currency(fa, params["currency"])
     now = scope.now()
@@ -159,7 +157,7 @@ def create_debit(
     issuing_card: str | None = None,
 ) -> dict[str, Any]:
     """A debit; card captures pass ``allow_overdraft`` (the platform covers a negative balance)."""
-    _positive(params["amount"])
+    AmountNotPositive.check(params["amount"], "amount")
     fa = load_financial_account(uow, scope, params["financial_account"])
     currency = _check_currency(fa, params["currency"])
     now = scope.now()
@@ -190,10 +188,8 @@ def create_debit(
                 require_available=not allow_overdraft,
             )
             record["transaction"] = trxn["id"]
-        except ledger.LedgerRejected as rejected:
-            if rejected.result is not rules.Result.EXCEEDS_AVAILABLE:
-                raise
-            record.update(status="failed", failure_code="insufficient_funds")
+        except InsufficientFunds as refused:  # the ledger refused and moved nothing
+            record.update(status="failed", failure_code=refused.code)
     uow.docs.insert(
         DEBIT, scope.account, record, {"financial_account": fa["id"], "status": record["status"]}
     )
@@ -244,36 +240,19 @@ def post(
     require_available: bool = False,
 ):
     """One posted transfer between the financial account and the network's counterparty account,
-    and its posted Treasury transaction (flow ``record``); returns the transaction."""
-    fa_account = ledger.account_id(uow, ledger.FINANCIAL_ACCOUNT, fa_id, currency, now)
-    counterparty_kind = ledger.CARD_NETWORK if network == "card" else ledger.external(network)
-    # Counterparty accounts are per connected account, so unrelated accounts never contend for one row.
-    counterparty = ledger.account_id(uow, counterparty_kind, scope.account, currency, now)
-    debit, credit = (counterparty, fa_account) if incoming else (fa_account, counterparty)
-    transfer = rules.Transfer(
-        id=record["id"],
-        debit_account=debit,
-        credit_account=credit,
-        amount=record["amount"],
-        currency=currency,
-        kind=rules.Kind.POSTED,
-        flow=record["id"],
-        require_available=require_available,
+    and its posted Treasury transaction (flow ``record``); returns the transaction.
+
+    Raises ``InsufficientFunds`` (nothing written) when ``require_available`` and the cash is short.
+    """
+    pair = money.pair(uow, scope.account, fa_id, currency, network, now)
+    flow_id, amount = record["id"], record["amount"]
+    batch = (
+        movements.credit(pair, flow_id, amount, flow_id)
+        if incoming
+        else movements.debit(pair, flow_id, amount, flow_id, require_available=require_available)
     )
-    outcome = ledger.execute(uow, [transfer], now)
-    return treasury_records.create(
-        uow,
-        scope.account,
-        fa_id,
-        currency,
-        flow_type,
-        record["id"],
-        description,
-        flow_type,
-        outcome.impact_on(fa_account, [transfer]),
-        now,
-        settle="posted",
-    )
+    trail = money.Trail(scope.account, fa_id, flow_type, flow_id, description, flow_type)
+    return money.post(uow, trail, pair, batch, now)
 
 
 def load(uow: UnitOfWork, scope: Scope, object_type: str, object_id: str) -> dict[str, Any]:

@@ -50,21 +50,6 @@ def create(
     return record
 
 
-def open_transaction(
-    uow: UnitOfWork,
-    owner: str,
-    fa_id: str,
-    currency: str,
-    flow_type: str,
-    flow: str,
-    description: str,
-    now: int,
-) -> dict[str, Any]:
-    record = _new_transaction(fa_id, currency, flow_type, flow, description, now)
-    uow.docs.insert(TRANSACTION, owner, record, _transaction_keys(record))
-    return record
-
-
 def _new_transaction(
     fa_id: str, currency: str, flow_type: str, flow: str, description: str, now: int
 ) -> dict[str, Any]:

@@ -27,6 +27,14 @@ log = logging.getLogger("openissuing.storage")
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
 
+class RunAgain(Exception):
+    """Raised inside a unit of work that detected it lost a race: roll back and run it again.
+
+    For a check made without a lock and confirmed under one (see
+    ``services.money.execute_last``): the re-run sees the winner's commit.
+    """
+
+
 class UnitOfWork:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -49,6 +57,8 @@ def _driver_error(error: Exception) -> Exception | None:
 
 
 def _is_retryable(error: Exception) -> bool:
+    if isinstance(error, RunAgain):
+        return True
     orig = _driver_error(error)
     if orig is None:
         return False
@@ -96,7 +106,7 @@ def transaction(
             log.info(
                 "retrying a transaction (attempt %d) after: %s",
                 attempt + 2,
-                type(_driver_error(error)).__name__,
+                type(_driver_error(error) or error).__name__,
             )
             # A read that had to write (e.g. an overdue expiry) lost the race to
             # upgrade its SQLite snapshot; run it again as a writer from the start.

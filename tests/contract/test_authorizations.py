@@ -834,3 +834,59 @@ def test_approve_or_decline_a_decided_authorization_is_refused(world):
     assert w.retrieve(approved.id).status == "pending"
     w.books(cash=9_000, outbound_pending=1_000)
     w.audit_clean()
+
+
+def test_a_purchase_that_loses_the_race_for_the_cash_runs_again_and_declines(world, monkeypatch):
+    """The hold is placed last, after an unlocked pre-check (services.money.execute_last). Make
+    the pre-check stale once, as if another purchase took the cash in between: the locked check
+    refuses, the unit of work rolls back and runs again, and the re-run declines — nothing of
+    the first attempt survives (no savepoint, no record restored in place)."""
+    from openissuing.services import authorizations as service
+
+    w, real, calls = world, service._available, []
+
+    def stale_once(uow, fa_id, currency):
+        calls.append(fa_id)
+        return 10**9 if len(calls) == 1 else real(uow, fa_id, currency)
+
+    monkeypatch.setattr(service, "_available", stale_once)
+    declined = w.authorize(10_001)
+    assert len(calls) == 2
+    assert (declined.status, declined.approved, declined.request_history[-1].reason) == (
+        "closed",
+        False,
+        "insufficient_funds",
+    )
+    assert declined.treasury is None and len(declined.request_history) == 1
+    w.books(cash=10_000)
+    trxns = w.client.v1.treasury.transactions.list(
+        params={"financial_account": w.fa}, options=w.o
+    ).data
+    assert [t.flow_type for t in trxns] == ["received_credit"]
+    w.audit_clean()
+
+
+def test_a_ledger_rejection_other_than_insufficient_funds_is_a_500_not_a_decline(
+    world, monkeypatch
+):
+    """Only exceeds_available is a customer outcome; any other ledger result is a bug in the
+    flow (services.money.LedgerBug): a logged 500, and the unit of work moves nothing."""
+    from openissuing.domain.ledger import money as movements
+    from openissuing.services import authorizations as service
+
+    w = world
+    auth = w.authorize(1_000)
+    w.books(cash=9_000, outbound_pending=1_000)
+
+    def void_a_hold_that_does_not_exist(pair, record, change):
+        return movements.release(pair, movements.Hold("no_such_hold", 1_000), record["id"])
+
+    monkeypatch.setattr(service, "_hold_batch", void_a_hold_that_does_not_exist)
+    with pytest.raises(stripe.APIError) as raised:
+        w.reverse(auth.id)
+    assert raised.value.http_status == 500
+    monkeypatch.undo()
+    again = w.client.v1.issuing.authorizations.retrieve(auth.id, options=w.o)
+    assert (again.status, again.amount) == ("pending", 1_000)
+    w.books(cash=9_000, outbound_pending=1_000)
+    w.audit_clean()

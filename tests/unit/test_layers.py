@@ -44,13 +44,6 @@ LAYERS: dict[str, int] = {
 }
 SHARED_LAYER = 0
 
-# The only import cycle tolerated, and only until the authorization rewrite lands (it breaks
-# the cycle by moving the shared keys into one module): empty this set then.
-ALLOWED_CYCLE_EDGES = {
-    ("openissuing.services.authorizations", "openissuing.services.realtime_authorizations"),
-    ("openissuing.services.realtime_authorizations", "openissuing.services.authorizations"),
-}
-
 
 def _module_name(path: Path) -> str:
     parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
@@ -166,18 +159,9 @@ def _strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
 
 
 def test_no_import_cycles():
-    graph = {
-        source: {t for t in targets if (source, t) not in ALLOWED_CYCLE_EDGES}
-        for source, targets in _graph().items()
-    }
+    graph = _graph()
     cycles = [sorted(group) for group in _strongly_connected(graph) if len(group) > 1]
     assert cycles == []
-
-
-def test_the_allowed_cycle_is_still_real():
-    """When the cycle is broken, this fails: then empty ALLOWED_CYCLE_EDGES."""
-    graph = _graph()
-    assert all(target in graph[source] for source, target in ALLOWED_CYCLE_EDGES)
 
 
 def test_the_checker_sees_function_level_imports_and_cycles(tmp_path):

@@ -22,7 +22,7 @@ def create(call: Call) -> dict | Continuation:
         outside=lambda: client.ask(result.url, result.body, result.secret),
         inside=lambda again, reply: again.render(
             TYPE,
-            realtime.conclude(again.uow, again.scope, result, reply, client.timeout_approves),
+            authorizations.conclude(again.uow, again.scope, result, reply, client.timeout_approves),
         ),
     )
 
@@ -50,7 +50,7 @@ def update(call: Call) -> dict:
 def approve(call: Call) -> dict:
     return call.render(
         TYPE,
-        realtime.record_api_decision(
+        actions.record_api_decision(
             call.uow, call.scope, call.path["authorization"], True, call.params
         ),
     )
@@ -60,7 +60,7 @@ def approve(call: Call) -> dict:
 def decline(call: Call) -> dict:
     return call.render(
         TYPE,
-        realtime.record_api_decision(
+        actions.record_api_decision(
             call.uow, call.scope, call.path["authorization"], False, call.params
         ),
     )

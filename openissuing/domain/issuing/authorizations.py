@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from openissuing.domain.errors import InsufficientFunds
 from openissuing.domain.issuing import merchant_categories, spending_controls
 
 Record = dict[str, Any]
@@ -66,6 +67,10 @@ class Decision:
     reason: str
     message: str | None = None
 
+
+APPROVED = Decision(True, "card_active")
+# The ledger's one expected refusal, as a customer sees it on a declined request.
+INSUFFICIENT_FUNDS = Decision(False, "insufficient_funds", InsufficientFunds.MESSAGE)
 
 Spent = Callable[[int, list[str] | None], int]
 
@@ -110,10 +115,8 @@ def decide(
             False, "spending_controls", "The cardholder's spending controls declined this purchase."
         )
     if available < request.amount:
-        return Decision(
-            False, "insufficient_funds", "The financial account's cash balance is insufficient."
-        )
-    return Decision(True, "card_active")
+        return INSUFFICIENT_FUNDS
+    return APPROVED
 
 
 def _card(card: Record, now: int) -> Decision | None:
@@ -147,7 +150,7 @@ def _financial_account(fa: Record | None) -> Decision | None:
     if fa is None:
         # Without a Treasury financial account there is no balance to spend from here.
         return Decision(
-            False, "insufficient_funds", "The card has no financial account to draw on."
+            False, INSUFFICIENT_FUNDS.reason, "The card has no financial account to draw on."
         )
     if fa["status"] != "open" or "card_issuing" not in (fa.get("active_features") or []):
         return Decision(
@@ -212,6 +215,11 @@ def verification_data(params: Record | None) -> Record:
         "postal_code": None,
         "three_d_secure": given.get("three_d_secure"),
     }
+
+
+def index_keys(record: Record) -> dict[str, str]:
+    """The stored authorization's lookup keys (list filters)."""
+    return {"card": record["card"], "cardholder": record["cardholder"], "status": record["status"]}
 
 
 def snapshot(record: Record) -> Record:

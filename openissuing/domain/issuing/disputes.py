@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from openissuing.domain.errors import InvalidRequest
+from openissuing.domain.errors import AmountTooLarge, InvalidRequest, InvalidStatusTransition
 
 Record = dict[str, Any]
 
@@ -188,10 +188,9 @@ def missing_evidence(evidence: Record) -> str | None:
 def check_submittable(record: Record) -> None:
     """Raise unless ``record`` may be submitted now (status, then evidence)."""
     if record["status"] != UNSUBMITTED:
-        raise InvalidRequest(
+        raise InvalidStatusTransition(
             f"This dispute is {record['status']} and can no longer be submitted; only unsubmitted "
-            "disputes can be submitted.",
-            code="status_transition_invalid",
+            "disputes can be submitted."
         )
     missing = missing_evidence(record["evidence"])
     if missing is not None:
@@ -209,10 +208,9 @@ def check_editable(record: Record, params: Record) -> None:
         return
     for name in ("amount", "evidence"):
         if name in params:
-            raise InvalidRequest(
+            raise InvalidStatusTransition(
                 f"You cannot update the {name} of a dispute that is {record['status']}; only "
                 "unsubmitted disputes can be changed (metadata can always be updated).",
-                code="status_transition_invalid",
                 param=name,
             )
 
@@ -223,11 +221,11 @@ def check_amount(amount: int, disputable: int) -> None:
             "The dispute amount must be greater than 0.", code="amount_too_small", param="amount"
         )
     if amount > disputable:
-        raise InvalidRequest(
+        raise AmountTooLarge(
+            "amount",
+            disputable,
             f"The dispute amount ({amount}) is larger than what remains disputable on this "
             f"transaction ({disputable}).",
-            code="amount_too_large",
-            param="amount",
         )
 
 

@@ -47,7 +47,8 @@ class Totals:
 
     @property
     def available(self) -> int:
-        """What a credit-normal account may still spend: posted credit less debits, holds included."""
+        """What a credit-normal account may still spend (its cash): posted credits less posted
+        and pending debits. The one cash formula; ``balance_of`` reads it from here."""
         return self.credits_posted - self.debits_posted - self.debits_pending
 
 
@@ -171,7 +172,7 @@ class Impact:
 def balance_of(totals: Totals) -> Impact:
     """Treasury balances of a customer account: cash excludes money on hold."""
     return Impact(
-        cash=totals.credits_posted - totals.debits_posted - totals.debits_pending,
+        cash=totals.available,
         inbound_pending=totals.credits_pending,
         outbound_pending=totals.debits_pending,
     )

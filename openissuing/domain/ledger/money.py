@@ -1,0 +1,180 @@
+"""Money movements as values (pure): the ledger batches every flow is made of.
+
+A flow moves money between two ledger accounts, a ``Pair``: the customer's
+(a financial account, credit-normal) and a counterparty's (the card network,
+an external network). Each function here returns the transfers of one step —
+Formance's "postings as values" — and nothing happens until the service layer
+executes them (``openissuing.services.money``), once, as one batch:
+
+=========  ===========================================================
+hold       reserve ``amount`` of the customer's cash (a pending transfer)
+resize     replace the live hold by one of a new amount (0 releases it)
+settle     post a hold, fully or partly; the rest of it is released
+release    void a hold
+debit      move money out now (posted, customer -> counterparty)
+credit     move money in now (posted, counterparty -> customer)
+reverse    undo a posted transfer with a new one in the other direction
+=========  ===========================================================
+
+``require_available`` makes the ledger refuse a debit or hold the customer's
+cash cannot cover (``Result.EXCEEDS_AVAILABLE``): the check and the movement
+are one locked step, so two flows never spend the same money.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from openissuing.domain.ledger import Impact, Kind, Transfer, impact_on
+
+
+@dataclass(frozen=True)
+class Pair:
+    customer: str  # the financial account's ledger account
+    counterparty: str  # card_network / external_<network>
+    currency: str
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A live hold, as a flow's record remembers it."""
+
+    id: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Transfers to execute together, and the holds they resolve (for their impacts)."""
+
+    transfers: tuple[Transfer, ...] = ()
+    resolves: dict[str, Transfer] = field(default_factory=dict)
+
+    def __add__(self, other: Batch) -> Batch:
+        return Batch(self.transfers + other.transfers, {**self.resolves, **other.resolves})
+
+    def impact(self, account_id: str) -> Impact:
+        """The customer's Treasury impact if every transfer applies (none is a retry)."""
+        total = Impact()
+        for transfer in self.transfers:
+            pending = self.resolves.get(transfer.pending_id or "")
+            total = total + impact_on(account_id, transfer, pending)
+        return total
+
+
+def _pending(pair: Pair, hold: Hold, flow: str) -> Transfer:
+    return Transfer(
+        hold.id,
+        pair.customer,
+        pair.counterparty,
+        hold.amount,
+        pair.currency,
+        Kind.PENDING,
+        None,
+        flow,
+    )
+
+
+def hold(pair: Pair, hold_id: str, amount: int, flow: str, *, require_available: bool) -> Batch:
+    transfer = Transfer(
+        id=hold_id,
+        debit_account=pair.customer,
+        credit_account=pair.counterparty,
+        amount=amount,
+        currency=pair.currency,
+        kind=Kind.PENDING,
+        flow=flow,
+        require_available=require_available,
+    )
+    return Batch((transfer,))
+
+
+def release(pair: Pair, live: Hold, flow: str) -> Batch:
+    transfer = Transfer(
+        id=f"{live.id}:void",
+        debit_account=pair.customer,
+        credit_account=pair.counterparty,
+        amount=live.amount,
+        currency=pair.currency,
+        kind=Kind.VOID_PENDING,
+        pending_id=live.id,
+        flow=flow,
+    )
+    return Batch((transfer,), {live.id: _pending(pair, live, flow)})
+
+
+def settle(pair: Pair, live: Hold, amount: int, flow: str) -> Batch:
+    """Post ``amount`` (at most the hold) of a hold; the ledger releases the remainder."""
+    transfer = Transfer(
+        id=f"{live.id}:post",
+        debit_account=pair.customer,
+        credit_account=pair.counterparty,
+        amount=amount,
+        currency=pair.currency,
+        kind=Kind.POST_PENDING,
+        pending_id=live.id,
+        flow=flow,
+    )
+    return Batch((transfer,), {live.id: _pending(pair, live, flow)})
+
+
+def resize(
+    pair: Pair,
+    live: Hold | None,
+    new: Hold | None,
+    flow: str,
+    *,
+    require_available: bool,
+) -> Batch:
+    """Void the live hold (if any) and place ``new`` (if any) in one batch.
+
+    Void first: the new hold's funds check then sees the old one released, so
+    growing a hold only needs the difference to be available.
+    """
+    batch = Batch() if live is None else release(pair, live, flow)
+    if new is not None and new.amount > 0:
+        batch = batch + hold(pair, new.id, new.amount, flow, require_available=require_available)
+    return batch
+
+
+def debit(
+    pair: Pair, transfer_id: str, amount: int, flow: str, *, require_available: bool
+) -> Batch:
+    transfer = Transfer(
+        id=transfer_id,
+        debit_account=pair.customer,
+        credit_account=pair.counterparty,
+        amount=amount,
+        currency=pair.currency,
+        kind=Kind.POSTED,
+        flow=flow,
+        require_available=require_available,
+    )
+    return Batch((transfer,))
+
+
+def credit(pair: Pair, transfer_id: str, amount: int, flow: str) -> Batch:
+    transfer = Transfer(
+        id=transfer_id,
+        debit_account=pair.counterparty,
+        credit_account=pair.customer,
+        amount=amount,
+        currency=pair.currency,
+        kind=Kind.POSTED,
+        flow=flow,
+    )
+    return Batch((transfer,))
+
+
+def reverse(original: Transfer, transfer_id: str, amount: int, flow: str) -> Batch:
+    """A new posted transfer undoing (part of) ``original``: transfers are never changed."""
+    transfer = Transfer(
+        id=transfer_id,
+        debit_account=original.credit_account,
+        credit_account=original.debit_account,
+        amount=amount,
+        currency=original.currency,
+        kind=Kind.POSTED,
+        flow=flow,
+    )
+    return Batch((transfer,))
