@@ -70,6 +70,7 @@ def fault_json(fault: Fault) -> dict[str, Any]:
         "object": "fault",
         "count_remaining": fault.remaining,
         "created": fault.created,
+        "event_type": fault.event_type,
         "expires_at": fault.expires_at,
         "kind": fault.kind,
         "method": fault.method,
@@ -232,7 +233,7 @@ def routes(runtime: Any) -> list[Route]:
         }
 
     def add_fault(uow, caller, params, path):
-        _only(params, {"kind", "method", "path", "count", "seconds", "expires_in"})
+        _only(params, {"kind", "method", "path", "count", "seconds", "expires_in", "event_type"})
         found = sandboxes.load(uow, caller, path["sandbox"])
         method = params.get("method") or None
         made = faults.add(
@@ -247,6 +248,7 @@ def routes(runtime: Any) -> list[Route]:
             if params.get("expires_in")
             else None,
             now=real_now(),
+            event_type=params.get("event_type") or None,
         )
         refreshed(uow, found)
         return fault_json(made)

@@ -107,7 +107,9 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
     try:
         sandbox = auth.sandbox_for(request.headers.get("authorization"), runtime.sandboxes)
         clock = runtime.sandboxes.clock(sandbox)
-        fault = await _fault_for(runtime, sandbox, request) if sandbox.has_faults else None
+        fault, webhook_faults = (
+            await _fault_for(runtime, sandbox, request) if sandbox.has_faults else (None, ())
+        )
         if fault is not None and fault.kind != "hang":
             return _fault_response(fault, request_id, version)
         acting = request.headers.get("stripe-account") or sandbox.platform_account_id
@@ -127,7 +129,9 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
                 clock.now(),
                 runtime.settings.idempotency_retention_seconds,
             )
-        scope = Scope(acting, sandbox.platform_account_id, clock, runtime.box, request_id, key)
+        scope = Scope(
+            acting, sandbox.platform_account_id, clock, runtime.box, request_id, key, webhook_faults
+        )
         status, body, replayed = await run_in_threadpool(
             _execute,
             runtime,

@@ -137,12 +137,14 @@ def _print_fault(fault: dict[str, Any]) -> None:
     left = (
         "until cleared" if fault["count_remaining"] is None else f"{fault['count_remaining']} left"
     )
-    hang = f" for {fault['seconds']} s" if fault["kind"] == "hang" else ""
-    expiry = f", expires {_when(fault['expires_at'])}" if fault["expires_at"] else ""
-    print(
-        f"{fault['id']}  {fault['kind']}{hang}  {fault['method'] or '*'} {fault['path'] or '*'}  "
-        f"({left}{expiry})"
+    hang = f" for {fault['seconds']} s" if fault["seconds"] else ""
+    where = (
+        f"events {fault['event_type'] or '*'}"
+        if fault["kind"].startswith("webhook_")
+        else f"{fault['method'] or '*'} {fault['path'] or '*'}"
     )
+    expiry = f", expires {_when(fault['expires_at'])}" if fault["expires_at"] else ""
+    print(f"{fault['id']}  {fault['kind']}{hang}  {where}  ({left}{expiry})")
 
 
 def faults_command(args: argparse.Namespace) -> int:
@@ -163,6 +165,7 @@ def faults_command(args: argparse.Namespace) -> int:
         "count": None if args.count is None else str(args.count),
         "seconds": None if args.seconds is None else str(args.seconds),
         "expires_in": args.expires_in,
+        "event_type": args.event_type,
     }
     body = _call(args, "POST", path, **{k: v for k, v in options.items() if v is not None})
     return _emit(args, body, _print_fault)
@@ -215,17 +218,25 @@ def add_commands(commands: Any) -> None:
         "faults",
         help="make a sandbox's next requests answer 429/500 or hang (to test retries)",
         description="add KIND: rate_limit (429), api_error (500) or hang (answers after "
-        "--seconds, having executed); --method/--path pick the requests (path patterns take *), "
+        "--seconds, having executed); --method/--path pick the requests (path patterns take *). "
+        "Webhook faults: webhook_delay (--seconds late), webhook_out_of_order (each held a "
+        "random 0..--seconds), webhook_duplicate (sent twice); --event-type picks the events. "
         "--count how many (default: until cleared), --expires-in for how long. "
         "remove takes the flt_ id.",
     )
     faults.add_argument("action", choices=["list", "add", "remove", "clear"])
-    faults.add_argument("kind", nargs="?", help="rate_limit | api_error | hang (or the flt_ id)")
+    faults.add_argument(
+        "kind",
+        nargs="?",
+        help="rate_limit | api_error | hang | webhook_delay | webhook_out_of_order | "
+        "webhook_duplicate (or, for remove, the flt_ id)",
+    )
     faults.add_argument("--method", help="GET, POST or DELETE (default: any)")
     faults.add_argument("--path", help="e.g. /v1/issuing/authorizations* (default: any)")
     faults.add_argument("--count", type=int, help="how many requests (default: until cleared)")
     faults.add_argument("--seconds", type=int, help="how long a hang lasts")
     faults.add_argument("--expires-in", help="a span, e.g. 10m")
+    faults.add_argument("--event-type", help="webhook faults: e.g. issuing_authorization.*")
     faults.add_argument("--sandbox", help="sbx_… id (default: the key's own sandbox)")
     _common(faults)
     faults.set_defaults(run=_guarded(faults_command))

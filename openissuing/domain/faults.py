@@ -10,6 +10,15 @@ path pattern (``*`` wildcards, e.g. ``/v1/issuing/authorizations*``):
   (a client that times out and retries with the same key gets the replay).
 
 Both refusals carry ``Stripe-Should-Retry: true``, which the official SDKs obey.
+
+Webhook faults change how the sandbox's events are delivered (``event_type`` picks which,
+``*`` wildcards; ``count`` is in events):
+
+* ``webhook_delay`` — every delivery is sent ``seconds`` late;
+* ``webhook_out_of_order`` — each delivery is held a random 0..``seconds``, so events arrive
+  shuffled;
+* ``webhook_duplicate`` — each delivery is sent twice (the same event id), to test that a
+  handler is idempotent.
 """
 
 from __future__ import annotations
@@ -20,7 +29,9 @@ from dataclasses import dataclass
 from openissuing.domain.errors import InvalidRequest
 
 REQUEST_KINDS = ("rate_limit", "api_error", "hang")
-KINDS = REQUEST_KINDS
+WEBHOOK_KINDS = ("webhook_delay", "webhook_out_of_order", "webhook_duplicate")
+KINDS = REQUEST_KINDS + WEBHOOK_KINDS
+MAX_DELAY_SECONDS = 3600
 METHODS = ("GET", "POST", "DELETE")
 MAX_COUNT = 10_000
 MAX_HANG_SECONDS = 600
@@ -37,8 +48,21 @@ class Fault:
     seconds: int
     expires_at: int | None
     created: int
+    event_type: str | None = None
+
+    @property
+    def on_requests(self) -> bool:
+        return self.kind in REQUEST_KINDS
+
+    def hears(self, event_type: str) -> bool:
+        """A webhook fault touches this event type."""
+        return self.kind in WEBHOOK_KINDS and (
+            self.event_type is None or fnmatch.fnmatchcase(event_type, self.event_type)
+        )
 
     def matches(self, method: str, path: str, now: int) -> bool:
+        if not self.on_requests:
+            return False
         if self.expires_at is not None and now >= self.expires_at:
             return False
         if self.method is not None and self.method != method:
@@ -47,7 +71,12 @@ class Fault:
 
 
 def validate(
-    kind: str, method: str | None, path: str | None, count: int | None, seconds: int
+    kind: str,
+    method: str | None,
+    path: str | None,
+    count: int | None,
+    seconds: int,
+    event_type: str | None = None,
 ) -> None:
     if kind not in KINDS:
         raise InvalidRequest(
@@ -66,6 +95,22 @@ def validate(
             f"count must be between 1 and {MAX_COUNT}.",
             code="parameter_invalid_integer",
             param="count",
+        )
+    if kind in WEBHOOK_KINDS and (method is not None or path is not None):
+        raise InvalidRequest(
+            "Webhook faults pick events by event_type, not by method or path.",
+            param="path" if path is not None else "method",
+        )
+    if kind in REQUEST_KINDS and event_type is not None:
+        raise InvalidRequest("event_type applies to webhook faults only.", param="event_type")
+    if event_type is not None and (not event_type or len(event_type) > 100):
+        raise InvalidRequest("An event_type pattern has 1 to 100 characters.", param="event_type")
+    timed = kind in ("webhook_delay", "webhook_out_of_order")
+    if timed and not 0 < seconds <= MAX_DELAY_SECONDS:
+        raise InvalidRequest(
+            f"A delay lasts between 1 and {MAX_DELAY_SECONDS} seconds.",
+            code="parameter_invalid_integer",
+            param="seconds",
         )
     if kind == "hang" and not 0 < seconds <= MAX_HANG_SECONDS:
         raise InvalidRequest(

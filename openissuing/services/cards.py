@@ -11,16 +11,14 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import insert
-
 from openissuing.domain.errors import ResourceMissing
 from openissuing.domain.issuing import card_numbers
 from openissuing.domain.issuing import cards as rules
 from openissuing.secrets_box import SecretBox
 from openissuing.services import cardholders, events
 from openissuing.services.scope import Scope
+from openissuing.storage import card_secrets
 from openissuing.storage.documents import Page
-from openissuing.storage.tables import card_secrets
 from openissuing.storage.uow import UnitOfWork
 from openissuing.wire import registry
 
@@ -107,13 +105,7 @@ def list_(uow: UnitOfWork, scope: Scope, params: dict[str, Any], **page_args: An
 
 
 def _seal(uow: UnitOfWork, box: SecretBox, card_id: str, secret: card_numbers.CardSecret) -> None:
-    uow.conn.execute(
-        insert(card_secrets).values(
-            card_id=card_id,
-            number_encrypted=box.seal(secret.number),
-            cvc_encrypted=box.seal(secret.cvc),
-        )
-    )
+    card_secrets.store(uow.conn, card_id, box.seal(secret.number), box.seal(secret.cvc))
 
 
 def _save(uow: UnitOfWork, scope: Scope, before: dict[str, Any], after: dict[str, Any]) -> None:

@@ -31,23 +31,24 @@ Reading events back lives here too because what ``/v1/events`` reports
 
 from __future__ import annotations
 
-import json
-import secrets
+import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, select, update
-from sqlalchemy.engine import Connection
+import orjson
 
 from openissuing import ids
 from openissuing.domain import webhook_matching as matching
 from openissuing.domain.errors import InvalidRequest, ResourceMissing
+from openissuing.domain.faults import Fault
 from openissuing.services import doorbell
 from openissuing.services.scope import Scope
+from openissuing.storage import outbox
 from openissuing.storage.documents import CreatedRange, Page
-from openissuing.storage.tables import object_keys, objects, webhook_attempts, webhook_deliveries
+from openissuing.storage.outbox import Claim
+from openissuing.storage.sandboxes import FaultStore
 from openissuing.storage.uow import UnitOfWork
 
 ENDPOINT_TYPE = "webhook_endpoint"
@@ -56,7 +57,8 @@ EVENT_TYPE = "event"
 EVENT_RETENTION_SECONDS = 30 * 24 * 3600
 MAX_TYPES = 20
 EXCERPT_BYTES = 1024
-UNFINISHED = ("pending", "failed")
+UNFINISHED = outbox.UNFINISHED
+__all__ = ["Claim", "Outcome"]
 
 
 # ------------------------------------------------------------------ fan-out
@@ -67,26 +69,30 @@ def wall_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def fan_out(uow: UnitOfWork, platform: str, event: dict[str, Any], owner: str) -> int:
-    """Queue ``event`` for every endpoint that should hear it, inside the event's transaction."""
+def fan_out(
+    uow: UnitOfWork,
+    platform: str,
+    event: dict[str, Any],
+    owner: str,
+    faults: Sequence[Fault] = (),
+) -> int:
+    """Queue ``event`` for every endpoint that should hear it, inside the event's transaction.
+
+    ``faults`` are the sandbox's webhook faults, if any: a late or shuffled delivery is
+    queued later, a duplicated one carries an extra copy to send after its success.
+    """
     if event["type"] in matching.SYNCHRONOUS_EVENT_TYPES:
         return 0  # answered during the request itself, never queued
     owners = matching.candidate_owners(owner, platform)
-    # One indexed read per event (this runs inside every state change, hot paths included).
-    rows = uow.docs.raw.all(
-        "SELECT o.owner, o.data FROM objects o JOIN object_keys k ON k.object_id = o.id "
-        f"WHERE o.type = ? AND o.owner IN ({', '.join('?' * len(owners))}) "
-        "AND k.name = 'status' AND k.value = 'enabled'",
-        (ENDPOINT_TYPE, *owners),
-    )
     targets = []
-    for endpoint_owner, data in rows:
-        endpoint = json.loads(data)
+    for endpoint_owner, data in outbox.enabled_endpoints(uow.docs.raw, ENDPOINT_TYPE, owners):
+        endpoint = _loads(data)
         if matching.receives(endpoint, endpoint_owner, event, owner, platform):
             targets.append(endpoint["id"])
     if not targets:
         return 0
     now_ms = wall_ms()
+    delay_ms, copies = _faulted(uow, event["type"], faults)
     rows = [
         {
             "id": ids.new_id("wdl"),
@@ -94,48 +100,60 @@ def fan_out(uow: UnitOfWork, platform: str, event: dict[str, Any], owner: str) -
             "endpoint_id": endpoint_id,
             "status": "pending",
             "attempt_count": 0,
-            "next_attempt_at": now_ms,
+            "next_attempt_at": now_ms + delay_ms(),
             "created": now_ms,
+            "copies_left": copies,
         }
         for endpoint_id in targets
     ]
-    uow.conn.execute(insert(webhook_deliveries), rows)
+    outbox.insert_deliveries(uow.conn, rows)
     # Local dispatchers need not wait for their next poll; others will find the rows by polling.
     uow.after_commit.append(doorbell.ring)
     return len(rows)
 
 
+def _loads(data: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = orjson.loads(data)
+    return loaded
+
+
+def _faulted(uow: UnitOfWork, event_type: str, faults: Sequence[Fault]) -> tuple[Any, int]:
+    """(a function giving each delivery's delay in ms, extra copies) under the webhook faults."""
+    delays: list[Any] = []
+    copies = 0
+    for fault in faults:
+        if not fault.hears(event_type) or not _still_there(uow, fault):
+            continue
+        if fault.kind == "webhook_delay":
+            delays.append(lambda seconds=fault.seconds: seconds * 1000)
+        elif fault.kind == "webhook_out_of_order":
+            delays.append(lambda seconds=fault.seconds: random.randint(0, seconds * 1000))
+        elif fault.kind == "webhook_duplicate":
+            copies += 1
+    return (lambda: sum(delay() for delay in delays)), copies
+
+
+def _still_there(uow: UnitOfWork, fault: Fault) -> bool:
+    """Counted faults are used up one event at a time (the snapshot in the scope may be stale)."""
+    return FaultStore(uow.conn).use_once(fault)
+
+
 def cancel_pending(uow: UnitOfWork, endpoint_id: str) -> int:
     """A disabled endpoint receives nothing more, not even retries already queued."""
-    result = uow.conn.execute(
-        update(webhook_deliveries)
-        .where(
-            webhook_deliveries.c.endpoint_id == endpoint_id,
-            webhook_deliveries.c.status == "pending",
-        )
-        .values(status="canceled", next_attempt_at=None, lease=None)
-    )
-    return result.rowcount
+    return outbox.cancel_pending(uow.conn, endpoint_id)
 
 
 def pending_count(uow: UnitOfWork, event_id: str) -> int:
-    return uow.conn.execute(
-        select(func.count())
-        .select_from(webhook_deliveries)
-        .where(webhook_deliveries.c.event_id == event_id, webhook_deliveries.c.status == "pending")
-    ).scalar_one()
+    return outbox.pending_count(uow.conn, event_id)
+
+
+def pull_forward(uow: UnitOfWork, owners: Sequence[str], seconds: int) -> None:
+    """A sandbox's clock moved ``seconds`` ahead: its pending retries come that much closer."""
+    outbox.pull_forward(uow.docs.raw, owners, seconds * 1000, wall_ms())
+    uow.after_commit.append(doorbell.ring)
 
 
 # ------------------------------------------------------------------ claiming and results
-
-
-@dataclass(frozen=True)
-class Claim:
-    delivery_id: str
-    event_id: str
-    endpoint_id: str
-    attempt_count: int
-    lease: str
 
 
 @dataclass(frozen=True)
@@ -154,25 +172,7 @@ class Outcome:
 
 
 def claim(uow: UnitOfWork, now_ms: int, limit: int, lease_ms: int) -> list[Claim]:
-    table = webhook_deliveries
-    query = (
-        select(table.c.id, table.c.event_id, table.c.endpoint_id, table.c.attempt_count)
-        .where(table.c.status == "pending", table.c.next_attempt_at <= now_ms)
-        .order_by(table.c.next_attempt_at, table.c.id)
-        .limit(limit)
-    )
-    if uow.conn.dialect.name != "sqlite":
-        query = query.with_for_update(skip_locked=True)
-    rows = uow.conn.execute(query).all()
-    if not rows:
-        return []
-    lease = secrets.token_hex(16)
-    uow.conn.execute(
-        update(table)
-        .where(table.c.id.in_([row.id for row in rows]))
-        .values(next_attempt_at=now_ms + lease_ms, lease=lease)
-    )
-    return [Claim(row.id, row.event_id, row.endpoint_id, row.attempt_count, lease) for row in rows]
+    return outbox.claim(uow.conn, now_ms, limit, lease_ms)
 
 
 def next_gap_seconds(schedule: Sequence[float], attempts_made: int) -> float | None:
@@ -184,72 +184,63 @@ def record(
     uow: UnitOfWork, claimed: Claim, outcome: Outcome, now_ms: int, schedule: Sequence[float]
 ) -> str | None:
     """Store an attempt and advance the delivery; returns its new status (None if it is gone)."""
-    current = _locked(uow.conn, claimed.delivery_id)
+    current = outbox.locked(uow.conn, claimed.delivery_id)
     if current is None:
         return None  # the endpoint was deleted meanwhile, and its deliveries with it
     number = claimed.attempt_count + 1
-    uow.conn.execute(
-        insert(webhook_attempts).values(
-            id=ids.new_id("wda"),
-            delivery_id=claimed.delivery_id,
-            number=number,
-            started_at=outcome.started_at_ms,
-            duration_ms=outcome.duration_ms,
-            http_status=outcome.http_status,
-            error=outcome.error[:255] if outcome.error else None,
-            response_excerpt=outcome.response_excerpt,
-        )
+    outbox.insert_attempt(
+        uow.conn,
+        {
+            "id": ids.new_id("wda"),
+            "delivery_id": claimed.delivery_id,
+            "number": number,
+            "started_at": outcome.started_at_ms,
+            "duration_ms": outcome.duration_ms,
+            "http_status": outcome.http_status,
+            "error": outcome.error[:255] if outcome.error else None,
+            "response_excerpt": outcome.response_excerpt,
+        },
     )
     if current.status != "pending" or current.lease != claimed.lease:
         return current.status  # canceled, or our lease expired and someone else owns it now
+    if outcome.succeeded and current.copies_left > 0:
+        # A duplicated delivery (webhook_duplicate fault): the same event goes out once more.
+        outbox.advance(
+            uow.conn,
+            claimed.delivery_id,
+            {
+                "attempt_count": number,
+                "lease": None,
+                "last_status_code": outcome.http_status,
+                "next_attempt_at": now_ms,
+                "copies_left": current.copies_left - 1,
+            },
+        )
+        return "pending"
     gap = None if outcome.succeeded else next_gap_seconds(schedule, number)
     status = "succeeded" if outcome.succeeded else ("pending" if gap is not None else "failed")
-    uow.conn.execute(
-        update(webhook_deliveries)
-        .where(webhook_deliveries.c.id == claimed.delivery_id)
-        .values(
-            status=status,
-            attempt_count=number,
-            lease=None,
-            last_status_code=outcome.http_status,
-            next_attempt_at=None if gap is None else now_ms + int(gap * 1000),
-        )
+    outbox.advance(
+        uow.conn,
+        claimed.delivery_id,
+        {
+            "status": status,
+            "attempt_count": number,
+            "lease": None,
+            "last_status_code": outcome.http_status,
+            "next_attempt_at": None if gap is None else now_ms + int(gap * 1000),
+        },
     )
     return status
 
 
 def cancel(uow: UnitOfWork, claimed: Claim) -> None:
     """The endpoint went away or was disabled before we could send."""
-    uow.conn.execute(
-        update(webhook_deliveries)
-        .where(
-            webhook_deliveries.c.id == claimed.delivery_id,
-            webhook_deliveries.c.lease == claimed.lease,
-        )
-        .values(status="canceled", next_attempt_at=None, lease=None)
-    )
+    outbox.cancel(uow.conn, claimed.delivery_id, claimed.lease)
 
 
 def release(uow: UnitOfWork, claimed: Claim, now_ms: int) -> None:
     """Hand back a claim we will not send (shutting down): due again at once, for anyone."""
-    uow.conn.execute(
-        update(webhook_deliveries)
-        .where(
-            webhook_deliveries.c.id == claimed.delivery_id,
-            webhook_deliveries.c.lease == claimed.lease,
-            webhook_deliveries.c.status == "pending",
-        )
-        .values(next_attempt_at=now_ms, lease=None)
-    )
-
-
-def _locked(conn: Connection, delivery_id: str):
-    query = select(webhook_deliveries.c.status, webhook_deliveries.c.lease).where(
-        webhook_deliveries.c.id == delivery_id
-    )
-    if conn.dialect.name != "sqlite":
-        query = query.with_for_update()
-    return conn.execute(query).first()
+    outbox.release(uow.conn, claimed.delivery_id, claimed.lease, now_ms)
 
 
 # ------------------------------------------------------------------ reading it back (CLI, tests)
@@ -258,13 +249,7 @@ def _locked(conn: Connection, delivery_id: str):
 def deliveries(
     uow: UnitOfWork, *, event_id: str | None = None, endpoint_id: str | None = None
 ) -> list[dict[str, Any]]:
-    table = webhook_deliveries
-    query = select(table).order_by(table.c.id)
-    if event_id is not None:
-        query = query.where(table.c.event_id == event_id)
-    if endpoint_id is not None:
-        query = query.where(table.c.endpoint_id == endpoint_id)
-    return [dict(row._mapping) for row in uow.conn.execute(query)]
+    return outbox.deliveries(uow.conn, event_id=event_id, endpoint_id=endpoint_id)
 
 
 def attempt_log(
@@ -275,30 +260,7 @@ def attempt_log(
     limit: int | None = 50,
 ) -> list[dict[str, Any]]:
     """Attempts, newest first, with their delivery's event, endpoint, event type and status."""
-    d, a = webhook_deliveries, webhook_attempts
-    event_type = (
-        select(object_keys.c.value)
-        .where(object_keys.c.object_id == d.c.event_id, object_keys.c.name == "type")
-        .scalar_subquery()
-    )
-    query = (
-        select(
-            a,
-            d.c.event_id,
-            d.c.endpoint_id,
-            d.c.status.label("delivery_status"),
-            event_type.label("event_type"),
-        )
-        .join(d, d.c.id == a.c.delivery_id)
-        .order_by(a.c.started_at.desc(), a.c.id.desc())
-    )
-    if event_id is not None:
-        query = query.where(d.c.event_id == event_id)
-    if endpoint_id is not None:
-        query = query.where(d.c.endpoint_id == endpoint_id)
-    if limit is not None:
-        query = query.limit(limit)
-    return [dict(row._mapping) for row in uow.conn.execute(query)]
+    return outbox.attempt_log(uow.conn, event_id=event_id, endpoint_id=endpoint_id, limit=limit)
 
 
 # ------------------------------------------------------------------ /v1/events
@@ -322,18 +284,6 @@ def list_events(
     created: CreatedRange | None,
 ) -> Page:
     """The acting account's events of the last 30 days, newest first, filtered as Stripe filters."""
-    conditions = [
-        objects.c.type == EVENT_TYPE,
-        objects.c.owner == scope.account,
-        objects.c.created >= scope.now() - EVENT_RETENTION_SECONDS,
-        *_type_conditions(params),
-        *_delivery_conditions(params.get("delivery_success")),
-        *_created_conditions(created),
-    ]
-    return _page(uow.conn, conditions, limit, starting_after, ending_before)
-
-
-def _type_conditions(params: dict[str, Any]) -> list:
     one, many = params.get("type") or None, params.get("types") or None
     if one and many:
         raise InvalidRequest(
@@ -343,64 +293,20 @@ def _type_conditions(params: dict[str, Any]) -> list:
         )
     if many and len(many) > MAX_TYPES:
         raise InvalidRequest(f"You may pass at most {MAX_TYPES} types.", param="types")
-    if not one and not many:
-        return []
-    if many:
-        match = object_keys.c.value.in_([str(t) for t in many])
-    elif "*" in one:
-        match = object_keys.c.value.like(_like_pattern(one), escape="\\")
-    else:
-        match = object_keys.c.value == one
-    keyed = select(object_keys.c.object_id).where(object_keys.c.name == "type", match)
-    return [objects.c.id.in_(keyed)]
-
-
-def _like_pattern(wildcard: str) -> str:
-    """``issuing_card.*`` → ``issuing\\_card.%``: ``*`` is the wildcard, ``_``/``%`` literal."""
-    escaped = wildcard.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped.replace("*", "%")
-
-
-def _delivery_conditions(delivery_success: Any) -> list:
-    if delivery_success is None or delivery_success == "":
-        return []
-    unfinished = exists().where(
-        webhook_deliveries.c.event_id == objects.c.id, webhook_deliveries.c.status.in_(UNFINISHED)
+    success = params.get("delivery_success")
+    wanted = outbox.EventFilter(
+        owner=scope.account,
+        since=scope.now() - EVENT_RETENTION_SECONDS,
+        types=[str(t) for t in many] if many else ([one] if one and "*" not in one else []),
+        pattern=one if one and "*" in one else None,
+        delivery_success=None if success is None or success == "" else bool(success),
+        created=created,
     )
-    # Stripe: false lists events still pending or failed for some endpoint; true, the rest.
-    return [~unfinished if delivery_success else unfinished]
-
-
-def _created_conditions(created: CreatedRange | None) -> Iterable:
-    if created is None:
-        return []
-    column = objects.c.created
-    bounds = [
-        (created.gt, column.__gt__),
-        (created.gte, column.__ge__),
-        (created.lt, column.__lt__),
-        (created.lte, column.__le__),
-    ]
-    return [op(value) for value, op in bounds if value is not None]
-
-
-def _page(
-    conn: Connection,
-    conditions: list,
-    limit: int,
-    starting_after: str | None,
-    ending_before: str | None,
-) -> Page:
-    # Same cursor rules as Documents.list: ids sort by creation, newest first.
-    if starting_after is not None:
-        conditions.append(objects.c.id < starting_after)
-    if ending_before is not None:
-        conditions.append(objects.c.id > ending_before)
-    order = objects.c.id.asc() if ending_before is not None else objects.c.id.desc()
-    query = select(objects.c.data).where(and_(*conditions)).order_by(order).limit(limit + 1)
-    rows = [json.loads(data) for data in conn.execute(query).scalars()]
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    if ending_before is not None:
-        rows.reverse()
-    return Page(rows, has_more)
+    return outbox.events_page(
+        uow.conn,
+        wanted,
+        event_type=EVENT_TYPE,
+        limit=limit,
+        starting_after=starting_after,
+        ending_before=ending_before,
+    )

@@ -26,8 +26,9 @@ def add(
     seconds: int,
     expires_in_seconds: int | None,
     now: int,
+    event_type: str | None = None,
 ) -> Fault:
-    rules.validate(kind, method, path, count, seconds)
+    rules.validate(kind, method, path, count, seconds, event_type)
     fault = Fault(
         ids.new_id("flt"),
         sandbox.id,
@@ -38,6 +39,7 @@ def add(
         seconds,
         None if expires_in_seconds is None else now + expires_in_seconds,
         now,
+        event_type,
     )
     FaultStore(uow.conn).add(fault)
     return fault
@@ -58,12 +60,17 @@ def clear(uow: UnitOfWork, sandbox: Sandbox) -> None:
     FaultStore(uow.conn).clear(sandbox.id)
 
 
-def take(uow: UnitOfWork, sandbox: Sandbox, method: str, path: str, now: int) -> Fault | None:
-    """The first fault the request matches, used up by one; expired ones are dropped."""
+def take(
+    uow: UnitOfWork, sandbox: Sandbox, method: str, path: str, now: int
+) -> tuple[Fault | None, tuple[Fault, ...]]:
+    """(the first request fault the request matches, used up by one; the webhook faults in
+    force, which the request's events meet as they are queued). Expired ones are dropped."""
     store = FaultStore(uow.conn)
     store.drop_expired(sandbox.id, now)
-    for fault in store.of(sandbox.id, for_update=True):
+    found = store.of(sandbox.id, for_update=True)
+    webhook = tuple(f for f in found if f.kind in rules.WEBHOOK_KINDS)
+    for fault in found:
         if fault.matches(method, path, now):
             store.use(fault)
-            return fault
-    return None
+            return fault, webhook
+    return None, webhook

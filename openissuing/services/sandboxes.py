@@ -25,7 +25,7 @@ from openissuing.domain.connect.accounts import platform_account_record
 from openissuing.domain.errors import InvalidRequest, PermissionDenied, ResourceMissing
 from openissuing.domain.sandboxes import ClockState, Sandbox, check_name
 from openissuing.secrets_box import SecretBox
-from openissuing.services import due
+from openissuing.services import deliveries, due
 from openissuing.services.scope import Scope
 from openissuing.storage.sandboxes import SandboxStore
 from openissuing.storage.uow import UnitOfWork, transaction
@@ -137,10 +137,18 @@ def move_clock(
     box: SecretBox,
     base: Clock,
 ) -> Sandbox:
-    """Store the sandbox's new clock, then apply what fell due by it, in this transaction."""
+    """Store the sandbox's new clock, then apply what fell due by it, in this transaction.
+
+    Pending webhook retries of the sandbox's events come as much closer as the clock moved:
+    a retry due in an hour is sent at once after ``advance=1h``.
+    """
     clock = change(sandbox.clock, real_now)
     _store(uow).set_clock(sandbox.id, clock)
     moved = replace(sandbox, clock=clock)
+    ahead = clock.now(real_now) - sandbox.clock.now(real_now)
+    if ahead > 0:
+        owners = _store(uow).owners_of(sandbox.platform_account_id)
+        deliveries.pull_forward(uow, owners, ahead)
     apply_due(uow, moved, box, base)
     return moved
 

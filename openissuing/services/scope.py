@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from openissuing.clock import Clock
 from openissuing.secrets_box import SecretBox
@@ -17,6 +18,8 @@ class Scope:
     box: SecretBox
     request_id: str | None = None
     idempotency_key: str | None = None
+    # The sandbox's webhook faults in force (late, shuffled, duplicated deliveries); usually none.
+    webhook_faults: tuple[Any, ...] = ()
 
     @property
     def is_platform(self) -> bool:

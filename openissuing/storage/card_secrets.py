@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from openissuing.storage.tables import card_secrets
@@ -16,3 +16,12 @@ def sealed(conn: Connection, card_id: str) -> tuple[bytes, bytes] | None:
         )
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+def store(conn: Connection, card_id: str, number_sealed: bytes, cvc_sealed: bytes) -> None:
+    """Written once, in the card's create transaction; sealed by the caller's box."""
+    conn.execute(
+        insert(card_secrets).values(
+            card_id=card_id, number_encrypted=number_sealed, cvc_encrypted=cvc_sealed
+        )
+    )

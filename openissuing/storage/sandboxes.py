@@ -128,7 +128,9 @@ class SandboxStore:
         return deleted
 
 
-_FAULT_COLUMNS = "id, sandbox_id, kind, method, path, remaining, seconds, expires_at, created"
+_FAULT_COLUMNS = (
+    "id, sandbox_id, kind, method, path, remaining, seconds, expires_at, created, event_type"
+)
 
 
 def _fault(row: Sequence[Any]) -> Fault:
@@ -142,6 +144,7 @@ def _fault(row: Sequence[Any]) -> Fault:
         seconds=int(row[6]),
         expires_at=None if row[7] is None else int(row[7]),
         created=int(row[8]),
+        event_type=row[9],
     )
 
 
@@ -152,7 +155,7 @@ class FaultStore:
 
     def add(self, fault: Fault) -> None:
         self.raw.execute(
-            f"INSERT INTO sandbox_faults ({_FAULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO sandbox_faults ({_FAULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 fault.id,
                 fault.sandbox_id,
@@ -163,6 +166,7 @@ class FaultStore:
                 fault.seconds,
                 fault.expires_at,
                 fault.created,
+                fault.event_type,
             ),
         ).close()
 
@@ -202,3 +206,23 @@ class FaultStore:
             "AND expires_at <= ?",
             (sandbox_id, now),
         ).close()
+
+    def use_once(self, fault: Fault) -> bool:
+        """Use a fault once if it is still set (counted down, gone at zero); False if gone."""
+        if fault.remaining is None:
+            row = self.raw.one("SELECT 1 FROM sandbox_faults WHERE id = ?", (fault.id,))
+            return row is not None
+        cursor = self.raw.execute(
+            "UPDATE sandbox_faults SET remaining = remaining - 1 WHERE id = ? AND remaining > 1",
+            (fault.id,),
+        )
+        counted = cursor.rowcount > 0
+        cursor.close()
+        if counted:
+            return True
+        cursor = self.raw.execute(
+            "DELETE FROM sandbox_faults WHERE id = ? AND remaining = 1", (fault.id,)
+        )
+        last = cursor.rowcount > 0
+        cursor.close()
+        return bool(last)

@@ -202,6 +202,8 @@ webhook_deliveries = Table(
     Column("lease", String(32), nullable=True),
     Column("last_status_code", Integer, nullable=True),
     Column("created", BigInteger, nullable=False),
+    # Extra copies still to send after a success (a sandbox's webhook_duplicate fault).
+    Column("copies_left", Integer, nullable=False, default=0, server_default="0"),
     CheckConstraint(
         "status IN ('pending', 'succeeded', 'failed', 'canceled')",
         name="ck_webhook_deliveries_status",
@@ -267,6 +269,8 @@ sandbox_faults = Table(
     Column("kind", String(32), nullable=False),
     Column("method", String(8), nullable=True),
     Column("path", String(255), nullable=True),
+    # For webhook faults: the event types they touch (``*`` wildcards), NULL for all.
+    Column("event_type", String(100), nullable=True),
     Column("remaining", Integer, nullable=True),
     Column("seconds", Integer, nullable=False, default=0),
     # Wall-clock unix seconds (faults steer real clients, whatever the sandbox's clock says).

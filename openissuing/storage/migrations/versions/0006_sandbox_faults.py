@@ -1,4 +1,4 @@
-"""faults on purpose: the next N matching requests of a sandbox answer 429/500 or hang
+"""faults on purpose: requests that answer 429/500 or hang; webhooks late, shuffled, duplicated
 
 Revision ID: 0006
 Revises: 0005
@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(32), nullable=False),
         sa.Column("method", sa.String(8), nullable=True),
         sa.Column("path", sa.String(255), nullable=True),
+        sa.Column("event_type", sa.String(100), nullable=True),
         sa.Column("remaining", sa.Integer(), nullable=True),
         sa.Column("seconds", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("expires_at", sa.BigInteger(), nullable=True),
@@ -39,8 +40,14 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_sandbox_faults_sandbox", "sandbox_faults", ["sandbox_id", "id"])
+    op.add_column(
+        "webhook_deliveries",
+        sa.Column("copies_left", sa.Integer(), nullable=False, server_default="0"),
+    )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("webhook_deliveries") as batch:
+        batch.drop_column("copies_left")
     op.drop_index("ix_sandbox_faults_sandbox", table_name="sandbox_faults")
     op.drop_table("sandbox_faults")
