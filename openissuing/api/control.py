@@ -74,6 +74,7 @@ def fault_json(fault: Fault) -> dict[str, Any]:
         "expires_at": fault.expires_at,
         "kind": fault.kind,
         "method": fault.method,
+        "outcome": fault.outcome,
         "path": fault.path,
         "seconds": fault.seconds,
     }
@@ -233,7 +234,10 @@ def routes(runtime: Any) -> list[Route]:
         }
 
     def add_fault(uow, caller, params, path):
-        _only(params, {"kind", "method", "path", "count", "seconds", "expires_in", "event_type"})
+        _only(
+            params,
+            {"kind", "method", "path", "count", "seconds", "expires_in", "event_type", "outcome"},
+        )
         found = sandboxes.load(uow, caller, path["sandbox"])
         method = params.get("method") or None
         made = faults.add(
@@ -249,6 +253,7 @@ def routes(runtime: Any) -> list[Route]:
             else None,
             now=real_now(),
             event_type=params.get("event_type") or None,
+            outcome=params.get("outcome") or None,
         )
         refreshed(uow, found)
         return fault_json(made)

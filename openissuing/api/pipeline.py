@@ -107,7 +107,7 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
     try:
         sandbox = auth.sandbox_for(request.headers.get("authorization"), runtime.sandboxes)
         clock = runtime.sandboxes.clock(sandbox)
-        fault, webhook_faults = (
+        fault, standing_faults = (
             await _fault_for(runtime, sandbox, request) if sandbox.has_faults else (None, ())
         )
         if fault is not None and fault.kind != "hang":
@@ -130,7 +130,13 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
                 runtime.settings.idempotency_retention_seconds,
             )
         scope = Scope(
-            acting, sandbox.platform_account_id, clock, runtime.box, request_id, key, webhook_faults
+            acting,
+            sandbox.platform_account_id,
+            clock,
+            runtime.box,
+            request_id,
+            key,
+            standing_faults,
         )
         status, body, replayed = await run_in_threadpool(
             _execute,

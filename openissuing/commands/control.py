@@ -166,6 +166,7 @@ def faults_command(args: argparse.Namespace) -> int:
         "seconds": None if args.seconds is None else str(args.seconds),
         "expires_in": args.expires_in,
         "event_type": args.event_type,
+        "outcome": args.outcome,
     }
     body = _call(args, "POST", path, **{k: v for k, v in options.items() if v is not None})
     return _emit(args, body, _print_fault)
@@ -221,6 +222,9 @@ def add_commands(commands: Any) -> None:
         "--seconds, having executed); --method/--path pick the requests (path patterns take *). "
         "Webhook faults: webhook_delay (--seconds late), webhook_out_of_order (each held a "
         "random 0..--seconds), webhook_duplicate (sent twice); --event-type picks the events. "
+        "Authorization faults: network_fallback (the network decides alone, --outcome approve or "
+        "decline, reason network_fallback), realtime_slow (the real-time handler answers "
+        "--seconds late). "
         "--count how many (default: until cleared), --expires-in for how long. "
         "remove takes the flt_ id.",
     )
@@ -229,7 +233,7 @@ def add_commands(commands: Any) -> None:
         "kind",
         nargs="?",
         help="rate_limit | api_error | hang | webhook_delay | webhook_out_of_order | "
-        "webhook_duplicate (or, for remove, the flt_ id)",
+        "webhook_duplicate | network_fallback | realtime_slow (or, for remove, the flt_ id)",
     )
     faults.add_argument("--method", help="GET, POST or DELETE (default: any)")
     faults.add_argument("--path", help="e.g. /v1/issuing/authorizations* (default: any)")
@@ -237,6 +241,7 @@ def add_commands(commands: Any) -> None:
     faults.add_argument("--seconds", type=int, help="how long a hang lasts")
     faults.add_argument("--expires-in", help="a span, e.g. 10m")
     faults.add_argument("--event-type", help="webhook faults: e.g. issuing_authorization.*")
+    faults.add_argument("--outcome", choices=["approve", "decline"], help="network_fallback")
     faults.add_argument("--sandbox", help="sbx_… id (default: the key's own sandbox)")
     _common(faults)
     faults.set_defaults(run=_guarded(faults_command))

@@ -19,6 +19,16 @@ Webhook faults change how the sandbox's events are delivered (``event_type`` pic
   shuffled;
 * ``webhook_duplicate`` — each delivery is sent twice (the same event id), to test that a
   handler is idempotent.
+
+Authorization faults (``count`` is in authorizations):
+
+* ``network_fallback`` — the card network stands in for an unreachable Stripe: the
+  test-helper purchase is decided by the network alone (``outcome`` approve, the default, or
+  decline), recorded with reason ``network_fallback``, and no ``issuing_authorization.request``
+  is sent. A network approval is held without a funds check (the network cannot see the
+  balance), so it may take the cash below zero, as a stand-in approval can;
+* ``realtime_slow`` — the platform's real-time handler answers ``seconds`` late: past the
+  deadline, the request ends as ``webhook_timeout`` without the handler being asked.
 """
 
 from __future__ import annotations
@@ -30,7 +40,10 @@ from openissuing.domain.errors import InvalidRequest
 
 REQUEST_KINDS = ("rate_limit", "api_error", "hang")
 WEBHOOK_KINDS = ("webhook_delay", "webhook_out_of_order", "webhook_duplicate")
-KINDS = REQUEST_KINDS + WEBHOOK_KINDS
+AUTHORIZATION_KINDS = ("network_fallback", "realtime_slow")
+KINDS = REQUEST_KINDS + WEBHOOK_KINDS + AUTHORIZATION_KINDS
+OUTCOMES = ("approve", "decline")
+MAX_REALTIME_DELAY_SECONDS = 60
 MAX_DELAY_SECONDS = 3600
 METHODS = ("GET", "POST", "DELETE")
 MAX_COUNT = 10_000
@@ -49,6 +62,8 @@ class Fault:
     expires_at: int | None
     created: int
     event_type: str | None = None
+    # network_fallback: what the network answers (approve | decline).
+    outcome: str | None = None
 
     @property
     def on_requests(self) -> bool:
@@ -77,6 +92,7 @@ def validate(
     count: int | None,
     seconds: int,
     event_type: str | None = None,
+    outcome: str | None = None,
 ) -> None:
     if kind not in KINDS:
         raise InvalidRequest(
@@ -96,10 +112,22 @@ def validate(
             code="parameter_invalid_integer",
             param="count",
         )
-    if kind in WEBHOOK_KINDS and (method is not None or path is not None):
+    if kind not in REQUEST_KINDS and (method is not None or path is not None):
         raise InvalidRequest(
-            "Webhook faults pick events by event_type, not by method or path.",
+            "Only request faults pick requests by method and path.",
             param="path" if path is not None else "method",
+        )
+    if kind in AUTHORIZATION_KINDS and event_type is not None:
+        raise InvalidRequest("event_type applies to webhook faults only.", param="event_type")
+    if outcome is not None and (kind != "network_fallback" or outcome not in OUTCOMES):
+        raise InvalidRequest(
+            "outcome is approve or decline, for network_fallback only.", param="outcome"
+        )
+    if kind == "realtime_slow" and not 0 < seconds <= MAX_REALTIME_DELAY_SECONDS:
+        raise InvalidRequest(
+            f"A slow handler answers between 1 and {MAX_REALTIME_DELAY_SECONDS} seconds late.",
+            code="parameter_invalid_integer",
+            param="seconds",
         )
     if kind in REQUEST_KINDS and event_type is not None:
         raise InvalidRequest("event_type applies to webhook faults only.", param="event_type")

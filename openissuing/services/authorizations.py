@@ -9,6 +9,7 @@ authorizations can never spend the same money.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from openissuing.domain.errors import AmountNotPositive, ParameterMissing, ResourceMissing
@@ -17,7 +18,7 @@ from openissuing.domain.issuing import lifecycle
 from openissuing.domain.issuing import realtime as realtime_rules
 from openissuing.domain.ledger import money as movements
 from openissuing.domain.ledger.money import Pair
-from openissuing.services import balances, card_spend, events, money
+from openissuing.services import balances, card_spend, events, faults, money
 from openissuing.services import realtime_authorizations as realtime
 from openissuing.services.scope import Scope
 from openissuing.storage.issuing_side import Expiries
@@ -82,6 +83,9 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     )
     merchant = domain.merchant_data(params.get("merchant_data"))
     request = _request(params, card, merchant)
+    fallback = faults.use(uow, scope.faults, "network_fallback") if scope.faults else None
+    if fallback is not None:
+        return _stand_in(uow, scope, params, card, merchant, request, fallback, now)
     decision = domain.decide(
         request,
         card,
@@ -101,9 +105,23 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
         # The platform's real-time decision, only for what the built-in checks approved.
         endpoint = realtime.find_endpoint(uow, scope)
         if endpoint is not None:
-            return realtime.begin(uow, scope, record, request, endpoint, now)
+            slow = faults.use(uow, scope.faults, "realtime_slow") if scope.faults else None
+            pending = realtime.begin(uow, scope, record, request, endpoint, now)
+            return pending if slow is None else replace(pending, latency_seconds=slow.seconds)
     state = lifecycle.State.of(record, new=True)
     plan = lifecycle.decide(state, decision, request.amount, request.amount)
+    record_decision(uow, scope, record, plan, now, insert=True)
+    return record
+
+
+def _stand_in(uow, scope, params, card, merchant, request, fault, now: int) -> dict[str, Any]:
+    """Stripe unreachable, the network decides alone: no built-in checks, no real-time call."""
+    approve = fault.outcome != "decline"
+    decision = domain.NETWORK_APPROVED if approve else domain.NETWORK_DECLINED
+    if approve and not card.get("financial_account"):
+        decision = domain.NETWORK_DECLINED  # nothing to hold against (no Issuing balance here)
+    record = _new_record(scope, params, card, merchant, request, now)
+    plan = lifecycle.stand_in(lifecycle.State.of(record, new=True), request.amount, decision)
     record_decision(uow, scope, record, plan, now, insert=True)
     return record
 

@@ -51,7 +51,7 @@ def record(
         event["data"]["previous_attributes"] = previous_attributes
     uow.docs.insert("event", owner, event, keys={"type": event_type})
     # The outbox: queue one delivery per matching webhook endpoint in this same transaction.
-    deliveries.fan_out(uow, scope.platform, event, owner, scope.webhook_faults)
+    deliveries.fan_out(uow, scope.platform, event, owner, scope.faults)
     presenter.remember(uow, object_type, obj, owner, rendered)
     return event
 

@@ -27,8 +27,9 @@ def add(
     expires_in_seconds: int | None,
     now: int,
     event_type: str | None = None,
+    outcome: str | None = None,
 ) -> Fault:
-    rules.validate(kind, method, path, count, seconds, event_type)
+    rules.validate(kind, method, path, count, seconds, event_type, outcome)
     fault = Fault(
         ids.new_id("flt"),
         sandbox.id,
@@ -40,6 +41,7 @@ def add(
         None if expires_in_seconds is None else now + expires_in_seconds,
         now,
         event_type,
+        outcome or ("approve" if kind == "network_fallback" else None),
     )
     FaultStore(uow.conn).add(fault)
     return fault
@@ -60,6 +62,15 @@ def clear(uow: UnitOfWork, sandbox: Sandbox) -> None:
     FaultStore(uow.conn).clear(sandbox.id)
 
 
+def use(uow: UnitOfWork, scope_faults: tuple[Fault, ...], kind: str) -> Fault | None:
+    """The first standing fault of ``kind`` still set, used once (None: none applies)."""
+    store = FaultStore(uow.conn)
+    for fault in scope_faults:
+        if fault.kind == kind and store.use_once(fault):
+            return fault
+    return None
+
+
 def take(
     uow: UnitOfWork, sandbox: Sandbox, method: str, path: str, now: int
 ) -> tuple[Fault | None, tuple[Fault, ...]]:
@@ -68,7 +79,7 @@ def take(
     store = FaultStore(uow.conn)
     store.drop_expired(sandbox.id, now)
     found = store.of(sandbox.id, for_update=True)
-    webhook = tuple(f for f in found if f.kind in rules.WEBHOOK_KINDS)
+    webhook = tuple(f for f in found if not f.on_requests)
     for fault in found:
         if fault.matches(method, path, now):
             store.use(fault)

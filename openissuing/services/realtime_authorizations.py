@@ -54,6 +54,8 @@ class Pending:
     url: str
     secret: str
     body: str
+    # A sandbox's realtime_slow fault: how late the handler answers, simulated before asking.
+    latency_seconds: float = 0
 
 
 def find_endpoint(uow: UnitOfWork, scope: Scope) -> dict[str, Any] | None:

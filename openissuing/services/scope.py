@@ -18,8 +18,9 @@ class Scope:
     box: SecretBox
     request_id: str | None = None
     idempotency_key: str | None = None
-    # The sandbox's webhook faults in force (late, shuffled, duplicated deliveries); usually none.
-    webhook_faults: tuple[Any, ...] = ()
+    # The sandbox's faults in force beyond the request itself (late, shuffled or duplicated
+    # webhooks; the network standing in; a slow real-time handler); usually none.
+    faults: tuple[Any, ...] = ()
 
     @property
     def is_platform(self) -> bool:

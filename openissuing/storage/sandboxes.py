@@ -129,7 +129,8 @@ class SandboxStore:
 
 
 _FAULT_COLUMNS = (
-    "id, sandbox_id, kind, method, path, remaining, seconds, expires_at, created, event_type"
+    "id, sandbox_id, kind, method, path, remaining, seconds, expires_at, created, event_type, "
+    "outcome"
 )
 
 
@@ -145,6 +146,7 @@ def _fault(row: Sequence[Any]) -> Fault:
         expires_at=None if row[7] is None else int(row[7]),
         created=int(row[8]),
         event_type=row[9],
+        outcome=row[10],
     )
 
 
@@ -155,7 +157,7 @@ class FaultStore:
 
     def add(self, fault: Fault) -> None:
         self.raw.execute(
-            f"INSERT INTO sandbox_faults ({_FAULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO sandbox_faults ({_FAULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 fault.id,
                 fault.sandbox_id,
@@ -167,6 +169,7 @@ class FaultStore:
                 fault.expires_at,
                 fault.created,
                 fault.event_type,
+                fault.outcome,
             ),
         ).close()
 

@@ -271,6 +271,7 @@ sandbox_faults = Table(
     Column("path", String(255), nullable=True),
     # For webhook faults: the event types they touch (``*`` wildcards), NULL for all.
     Column("event_type", String(100), nullable=True),
+    Column("outcome", String(16), nullable=True),
     Column("remaining", Integer, nullable=True),
     Column("seconds", Integer, nullable=False, default=0),
     # Wall-clock unix seconds (faults steer real clients, whatever the sandbox's clock says).

@@ -101,5 +101,14 @@ class RealtimeClient:
         """The decision when the platform does not answer in time (per-account override aside)."""
         return self._settings.realtime_timeout_decision == "approve"
 
-    def ask(self, url: str, body: str, secret: str) -> Reply:
-        return ask(url, body, secret, self._settings.realtime_deadline_seconds)
+    def ask(self, url: str, body: str, secret: str, *, latency_seconds: float = 0) -> Reply:
+        """``latency_seconds`` simulates a slow handler (a sandbox's realtime_slow fault): the
+        deadline runs while it passes, and past the deadline the handler is never asked."""
+        deadline = self._settings.realtime_deadline_seconds
+        if latency_seconds <= 0:
+            return ask(url, body, secret, deadline)
+        if latency_seconds >= deadline:
+            time.sleep(deadline)
+            return Reply(timed_out=True)
+        time.sleep(latency_seconds)
+        return ask(url, body, secret, deadline - latency_seconds)

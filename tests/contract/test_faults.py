@@ -172,3 +172,113 @@ def test_the_cli_adds_lists_and_clears_faults(server, capsys):
     assert "Invalid kind" in capsys.readouterr().err
     assert cli.main(["faults", "clear", *base]) == 0
     assert faults_of(server) == []
+
+
+# ---------------------------------------------------------------- authorization faults
+
+
+def test_network_fallback_approves_without_asking_and_may_overdraw(server):
+    from tests.contract.test_authorizations import make_world
+    from tests.webhook_receiver import WebhookReceiver
+
+    w = make_world(server.client(), server, fund=500)
+    with WebhookReceiver() as receiver:
+        w.client.v1.webhook_endpoints.create(
+            params={
+                "url": receiver.url,
+                "enabled_events": ["issuing_authorization.request"],
+                "connect": True,
+            }
+        )
+        control(
+            server, "POST", "/sandboxes/current/faults", kind="network_fallback", count="1"
+        ).raise_for_status()
+        auth = w.authorize(800)
+        assert auth.approved is True and auth.status == "pending"
+        assert [(h.approved, h.reason) for h in auth.request_history] == [
+            (True, "network_fallback")
+        ]
+        assert receiver.requests == []  # Stripe was "down": nobody was asked
+        # The network could not see the balance: the hold takes the cash below zero.
+        w.books(cash=-300, outbound_pending=800)
+        assert faults_of(server) == []
+    w.audit_clean()
+
+
+def test_network_fallback_can_decline(server):
+    from tests.contract.test_authorizations import make_world
+
+    w = make_world(server.client(), server, fund=5_000)
+    control(
+        server,
+        "POST",
+        "/sandboxes/current/faults",
+        kind="network_fallback",
+        outcome="decline",
+        count="1",
+    ).raise_for_status()
+    declined = w.authorize(100)
+    assert declined.approved is False
+    assert declined.request_history[-1].reason == "network_fallback"
+    w.books(cash=5_000)
+    assert w.authorize(100).request_history[-1].reason == "card_active"  # used up
+    w.books(cash=4_900, outbound_pending=100)
+
+
+def test_a_slow_realtime_handler_past_the_deadline_times_out_unasked(server):
+    from tests.contract.test_authorizations import make_world
+    from tests.webhook_receiver import Reply, WebhookReceiver
+
+    settings = server.runtime.settings
+    before = settings.realtime_deadline_seconds
+    settings.realtime_deadline_seconds = 0.5
+    try:
+        w = make_world(server.client(), server, fund=5_000)
+        with WebhookReceiver() as receiver:
+            receiver.responder = lambda request: Reply(
+                200,
+                b'{"approved": true}',
+                {"Content-Type": "application/json", "Stripe-Version": "2026-10-28.endive"},
+            )
+            w.client.v1.webhook_endpoints.create(
+                params={
+                    "url": receiver.url,
+                    "enabled_events": ["issuing_authorization.request"],
+                    "connect": True,
+                }
+            )
+            control(
+                server,
+                "POST",
+                "/sandboxes/current/faults",
+                kind="realtime_slow",
+                seconds="2",
+                count="1",
+            ).raise_for_status()
+            started = time.monotonic()
+            slow = w.authorize(700)
+            assert time.monotonic() - started >= 0.5
+            assert slow.approved is False
+            assert slow.request_history[-1].reason == "webhook_timeout"
+            assert receiver.requests == []
+            fast = w.authorize(700)  # the fault is used up: the handler decides
+            assert fast.request_history[-1].reason == "webhook_approved"
+            w.books(cash=4_300, outbound_pending=700)
+    finally:
+        settings.realtime_deadline_seconds = before
+
+
+@pytest.mark.parametrize(
+    ("params", "param"),
+    [
+        ({"kind": "network_fallback", "outcome": "maybe"}, "outcome"),
+        ({"kind": "api_error", "outcome": "approve"}, "outcome"),
+        ({"kind": "network_fallback", "path": "/v1/*"}, "path"),
+        ({"kind": "realtime_slow"}, "seconds"),
+        ({"kind": "realtime_slow", "seconds": "600"}, "seconds"),
+    ],
+)
+def test_bad_authorization_faults_are_refused(server, params, param):
+    answer = control(server, "POST", "/sandboxes/current/faults", **params)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["param"] == param

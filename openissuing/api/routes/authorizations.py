@@ -19,7 +19,9 @@ def create(call: Call) -> dict | Continuation:
     client = call.runtime.realtime
     # The platform decides in real time: ask it with no transaction open, then conclude.
     return Continuation(
-        outside=lambda: client.ask(result.url, result.body, result.secret),
+        outside=lambda: client.ask(
+            result.url, result.body, result.secret, latency_seconds=result.latency_seconds
+        ),
         inside=lambda again, reply: again.render(
             TYPE,
             authorizations.conclude(again.uow, again.scope, result, reply, client.timeout_approves),

@@ -69,6 +69,13 @@ class Decision:
 
 
 APPROVED = Decision(True, "card_active")
+# The card network stood in for Stripe (a sandbox's network_fallback fault).
+NETWORK_APPROVED = Decision(
+    True, "network_fallback", "The card network approved this authorization on Stripe's behalf."
+)
+NETWORK_DECLINED = Decision(
+    False, "network_fallback", "The card network declined this authorization on Stripe's behalf."
+)
 # The ledger's one expected refusal, as a customer sees it on a declined request.
 INSUFFICIENT_FUNDS = Decision(False, "insufficient_funds", InsufficientFunds.MESSAGE)
 

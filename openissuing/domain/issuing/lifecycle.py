@@ -149,6 +149,23 @@ def approve(state: State, amount: int, decision: Decision) -> Plan:
     )
 
 
+def stand_in(state: State, amount: int, decision: Decision) -> Plan:
+    """The card network answered for Stripe (``network_fallback``): an approval is held with no
+    funds check, since the network cannot see the balance; a decline is an ordinary one."""
+    if not decision.approved:
+        return decline(state, amount, decision)
+    hold, seq = _resize(state, amount, require_available=False)
+    return _plan(
+        state,
+        status=PENDING,
+        amount=amount,
+        hold=hold,
+        hold_seq=seq,
+        spend=amount,
+        decision=decision,
+    )
+
+
 def decline(state: State, requested: int, decision: Decision) -> Plan:
     """The decision declined: closed at once, for the requested amount, nothing held."""
     return _plan(state, status=CLOSED, amount=requested, decision=decision)

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("method", sa.String(8), nullable=True),
         sa.Column("path", sa.String(255), nullable=True),
         sa.Column("event_type", sa.String(100), nullable=True),
+        sa.Column("outcome", sa.String(16), nullable=True),
         sa.Column("remaining", sa.Integer(), nullable=True),
         sa.Column("seconds", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("expires_at", sa.BigInteger(), nullable=True),
