@@ -18,11 +18,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openissuing import ids
-from openissuing.api import auth, forms, idempotency
+from openissuing.api import auth, edge, forms, idempotency
 from openissuing.api import params as param_specs
 from openissuing.api.errors import error_body, internal_error_body
 from openissuing.api.routing import Call, Continuation, Endpoint
-from openissuing.domain.errors import InvalidRequest, PermissionDenied, StripeError
+from openissuing.domain.errors import InvalidRequest, StripeError
 from openissuing.services import authorizations
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork, transaction
@@ -104,6 +104,7 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
         acting = request.headers.get("stripe-account") or runtime.platform_id
         raw = await _read_params(request)
         params = param_specs.validate(endpoint.key, raw)
+        edge.screen(endpoint.path, request.path_params, request.headers)
         expand = params.pop("expand", None) or []
         key = request.headers.get("idempotency-key") if endpoint.method == "POST" else None
         if key is not None:
@@ -241,11 +242,7 @@ def _check_acting_account(uow: UnitOfWork, scope: Scope) -> None:
         return
     account = uow.docs.get("account", scope.account, scope.platform)
     if account is None or account.get("deleted"):
-        raise PermissionDenied(
-            f"The provided key does not have access to account '{scope.account}' (or that account "
-            "does not exist). Application access may have been revoked.",
-            code="account_invalid",
-        )
+        raise edge.no_access(scope.account)
 
 
 def _store_failure(runtime: Runtime, idem: Idempotency, status: int, body: str) -> None:
