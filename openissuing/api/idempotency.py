@@ -15,6 +15,7 @@ as on Stripe.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
@@ -53,8 +54,18 @@ def conflict() -> Conflict:
 
 
 def find(
-    conn: Connection, scope: str, key: str, digest: str, now: int, retention_seconds: int
+    conn: Connection,
+    scope: str,
+    key: str,
+    digest: str,
+    now: int,
+    retention_seconds: int,
+    recover: Callable[[], Replay | None] | None = None,
 ) -> Replay | None:
+    """The stored answer to replay, None to run afresh, or the key's named error.
+
+    ``recover`` is asked about a placeholder without an answer (its request may have died
+    between its two transactions, ``api.resume``): an answer it returns is replayed."""
     row = conn.execute(_FIND, {"scope": scope, "key": key}).first()
     if row is None:
         return None
@@ -69,7 +80,10 @@ def find(
             "different request."
         )
     if row.response_status is None:
-        raise conflict()
+        recovered = recover() if recover is not None else None
+        if recovered is None:
+            raise conflict()
+        return recovered
     return Replay(row.response_status, row.response_body)
 
 

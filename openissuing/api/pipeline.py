@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openissuing import ids
-from openissuing.api import auth, edge, forms, idempotency
+from openissuing.api import auth, edge, forms, idempotency, resume
 from openissuing.api import params as param_specs
 from openissuing.api.errors import error_body, internal_error_body
 from openissuing.api.routing import Call, Continuation, Endpoint
@@ -166,7 +166,13 @@ def _execute(
     def work(uow: UnitOfWork):
         if idem is not None:
             replay = idempotency.find(
-                uow.conn, idem.scope, idem.key, idem.digest, idem.now, idem.retention_seconds
+                uow.conn,
+                idem.scope,
+                idem.key,
+                idem.digest,
+                idem.now,
+                idem.retention_seconds,
+                recover=lambda: resume.stale_answer(runtime, uow, idem.scope, idem.key),
             )
             if replay is not None:
                 return replay.status, replay.body, True
@@ -179,6 +185,9 @@ def _execute(
         if isinstance(result, Continuation):
             if idem is not None:
                 idempotency.placeholder(uow.conn, idem.scope, idem.key, idem.digest, idem.now)
+            resume.remember(
+                uow, result, scope, idem, expand, runtime.settings.realtime_deadline_seconds
+            )
             return result
         return _answer(uow, call, result, idem, placeholder=False)
 
@@ -197,6 +206,8 @@ def _continue(
 
         def finish(uow: UnitOfWork):
             call = call_for(uow)
+            if not resume.claim(uow, continuation):
+                return resume.already_concluded(uow, continuation, call, idem)
             return _answer(
                 uow,
                 call,

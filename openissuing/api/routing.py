@@ -57,6 +57,9 @@ class Continuation:
 
     outside: Callable[[], Any]
     inside: Callable[[Call, Any], Json]
+    # (kind, object id): how a restarted server concludes this request if the process dies
+    # between the two transactions (``api.resume``, ``services.recovery.KINDS``).
+    resume: tuple[str, str] | None = None
 
 
 Handler = Callable[[Call], "Json | Continuation"]

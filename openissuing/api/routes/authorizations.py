@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openissuing.api.routing import Call, Continuation, route
 from openissuing.services import authorization_actions as actions
-from openissuing.services import authorizations, issuing_transactions
+from openissuing.services import authorizations, issuing_transactions, recovery
 from openissuing.services import realtime_authorizations as realtime
 from openissuing.webhooks import realtime as realtime_http
 
@@ -33,6 +33,7 @@ def create(call: Call) -> dict | Continuation:
                 settings.realtime_timeout_decision == "approve",
             ),
         ),
+        resume=(recovery.REALTIME_AUTHORIZATION, result.authorization_id),
     )
 
 

@@ -62,12 +62,13 @@ def upgrade() -> None:
         sa.Column("object_id", _ident(), primary_key=True),
         sa.Column("kind", sa.String(64), nullable=False),
         sa.Column("owner", _ident(), nullable=False),
-        sa.Column("started_ms", sa.BigInteger(), nullable=False),
+        sa.Column("conclude_after_ms", sa.BigInteger(), nullable=False),
         sa.Column("idempotency_scope", _ident(), nullable=True),
         sa.Column("idempotency_key", sa.String(255), nullable=True),
         sa.Column("expand", sa.Text(), nullable=False),
     )
-    op.create_index("ix_continuations_started", "continuations", ["started_ms"])
+    op.create_index("ix_continuations_due", "continuations", ["conclude_after_ms"])
+    op.create_index("ix_continuations_key", "continuations", ["idempotency_scope", "idempotency_key"])
 
 
 def downgrade() -> None:
