@@ -19,8 +19,8 @@ from openissuing.api.pipeline import Runtime, handle
 from openissuing.api.routing import ENDPOINTS
 from openissuing.bootstrap import ensure_platform
 from openissuing.clock import Clock
+from openissuing.keyring import open_box
 from openissuing.maintenance import Housekeeper
-from openissuing.secrets_box import SecretBox, load_or_create_key
 from openissuing.settings import Settings
 from openissuing.storage.db import make_engine
 from openissuing.storage.migrate import upgrade
@@ -35,7 +35,7 @@ def build_runtime(
         upgrade(engine)
     clock = clock or Clock()
     platform = ensure_platform(engine, clock, settings.api_key)
-    box = SecretBox(load_or_create_key(settings.encryption_key, settings.encryption_key_file))
+    box = open_box(engine, settings)  # refuses keys that cannot open this database's secrets
     runtime = Runtime(engine, settings, clock, box, platform.account_id, platform.api_key)
     runtime.key_was_generated = platform.key_was_generated  # type: ignore[attr-defined]
     return runtime

@@ -23,6 +23,8 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from openissuing.domain.errors import Conflict, IdempotencyMismatch
+from openissuing.secrets_box import SecretBox
+from openissuing.storage.sealed import SEALED_BODY_PREFIX
 from openissuing.storage.tables import idempotency_keys as table
 
 MAX_KEY_LENGTH = 255
@@ -61,6 +63,7 @@ def find(
     now: int,
     retention_seconds: int,
     recover: Callable[[], Replay | None] | None = None,
+    box: SecretBox | None = None,
 ) -> Replay | None:
     """The stored answer to replay, None to run afresh, or the key's named error.
 
@@ -84,11 +87,32 @@ def find(
         if recovered is None:
             raise conflict()
         return recovered
-    return Replay(row.response_status, row.response_body)
+    return Replay(row.response_status, _opened(row.response_body, box))
+
+
+def _sealed(body: str, box: SecretBox | None) -> str:
+    """An answer that reveals a secret (a webhook endpoint's signing secret) is stored sealed
+    like every other secret; ``box`` is given only for those."""
+    return body if box is None else SEALED_BODY_PREFIX + box.seal(body).decode()
+
+
+def _opened(body: str, box: SecretBox | None) -> str:
+    if not body.startswith(SEALED_BODY_PREFIX):
+        return body
+    if box is None:
+        raise ValueError("a sealed idempotent answer needs the SecretBox to replay")
+    return box.open(body[len(SEALED_BODY_PREFIX) :].encode())
 
 
 def record(
-    conn: Connection, scope: str, key: str, digest: str, now: int, status: int, body: str
+    conn: Connection,
+    scope: str,
+    key: str,
+    digest: str,
+    now: int,
+    status: int,
+    body: str,
+    box: SecretBox | None = None,
 ) -> None:
     conn.execute(
         _INSERT,
@@ -98,7 +122,7 @@ def record(
             "request_hash": digest,
             "created": now,
             "response_status": status,
-            "response_body": body,
+            "response_body": _sealed(body, box),
         },
     )
 
@@ -119,12 +143,14 @@ def placeholder(conn: Connection, scope: str, key: str, digest: str, now: int) -
     )
 
 
-def complete(conn: Connection, scope: str, key: str, status: int, body: str) -> bool:
+def complete(
+    conn: Connection, scope: str, key: str, status: int, body: str, box: SecretBox | None = None
+) -> bool:
     """Fill in a placeholder's answer; False when there was no placeholder."""
     result = conn.execute(
         update(table)
         .where(table.c.scope == scope, table.c.key == key, table.c.response_status.is_(None))
-        .values(response_status=status, response_body=body)
+        .values(response_status=status, response_body=_sealed(body, box))
     )
     return result.rowcount == 1
 

@@ -173,6 +173,7 @@ def _execute(
                 idem.now,
                 idem.retention_seconds,
                 recover=lambda: resume.stale_answer(runtime, uow, idem.scope, idem.key),
+                box=scope.box,
             )
             if replay is not None:
                 return replay.status, replay.body, True
@@ -239,11 +240,12 @@ def _answer(
 ) -> tuple[int, str, bool]:
     body = _json(result)
     if idem is not None:
+        box = call.scope.box if call.reveals_secrets else None  # a secret is stored sealed
         if placeholder:
-            idempotency.complete(uow.conn, idem.scope, idem.key, call.status, body)
+            idempotency.complete(uow.conn, idem.scope, idem.key, call.status, body, box)
         else:
             idempotency.record(
-                uow.conn, idem.scope, idem.key, idem.digest, idem.now, call.status, body
+                uow.conn, idem.scope, idem.key, idem.digest, idem.now, call.status, body, box
             )
     return call.status, body, False
 

@@ -85,7 +85,13 @@ def already_concluded(uow: UnitOfWork, continuation: Continuation, call: Call, i
     """A recovery concluded this request first: answer what it stored, or the object."""
     if idem is not None:
         replay = idempotency.find(
-            uow.conn, idem.scope, idem.key, idem.digest, idem.now, idem.retention_seconds
+            uow.conn,
+            idem.scope,
+            idem.key,
+            idem.digest,
+            idem.now,
+            idem.retention_seconds,
+            box=call.scope.box,
         )
         if replay is not None:
             return replay.status, replay.body, True
