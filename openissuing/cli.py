@@ -57,9 +57,16 @@ def check_ledger(args: argparse.Namespace) -> int:
     from openissuing.storage.db import make_engine
     from openissuing.storage.ledger_audit import audit
 
+    from sqlalchemy.exc import SQLAlchemyError
+
     settings = _settings(args)
-    with make_engine(settings.sqlalchemy_url()).connect() as conn:
-        problems = audit(conn)
+    try:
+        with make_engine(settings.sqlalchemy_url()).connect() as conn:
+            problems = audit(conn)
+    except SQLAlchemyError as error:  # e.g. no ledger tables: say so, do not crash
+        reason = str(error).splitlines()[0]
+        print(f"openissuing: ledger check could not read the ledger: {reason}", file=sys.stderr)
+        return 1
     for problem in problems:
         print(f"openissuing: ledger discrepancy: {problem}", file=sys.stderr)
     if problems:

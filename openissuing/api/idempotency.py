@@ -10,6 +10,11 @@ or vanish together. Two truly concurrent requests with one key both miss in
 transaction rolls back and it answers 409, which the SDKs retry (and then
 replay). Validation failures never reach this point, so they are not stored,
 as on Stripe.
+
+An answer that reveals a secret (a webhook endpoint's signing secret, shown only in its
+create response) is stored sealed with the server's SecretBox, like every other secret;
+``find`` opens it to replay. A placeholder left by a server killed between the two
+halves of a two-phase request is concluded through ``recover`` (``api.resume``).
 """
 
 from __future__ import annotations
@@ -97,10 +102,10 @@ def _sealed(body: str, box: SecretBox | None) -> str:
 
 
 def _opened(body: str, box: SecretBox | None) -> str:
-    if not body.startswith(SEALED_BODY_PREFIX):
+    """The answer to replay. Callers that replay pass the box; without one (a caller that
+    only asks whether an answer exists) a sealed body stays sealed."""
+    if box is None or not body.startswith(SEALED_BODY_PREFIX):
         return body
-    if box is None:
-        raise ValueError("a sealed idempotent answer needs the SecretBox to replay")
     return box.open(body[len(SEALED_BODY_PREFIX) :].encode())
 
 

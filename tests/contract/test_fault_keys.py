@@ -70,21 +70,23 @@ def test_the_same_key_from_anywhere_opens_the_database(server, tmp_path, client)
         encryption_key_file=str(tmp_path / "unused.key"),
     )
     runtime = build_runtime(settings, migrate=False)
-    assert runtime.box.fingerprints[1] == server.runtime.box.primary_fingerprint
-    runtime.engine.dispose()
-    with pytest.raises(KeyProblem):  # the database now also names the newer key
-        build_runtime(
-            Settings(
-                database_url=server.database_url,
-                api_key=server.api_key,
-                encryption_key=Fernet.generate_key().decode(),
-            ),
-            migrate=False,
-        )
-    _forget_newer_key(server, runtime.box.primary_fingerprint)
+    try:
+        assert runtime.box.fingerprints[1] == server.runtime.box.primary_fingerprint
+        with pytest.raises(KeyProblem):  # the database now also names the newer key
+            build_runtime(
+                Settings(
+                    database_url=server.database_url,
+                    api_key=server.api_key,
+                    encryption_key=Fernet.generate_key().decode(),
+                ),
+                migrate=False,
+            )
+    finally:
+        runtime.engine.dispose()
+        _forget_newer_key(server)
 
 
-def _forget_newer_key(server, fingerprint: str) -> None:
+def _forget_newer_key(server) -> None:
     """Undo the test's newer key so the session's server keeps starting (nothing was sealed)."""
     with server.runtime.engine.begin() as conn:
         conn.execute(

@@ -94,3 +94,10 @@ def test_the_database_refuses_totals_beyond_the_bound(tmp_path):
             conn.execute(text("UPDATE ledger_accounts SET credits_posted = 1.5"))
     assert _cli(url).returncode == 0
     engine.dispose()
+
+
+def test_check_ledger_on_a_database_without_a_ledger_reports_it(tmp_path):
+    result = _cli(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "ledger check could not read the ledger" in result.stderr
