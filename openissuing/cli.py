@@ -54,10 +54,10 @@ def migrate(args: argparse.Namespace) -> int:
 
 
 def check_ledger(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from openissuing.storage.db import make_engine
     from openissuing.storage.ledger_audit import audit
-
-    from sqlalchemy.exc import SQLAlchemyError
 
     settings = _settings(args)
     try:

@@ -48,6 +48,10 @@ class Replay:
     body: str
 
 
+# What ``recover`` answers when it dropped a dead request's placeholder: run the retry afresh.
+RUN_AFRESH = Replay(0, "")
+
+
 def request_hash(method: str, path: str, params: dict) -> str:
     canonical = orjson.dumps([method, path, params], option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
@@ -67,13 +71,14 @@ def find(
     digest: str,
     now: int,
     retention_seconds: int,
-    recover: Callable[[], Replay | None] | None = None,
+    recover: Callable[[int], Replay | None] | None = None,
     box: SecretBox | None = None,
 ) -> Replay | None:
     """The stored answer to replay, None to run afresh, or the key's named error.
 
-    ``recover`` is asked about a placeholder without an answer (its request may have died
-    between its two transactions, ``api.resume``): an answer it returns is replayed."""
+    ``recover`` is asked about a placeholder without an answer, given when it was made (its
+    request may have died between its two transactions, ``api.resume``): an answer it
+    returns is replayed; ``RUN_AFRESH`` means it dropped the placeholder."""
     row = conn.execute(_FIND, {"scope": scope, "key": key}).first()
     if row is None:
         return None
@@ -88,10 +93,10 @@ def find(
             "different request."
         )
     if row.response_status is None:
-        recovered = recover() if recover is not None else None
+        recovered = recover(row.created) if recover is not None else None
         if recovered is None:
             raise conflict()
-        return recovered
+        return None if recovered is RUN_AFRESH else recovered
     return Replay(row.response_status, _opened(row.response_body, box))
 
 

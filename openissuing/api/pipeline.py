@@ -172,7 +172,9 @@ def _execute(
                 idem.digest,
                 idem.now,
                 idem.retention_seconds,
-                recover=lambda: resume.stale_answer(runtime, uow, idem.scope, idem.key),
+                recover=lambda created: resume.stale_answer(
+                    runtime, uow, idem.scope, idem.key, created
+                ),
                 box=scope.box,
             )
             if replay is not None:

@@ -100,10 +100,22 @@ def already_concluded(uow: UnitOfWork, continuation: Continuation, call: Call, i
     return 200, orjson.dumps(call.render(object_type, record)).decode(), False
 
 
-def stale_answer(runtime, uow: UnitOfWork, scope: str, key: str) -> idempotency.Replay | None:
-    """The lazy path, inside a retry's transaction: conclude an overdue request for this key."""
+def stale_answer(
+    runtime, uow: UnitOfWork, scope: str, key: str, created: int
+) -> idempotency.Replay | None:
+    """The lazy path, inside a retry's transaction: conclude an overdue request for this key.
+
+    A placeholder with no row at all belongs to a two-phase request that declared no way
+    to conclude it: once it is older than the deadline and margin its process is gone, so
+    the placeholder is dropped and the retry runs afresh (as when the request fails)."""
     row = continuations.for_key(uow.conn, scope, key)
-    if row is None or row.conclude_after_ms > _now_ms():
+    if row is None:
+        overdue = runtime.settings.realtime_deadline_seconds + MARGIN_SECONDS
+        if created >= runtime.clock.now() - overdue:
+            return None
+        idempotency.release(uow.conn, scope, key)
+        return idempotency.RUN_AFRESH
+    if row.conclude_after_ms > _now_ms():
         return None
     if not continuations.claim(uow.conn, row.object_id):
         return None
