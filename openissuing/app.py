@@ -19,8 +19,8 @@ from openissuing.api.pipeline import Runtime, handle
 from openissuing.api.routing import ENDPOINTS
 from openissuing.bootstrap import ensure_platform
 from openissuing.clock import Clock
+from openissuing.keyring import open_box
 from openissuing.maintenance import Housekeeper
-from openissuing.secrets_box import SecretBox, load_or_create_key
 from openissuing.services import sandboxes
 from openissuing.services.sandboxes import Directory
 from openissuing.settings import Settings
@@ -39,7 +39,7 @@ def build_runtime(
         upgrade(engine)
     clock = clock or Clock()
     platform = ensure_platform(engine, clock, settings.api_key)
-    box = SecretBox(load_or_create_key(settings.encryption_key, settings.encryption_key_file))
+    box = open_box(engine, settings)  # refuses keys that cannot open this database's secrets
     runtime = Runtime(
         engine,
         settings,

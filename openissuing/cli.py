@@ -1,4 +1,4 @@
-"""The ``openissuing`` command: serve, migrate, check-ledger, dispatch, deliveries."""
+"""The ``openissuing`` command: serve, migrate, check-ledger, dispatch, deliveries, rotate-key."""
 
 from __future__ import annotations
 
@@ -57,12 +57,19 @@ def migrate(args: argparse.Namespace) -> int:
 
 
 def check_ledger(args: argparse.Namespace) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from openissuing.storage.db import make_engine
     from openissuing.storage.ledger_audit import audit
 
     settings = _settings(args)
-    with make_engine(settings.sqlalchemy_url()).connect() as conn:
-        problems = audit(conn)
+    try:
+        with make_engine(settings.sqlalchemy_url()).connect() as conn:
+            problems = audit(conn)
+    except SQLAlchemyError as error:  # e.g. no ledger tables: say so, do not crash
+        reason = str(error).splitlines()[0]
+        print(f"openissuing: ledger check could not read the ledger: {reason}", file=sys.stderr)
+        return 1
     for problem in problems:
         print(f"openissuing: ledger discrepancy: {problem}", file=sys.stderr)
     if problems:
@@ -120,6 +127,25 @@ def webhook_attempts(args: argparse.Namespace) -> int:
     return 0
 
 
+def rotate_key(args: argparse.Namespace) -> int:
+    """Re-seal every secret with the newest of the configured keys (see openissuing.keyring)."""
+    from openissuing.keyring import open_box, rotate
+    from openissuing.storage.db import make_engine
+    from openissuing.storage.migrate import upgrade
+
+    settings = _settings(args)
+    engine = make_engine(settings.sqlalchemy_url())
+    upgrade(engine)
+    box = open_box(engine, settings)
+    changed = rotate(engine, box, batch=args.batch_size)
+    print(
+        f"openissuing: every secret is sealed with key {box.primary_fingerprint} "
+        f"({changed} re-sealed); older keys may now be dropped from OPENISSUING_ENCRYPTION_KEY",
+        flush=True,
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="openissuing", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -155,6 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
     attempts_cmd.add_argument("--limit", type=int, default=50)
     attempts_cmd.add_argument("--json", action="store_true", help="one JSON object per line")
     attempts_cmd.set_defaults(run=webhook_attempts)
+    rotate_cmd = commands.add_parser(
+        "rotate-key",
+        help="re-seal every secret with the newest key of OPENISSUING_ENCRYPTION_KEY (resumable)",
+    )
+    rotate_cmd.add_argument("--database-url")
+    rotate_cmd.add_argument("--batch-size", type=int, default=500)
+    rotate_cmd.set_defaults(run=rotate_key)
     cli_control.add_commands(commands)
     cli_tools.add_commands(commands)
     cli_listen.add_command(commands)
@@ -169,7 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    from openissuing.keyring import KeyProblem
+
+    try:
+        return args.run(args)
+    except KeyProblem as problem:  # the wrong key: one clear line, no traceback
+        print(f"openissuing: encryption key problem: {problem}", file=sys.stderr, flush=True)
+        return 2
 
 
 if __name__ == "__main__":

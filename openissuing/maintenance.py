@@ -1,4 +1,5 @@
-"""Housekeeping that runs beside the API: forgetting idempotency keys past their retention.
+"""Housekeeping that runs beside the API: forgetting idempotency keys past their retention,
+and concluding two-phase requests a stopped server left unfinished (``api.resume``).
 
 Stripe keeps keys at least 24 hours; so do we (``idempotency_retention_seconds``),
 then delete them so the table does not grow without bound.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from openissuing.api import idempotency
+from openissuing.api import idempotency, resume
 from openissuing.storage.uow import transaction
 
 log = logging.getLogger("openissuing.maintenance")
@@ -41,8 +42,14 @@ class Housekeeper:
         self._thread.join(timeout=10)
 
     def _loop(self) -> None:
+        try:
+            resume.recover_due(self.runtime)  # at start: whatever a killed server left overdue
+        except Exception:  # noqa: BLE001 - housekeeping must never take the server down
+            log.exception("recovery at start failed")
         while not self._stop.wait(self.interval_seconds):
             try:
+                # Two-phase requests a stopped server left unfinished (api.resume).
+                resume.recover_due(self.runtime)
                 settings = self.runtime.settings
                 prune_idempotency_keys(
                     self.runtime.engine,

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote_plus
 
-from openissuing.domain.errors import InvalidRequest
+from openissuing.domain.errors import InvalidRequest, ParameterInvalid
 
 __all__ = ["FormList", "parse_pairs", "decode", "flatten"]
 
@@ -59,6 +59,10 @@ def parse_pairs(raw: bytes | str) -> list[tuple[str, str]]:
     Order is preserved because repeated keys and ``a[]`` appends depend on
     it. Blank values survive (``a=`` -> ``("a", "")``); a key with no ``=``
     is read the same way, as Rack does.
+
+    A NUL (U+0000) anywhere is refused here, for every endpoint: PostgreSQL text cannot
+    hold one, so letting it through would make the same request a 500 there and a
+    silent miss or a stored NUL on SQLite (see ``openissuing.api.edge``).
     """
     text = _utf8(raw) if isinstance(raw, bytes) else raw
     pairs = []
@@ -66,8 +70,22 @@ def parse_pairs(raw: bytes | str) -> list[tuple[str, str]]:
         if not part:
             continue
         key, _, value = part.partition("=")
-        pairs.append((_unquote(key), _unquote(value)))
+        pair = (_unquote(key), _unquote(value))
+        if NUL in pair[0] or NUL in pair[1]:
+            raise _nul(pair[0])
+        pairs.append(pair)
     return pairs
+
+
+NUL = "\x00"
+
+
+def _nul(key: str) -> ParameterInvalid:
+    param = key.replace(NUL, "\\u0000")
+    return ParameterInvalid(
+        f"Invalid {param}: parameters must not contain the NUL character (\\u0000).",
+        param=param,
+    )
 
 
 def _utf8(raw: bytes) -> str:

@@ -10,11 +10,17 @@ or vanish together. Two truly concurrent requests with one key both miss in
 transaction rolls back and it answers 409, which the SDKs retry (and then
 replay). Validation failures never reach this point, so they are not stored,
 as on Stripe.
+
+An answer that reveals a secret (a webhook endpoint's signing secret, shown only in its
+create response) is stored sealed with the server's SecretBox, like every other secret;
+``find`` opens it to replay. A placeholder left by a server killed between the two
+halves of a two-phase request is concluded through ``recover`` (``api.resume``).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
@@ -22,6 +28,8 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from openissuing.domain.errors import Conflict, IdempotencyMismatch
+from openissuing.secrets_box import SecretBox
+from openissuing.storage.sealed import SEALED_BODY_PREFIX
 from openissuing.storage.tables import idempotency_keys as table
 
 MAX_KEY_LENGTH = 255
@@ -40,6 +48,10 @@ class Replay:
     body: str
 
 
+# What ``recover`` answers when it dropped a dead request's placeholder: run the retry afresh.
+RUN_AFRESH = Replay(0, "")
+
+
 def request_hash(method: str, path: str, params: dict) -> str:
     canonical = orjson.dumps([method, path, params], option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
@@ -53,8 +65,20 @@ def conflict() -> Conflict:
 
 
 def find(
-    conn: Connection, scope: str, key: str, digest: str, now: int, retention_seconds: int
+    conn: Connection,
+    scope: str,
+    key: str,
+    digest: str,
+    now: int,
+    retention_seconds: int,
+    recover: Callable[[int], Replay | None] | None = None,
+    box: SecretBox | None = None,
 ) -> Replay | None:
+    """The stored answer to replay, None to run afresh, or the key's named error.
+
+    ``recover`` is asked about a placeholder without an answer, given when it was made (its
+    request may have died between its two transactions, ``api.resume``): an answer it
+    returns is replayed; ``RUN_AFRESH`` means it dropped the placeholder."""
     row = conn.execute(_FIND, {"scope": scope, "key": key}).first()
     if row is None:
         return None
@@ -69,12 +93,36 @@ def find(
             "different request."
         )
     if row.response_status is None:
-        raise conflict()
-    return Replay(row.response_status, row.response_body)
+        recovered = recover(row.created) if recover is not None else None
+        if recovered is None:
+            raise conflict()
+        return None if recovered is RUN_AFRESH else recovered
+    return Replay(row.response_status, _opened(row.response_body, box))
+
+
+def _sealed(body: str, box: SecretBox | None) -> str:
+    """An answer that reveals a secret (a webhook endpoint's signing secret) is stored sealed
+    like every other secret; ``box`` is given only for those."""
+    return body if box is None else SEALED_BODY_PREFIX + box.seal(body).decode()
+
+
+def _opened(body: str, box: SecretBox | None) -> str:
+    """The answer to replay. Callers that replay pass the box; without one (a caller that
+    only asks whether an answer exists) a sealed body stays sealed."""
+    if box is None or not body.startswith(SEALED_BODY_PREFIX):
+        return body
+    return box.open(body[len(SEALED_BODY_PREFIX) :].encode())
 
 
 def record(
-    conn: Connection, scope: str, key: str, digest: str, now: int, status: int, body: str
+    conn: Connection,
+    scope: str,
+    key: str,
+    digest: str,
+    now: int,
+    status: int,
+    body: str,
+    box: SecretBox | None = None,
 ) -> None:
     conn.execute(
         _INSERT,
@@ -84,7 +132,7 @@ def record(
             "request_hash": digest,
             "created": now,
             "response_status": status,
-            "response_body": body,
+            "response_body": _sealed(body, box),
         },
     )
 
@@ -105,12 +153,14 @@ def placeholder(conn: Connection, scope: str, key: str, digest: str, now: int) -
     )
 
 
-def complete(conn: Connection, scope: str, key: str, status: int, body: str) -> bool:
+def complete(
+    conn: Connection, scope: str, key: str, status: int, body: str, box: SecretBox | None = None
+) -> bool:
     """Fill in a placeholder's answer; False when there was no placeholder."""
     result = conn.execute(
         update(table)
         .where(table.c.scope == scope, table.c.key == key, table.c.response_status.is_(None))
-        .values(response_status=status, response_body=body)
+        .values(response_status=status, response_body=_sealed(body, box))
     )
     return result.rowcount == 1
 

@@ -43,6 +43,18 @@ _INTEGER = re.compile(r"^[+-]?[0-9]+$")
 _DECIMAL = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 # Integer params are stored as 64-bit columns; anything wider is invalid.
 _INT64 = range(-(2**63), 2**63)
+# Stripe's own ceiling for an amount: eight digits of minor units ("Amount must be no more
+# than $999,999.99"). It is also what keeps the ledger's 64-bit totals from overflowing:
+# an account total reaches 2**62 (the database's bound on every total, see migration 0004)
+# only after 4.6e10 transfers of the largest amount -- more than a century at a sustained
+# ten maximal transfers per second on one account -- and then the database refuses the
+# transfer rather than wrapping.
+MAX_AMOUNT = 99_999_999
+_MAX_AMOUNT_TEXT = "$999,999.99"
+# Integer params that carry money, by name, wherever the spec puts them: every endpoint's
+# ``amount``, ``*_amount`` (capture_amount, merchant_amount, refund_amount ...), the
+# amount_details and receipt fields, spending limits.
+_MONEY_NAMES = frozenset({"atm_fee", "total", "unit_cost"})
 _EMPTY = {"type": "empty"}
 
 
@@ -212,6 +224,12 @@ class _Run:
                 code="parameter_invalid_integer",
                 param=_param(path),
             )
+        if _is_amount(path) and number > MAX_AMOUNT:
+            raise InvalidRequest(
+                f"Amount must be no more than {_MAX_AMOUNT_TEXT}",
+                code="amount_too_large",
+                param=_param(path),
+            )
         return number
 
     def _boolean(self, schema: dict, value: Any, path: Path) -> bool:
@@ -286,6 +304,15 @@ def _rank_objects(objects: list[dict], value: dict) -> list[dict]:
         if set(value) <= set(option["fields"]):
             return [option]
     return objects[:1]
+
+
+def _is_amount(path: Path) -> bool:
+    """Whether the integer at ``path`` is an amount of money (see ``_MONEY_NAMES``)."""
+    names = [part for part in path if isinstance(part, str) and not part.isdigit()]
+    if not names:
+        return False
+    name = names[-1]
+    return name == "amount" or name.endswith("_amount") or name in _MONEY_NAMES
 
 
 def _deref(schema: dict) -> dict:

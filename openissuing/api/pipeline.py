@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openissuing import ids
-from openissuing.api import auth, forms, idempotency
+from openissuing.api import auth, edge, forms, idempotency, resume
 from openissuing.api import params as param_specs
 from openissuing.api.errors import error_body, internal_error_body
 from openissuing.api.routing import Call, Continuation, Endpoint
-from openissuing.domain.errors import InvalidRequest, PermissionDenied, RateLimited, StripeError
+from openissuing.domain.errors import InvalidRequest, RateLimited, StripeError
 from openissuing.services import due, faults
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork, transaction
@@ -115,6 +115,7 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
         acting = request.headers.get("stripe-account") or sandbox.platform_account_id
         raw = await _read_params(request)
         params = param_specs.validate(endpoint.key, raw)
+        edge.screen(endpoint.path, request.path_params, request.headers)
         expand = params.pop("expand", None) or []
         key = request.headers.get("idempotency-key") if endpoint.method == "POST" else None
         if key is not None:
@@ -208,7 +209,16 @@ def _execute(
     def work(uow: UnitOfWork):
         if idem is not None:
             replay = idempotency.find(
-                uow.conn, idem.scope, idem.key, idem.digest, idem.now, idem.retention_seconds
+                uow.conn,
+                idem.scope,
+                idem.key,
+                idem.digest,
+                idem.now,
+                idem.retention_seconds,
+                recover=lambda created: resume.stale_answer(
+                    runtime, uow, idem.scope, idem.key, created
+                ),
+                box=scope.box,
             )
             if replay is not None:
                 return replay.status, replay.body, True
@@ -220,6 +230,9 @@ def _execute(
         if isinstance(result, Continuation):
             if idem is not None:
                 idempotency.placeholder(uow.conn, idem.scope, idem.key, idem.digest, idem.now)
+            resume.remember(
+                uow, result, scope, idem, expand, runtime.settings.realtime_deadline_seconds
+            )
             return result
         return _answer(uow, call, result, idem, placeholder=False)
 
@@ -238,6 +251,8 @@ def _continue(
 
         def finish(uow: UnitOfWork):
             call = call_for(uow)
+            if not resume.claim(uow, continuation):
+                return resume.already_concluded(uow, continuation, call, idem)
             return _answer(
                 uow,
                 call,
@@ -269,11 +284,12 @@ def _answer(
 ) -> tuple[int, str, bool]:
     body = _json(result)
     if idem is not None:
+        box = call.scope.box if call.reveals_secrets else None  # a secret is stored sealed
         if placeholder:
-            idempotency.complete(uow.conn, idem.scope, idem.key, call.status, body)
+            idempotency.complete(uow.conn, idem.scope, idem.key, call.status, body, box)
         else:
             idempotency.record(
-                uow.conn, idem.scope, idem.key, idem.digest, idem.now, call.status, body
+                uow.conn, idem.scope, idem.key, idem.digest, idem.now, call.status, body, box
             )
     return call.status, body, False
 
@@ -283,11 +299,7 @@ def _check_acting_account(uow: UnitOfWork, scope: Scope) -> None:
         return
     account = uow.docs.get("account", scope.account, scope.platform)
     if account is None or account.get("deleted"):
-        raise PermissionDenied(
-            f"The provided key does not have access to account '{scope.account}' (or that account "
-            "does not exist). Application access may have been revoked.",
-            code="account_invalid",
-        )
+        raise edge.no_access(scope.account)
 
 
 def _store_failure(runtime: Runtime, idem: Idempotency, status: int, body: str) -> None:

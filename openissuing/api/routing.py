@@ -32,11 +32,14 @@ class Call:
     status: int = 200
     # The server's runtime (settings, engine), for handlers that need more than one transaction.
     runtime: Any = None
+    # Set when the answer reveals a secret: its stored idempotent copy is then sealed.
+    reveals_secrets: bool = False
 
     def _ctx(self, reveal_secrets: bool = False) -> rendering.RenderContext:
         return rendering.RenderContext(self.uow, self.scope, reveal_secrets)
 
     def render(self, object_type: str, record: Json, *, reveal_secrets: bool = False) -> Json:
+        self.reveals_secrets = self.reveals_secrets or reveal_secrets
         return rendering.render(object_type, record, self._ctx(reveal_secrets), self.expand)
 
     def render_list(self, object_type: str, page: Page) -> Json:
@@ -57,6 +60,9 @@ class Continuation:
 
     outside: Callable[[], Any]
     inside: Callable[[Call, Any], Json]
+    # (kind, object id): how a restarted server concludes this request if the process dies
+    # between the two transactions (``api.resume``, ``services.recovery.KINDS``).
+    resume: tuple[str, str] | None = None
 
 
 Handler = Callable[[Call], "Json | Continuation"]

@@ -95,6 +95,12 @@ def load(uow: UnitOfWork, caller: Sandbox, sandbox_id: str) -> Sandbox:
     return found
 
 
+def of_account(uow: UnitOfWork, account_id: str) -> Sandbox | None:
+    """The sandbox an account lives in: its platform account, or the platform owning it."""
+    store = _store(uow)
+    return store.by_platform(account_id) or store.by_platform(store.platform_of(account_id) or "")
+
+
 def reread(uow: UnitOfWork, sandbox: Sandbox) -> Sandbox:
     """The sandbox as stored now (after its faults changed, say), for the key cache."""
     return _store(uow).get(sandbox.id) or sandbox

@@ -55,6 +55,17 @@ class SandboxStore:
         row = self.raw.one(f"{_SELECT} WHERE s.id = ?", (sandbox_id,))
         return None if row is None else _sandbox(row)
 
+    def by_platform(self, platform_account_id: str) -> Sandbox | None:
+        row = self.raw.one(f"{_SELECT} WHERE s.platform_account_id = ?", (platform_account_id,))
+        return None if row is None else _sandbox(row)
+
+    def platform_of(self, account_id: str) -> str | None:
+        """The owner of an account document: the platform of a connected account."""
+        row = self.raw.one(
+            "SELECT owner FROM objects WHERE id = ? AND type = 'account'", (account_id,)
+        )
+        return None if row is None else str(row[0])
+
     def default(self) -> Sandbox | None:
         row = self.raw.one(f"{_SELECT} WHERE s.is_default = 1")
         return None if row is None else _sandbox(row)

@@ -32,6 +32,8 @@ LAYERS: dict[str, int] = {
     "storage": 3,
     "services": 4,
     "bootstrap": 4,
+    # Which keys sealed the database, and re-sealing with the newest (rotate-key).
+    "keyring": 4,
     "api": 5,
     "webhooks": 5,
     # Housekeeping prunes idempotency keys through api.idempotency (storage code filed under

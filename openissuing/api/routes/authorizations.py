@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openissuing.api.routing import Call, Continuation, route
 from openissuing.services import authorization_actions as actions
-from openissuing.services import authorizations, issuing_transactions
+from openissuing.services import authorizations, issuing_transactions, recovery
 from openissuing.services import realtime_authorizations as realtime
 
 TYPE = "issuing.authorization"
@@ -26,6 +26,7 @@ def create(call: Call) -> dict | Continuation:
             TYPE,
             authorizations.conclude(again.uow, again.scope, result, reply, client.timeout_approves),
         ),
+        resume=(recovery.REALTIME_AUTHORIZATION, result.authorization_id),
     )
 
 
