@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openissuing import ids
-from openissuing.api import auth, forms, idempotency
+from openissuing.api import auth, forms, idempotency, versions
 from openissuing.api import params as param_specs
 from openissuing.api.errors import error_body, internal_error_body
 from openissuing.api.routing import Call, Continuation, Endpoint
@@ -97,10 +97,11 @@ class Idempotency:
 async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Response:
     started = time.perf_counter()
     request_id = ids.new_id("req")
-    version = request.headers.get("stripe-version") or runtime.settings.api_version
+    version = runtime.settings.api_version
     idem: Idempotency | None = None
     try:
         auth.authenticate(request.headers.get("authorization"), runtime.api_key)
+        version = versions.checked(request.headers.get("stripe-version"), version)
         acting = request.headers.get("stripe-account") or runtime.platform_id
         raw = await _read_params(request)
         params = param_specs.validate(endpoint.key, raw)
