@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 12111
     api_version: str = STRIPE_API_VERSION
+    # One line per request (method, path, status, ms, request id, account); `serve --quiet` off.
+    access_log: bool = True
     idempotency_retention_seconds: int = 24 * 3600
     # Webhooks (openissuing.webhooks.dispatcher). The server runs a dispatcher thread unless
     # this is off (tests building their own; deployments running `openissuing dispatch` apart).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openissuing import ids
+from openissuing import ids, observability
 from openissuing.services import deliveries
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
@@ -43,6 +43,7 @@ def record(
     uow.docs.insert("event", owner, event, keys={"type": event_type})
     # The outbox: queue one delivery per matching webhook endpoint in this same transaction.
     deliveries.fan_out(uow, scope.platform, event, owner)
+    observability.event_recorded(uow.after_commit, event_type, obj)  # counted once committed
     return event
 
 

@@ -39,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from openissuing import webhooks
+from openissuing import observability, webhooks
 from openissuing.api import serializers  # noqa: F401 - registers the serializers events render through
 from openissuing.api.render import RenderContext, render
 from openissuing.services import deliveries, webhook_endpoints
@@ -294,6 +294,7 @@ class Dispatcher:
                 uow, job.claim, outcome, self.now_ms(), self.config.schedule
             )
         )
+        observability.delivery_recorded(outcome.http_status, outcome.error, outcome.succeeded)
         log.info(
             "webhook %s -> %s attempt %d: %s (%s)",
             job.claim.event_id,
