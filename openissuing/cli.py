@@ -45,7 +45,10 @@ def _existing_engine(settings: Settings):
 def _bind(host: str, port: int) -> socket.socket:
     """Bind before anything else starts, so a port in use is one clear line, not a traceback."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY on accepted connections only when
+    # the listening socket's proto says TCP; with proto 0, Nagle meets the client's delayed ACK
+    # and every answer waits ~40 ms.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -170,3 +170,15 @@ def test_the_secret_key_lifecycle_is_said_and_kept(tmp_path):
     finally:
         third.stop()
     assert run(tmp_path, "api-key").stdout.strip() == chosen
+
+
+def test_the_listening_socket_is_tcp_so_answers_are_not_delayed():
+    """asyncio turns Nagle off (TCP_NODELAY) on accepted connections only when the listening
+    socket says IPPROTO_TCP; a proto-0 socket made every answer wait ~40 ms for a delayed ACK."""
+    from openissuing import cli
+
+    sock = cli._bind("127.0.0.1", 0)
+    try:
+        assert (sock.type, sock.proto) == (socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    finally:
+        sock.close()
