@@ -134,7 +134,11 @@ def serve(args: argparse.Namespace) -> int:
         access_log=False,
         lifespan="on",
     )
-    Server(config).run(sockets=[sock])
+    try:
+        Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn shut down gracefully first, then re-raised the Ctrl-C (as uvicorn.run hides)
+    _say("stopped")
     return 0
 
 

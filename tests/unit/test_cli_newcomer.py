@@ -4,6 +4,7 @@ by a read-only command, the secret key's lifecycle said out loud, "listening" on
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -65,6 +66,12 @@ class Serving:
             if "listening on" in line:
                 return
         raise AssertionError("serve never said it was listening")
+
+    def interrupt(self) -> tuple[int, str, str]:
+        """Ctrl-C: a graceful stop, exit 0, no traceback."""
+        self.process.send_signal(signal.SIGINT)
+        out, err = self.process.communicate(timeout=20)
+        return self.process.returncode, out, err
 
     def stop(self) -> None:
         self.process.terminate()
@@ -168,7 +175,8 @@ def test_the_secret_key_lifecycle_is_said_and_kept(tmp_path):
         )
         assert answer.status_code == 200
     finally:
-        third.stop()
+        code, out, err = third.interrupt()
+    assert (code, out.strip(), "Traceback" in err) == (0, "openissuing: stopped", False)
     assert run(tmp_path, "api-key").stdout.strip() == chosen
 
 
