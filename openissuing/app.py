@@ -15,6 +15,8 @@ from openissuing.api import (
     control,
     routes,  # noqa: F401 - importing registers every endpoint
 )
+from openissuing.api.access import AccessLog
+from openissuing.api.health import routes as health_routes
 from openissuing.api.pipeline import Runtime, handle
 from openissuing.api.routing import ENDPOINTS
 from openissuing.bootstrap import ensure_platform
@@ -112,10 +114,14 @@ def create_app(runtime: Runtime) -> Starlette:
 
         routes_list.append(Route(path, dispatch, methods=list(methods)))
     routes_list.extend(control.routes(runtime))
+    routes_list += health_routes(runtime)  # /healthz, /metrics: outside /v1, unauthenticated
     app = Starlette(
         routes=routes_list,
         exception_handlers={404: _not_found, 405: _not_found},
         lifespan=_lifespan(runtime),
     )
     app.state.runtime = runtime
+    app.add_middleware(
+        AccessLog, platform_id=runtime.platform_id, enabled=runtime.settings.access_log
+    )
     return app

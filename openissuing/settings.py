@@ -24,8 +24,12 @@ class Settings(BaseSettings):
     encryption_key: str | None = None
     encryption_key_file: str = "openissuing.key"
     host: str = "127.0.0.1"
+    # Where client commands (`openissuing endpoints …`) find a running server.
+    api_base: str = "http://127.0.0.1:12111"
     port: int = 12111
     api_version: str = STRIPE_API_VERSION
+    # One line per request (method, path, status, ms, request id, account); `serve --quiet` off.
+    access_log: bool = True
     idempotency_retention_seconds: int = 24 * 3600
     # Webhooks (openissuing.webhooks.dispatcher). The server runs a dispatcher thread unless
     # this is off (tests building their own; deployments running `openissuing dispatch` apart).

@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openissuing import ids
-from openissuing.api import auth, edge, forms, idempotency, resume
+from openissuing.api import auth, edge, forms, idempotency, resume, versions
 from openissuing.api import params as param_specs
 from openissuing.api.errors import error_body, internal_error_body
 from openissuing.api.routing import Call, Continuation, Endpoint
@@ -102,10 +102,11 @@ class Idempotency:
 async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Response:
     started = time.perf_counter()
     request_id = ids.new_id("req")
-    version = request.headers.get("stripe-version") or runtime.settings.api_version
+    version = runtime.settings.api_version
     idem: Idempotency | None = None
     try:
         sandbox = auth.sandbox_for(request.headers.get("authorization"), runtime.sandboxes)
+        version = versions.checked(request.headers.get("stripe-version"), version)
         clock = runtime.sandboxes.clock(sandbox)
         fault, standing_faults = (
             await _fault_for(runtime, sandbox, request) if sandbox.has_faults else (None, ())

@@ -17,7 +17,9 @@ DEFAULT_API_BASE = "http://127.0.0.1:12111"
 
 class ApiError(Exception):
     def __init__(self, status: int, error: dict[str, Any], what: str) -> None:
-        super().__init__(f"{what}: {status} {error.get('message', error)}")
+        message = error.get("message", error)
+        # status 0: nothing answered (the message says why); otherwise the server said no.
+        super().__init__(message if status == 0 else f"{what} answered {status}: {message}")
         self.status = status
         self.error = error
 
@@ -84,7 +86,9 @@ class Api:
                 body = httpx.QueryParams(pairs).__str__()
                 answer = self.http.request(method, self.base + path, content=body, headers=headers)
         except httpx.HTTPError as error:
-            raise ApiError(0, {"message": f"cannot reach {self.base}: {error}"}, path) from error
+            raise ApiError(
+                0, {"message": f"cannot reach the server at {self.base}: {error}"}, path
+            ) from error
         try:
             body_json = answer.json()
         except ValueError:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from openissuing import observability
 from openissuing.services import deliveries, presenter
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
@@ -53,6 +54,7 @@ def record(
     # The outbox: queue one delivery per matching webhook endpoint in this same transaction.
     deliveries.fan_out(uow, scope.platform, event, owner, scope.faults)
     presenter.remember(uow, object_type, obj, owner, rendered)
+    observability.event_recorded(uow.after_commit, event_type, obj)  # counted once committed
     return event
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from openissuing import observability
 from openissuing.domain import ledger
 from openissuing.domain.ledger import Account, Kind, Result, Totals, Transfer
 from openissuing.storage.ledger_store import LedgerStore
@@ -76,6 +77,7 @@ def execute(uow: UnitOfWork, batch: list[Transfer], now: int) -> Outcome:
                 resolved.add(transfer.pending_id)
                 outcome.pendings[transfer.pending_id] = known[transfer.pending_id]
     db.write(written, deltas, now)
+    observability.transfers_written(uow.after_commit, written)  # counted once committed
     return outcome
 
 

@@ -40,6 +40,7 @@ from typing import Any
 
 import httpx
 
+from openissuing import observability
 from openissuing.services import deliveries, doorbell, presenter, webhook_endpoints
 from openissuing.services.deliveries import Claim, Outcome
 from openissuing.services.scope import Scope
@@ -292,6 +293,7 @@ class Dispatcher:
                 uow, job.claim, outcome, self.now_ms(), self.config.schedule
             )
         )
+        observability.delivery_recorded(outcome.http_status, outcome.error, outcome.succeeded)
         log.info(
             "webhook %s -> %s attempt %d: %s (%s)",
             job.claim.event_id,

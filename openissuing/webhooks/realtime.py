@@ -13,6 +13,7 @@ back until the handler acknowledges the headers.
 from __future__ import annotations
 
 import http.client
+import logging
 import socket
 import threading
 import time
@@ -26,6 +27,7 @@ USER_AGENT = "Stripe/1.0 (+https://stripe.com/docs/webhooks)"
 MAX_REPLY_BYTES = 64 * 1024
 
 _connections = threading.local()
+log = logging.getLogger("openissuing.realtime")
 
 
 def ask(url: str, body: str, secret: str, deadline_seconds: float) -> Reply:
@@ -49,16 +51,32 @@ def ask(url: str, body: str, secret: str, deadline_seconds: float) -> Reply:
             )
         except TimeoutError:
             _drop(parts.netloc)
+            log.warning("real-time authorization endpoint %s did not answer in time", url)
             return Reply(timed_out=True)
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
             _drop(parts.netloc)
             if attempt == 0 and getattr(connection, "_reused", False):
                 continue  # a kept-alive connection the handler had closed: one fresh try
-            return Reply(error=f"{type(exc).__name__}: {exc}")
+            return _unreachable(url, exc)
         except (OSError, http.client.HTTPException) as exc:
             _drop(parts.netloc)
-            return Reply(error=f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
-    return Reply(error="the connection was closed")
+            return _unreachable(url, exc)
+    return _unreachable(url, None)
+
+
+def _unreachable(url: str, exc: Exception | None) -> Reply:
+    """Say so in the log (a leftover endpoint with no receiver declines every purchase) and in
+    the Reply, whose error becomes the authorization's ``reason_message``."""
+    if exc is None:
+        why = "the connection was closed"
+    else:
+        why = (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).lower()
+    log.warning(
+        "real-time authorization endpoint %s cannot be reached (%s); the timeout decision applies",
+        url,
+        why,
+    )
+    return Reply(error=f"{url} could not be reached ({why})")
 
 
 def _connection(scheme: str, netloc: str, deadline_seconds: float) -> http.client.HTTPConnection:

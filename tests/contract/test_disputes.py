@@ -15,6 +15,7 @@ import stripe
 from openissuing.storage.ledger_audit import audit
 from openissuing.storage.uow import transaction as db_transaction
 from tests.flows import activated_account
+from tests.refunds import refund as refund_made
 
 ADDRESS = {
     "line1": "1 Main St",
@@ -444,9 +445,7 @@ def test_outcome_is_won_by_default_and_lost_only_on_losing_evidence(books):
 def test_refusals_on_create(books, client, server):
     b = books
     capture = b.purchase(1_000)
-    refund = client.v1.test_helpers.issuing.transactions.refund(
-        capture.id, params={"refund_amount": 400}, options=b.o
-    )
+    refund = refund_made(client, capture.id, {"refund_amount": 400}, b.o)
     _refused(_error(b.dispute, refund.id), 400, None, "transaction")
     _refused(_error(b.dispute, capture.id, amount=1_001), 400, "amount_too_large", "amount")
     _refused(_error(b.dispute, capture.id, amount=0), 400, "amount_too_small", "amount")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from tests.contract.test_webhooks import dispatchers, endpoints, eventually, receiver  # noqa: F401 - fixtures
 from tests.flows import activated_account
+from tests.refunds import refund as refund_made
 
 ADDRESS = {
     "line1": "1 Main St",
@@ -55,9 +56,7 @@ def _walk_the_guide(client) -> dict:
         params={"card": card.id, "amount": 2_500}, options=o
     )
     captured = client.v1.test_helpers.issuing.authorizations.capture(auth.id, options=o)
-    refund = client.v1.test_helpers.issuing.transactions.refund(
-        captured.transactions[0].id, params={"refund_amount": 500}, options=o
-    )
+    refund = refund_made(client, captured.transactions[0].id, {"refund_amount": 500}, o)
     return {
         "acct": acct,
         "fa": fa.id,

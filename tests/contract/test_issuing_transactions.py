@@ -14,6 +14,7 @@ import stripe
 
 from openissuing.storage.ledger_audit import audit
 from tests.flows import activated_account
+from tests.refunds import refund as refund_made
 
 ADDRESS = {
     "line1": "1 Main St",
@@ -94,7 +95,7 @@ class Card:
 
     def refund(self, txn_id: str, amount: int | None = None):
         params = {} if amount is None else {"refund_amount": amount}
-        return self.txn_helpers.refund(txn_id, params=params, options=self.o)
+        return refund_made(self.client, txn_id, params, self.o)
 
     def force_capture(self, amount: int, **extra):
         return self.txn_helpers.create_force_capture(
@@ -342,4 +343,24 @@ def test_card_money_in_a_currency_the_account_does_not_hold_is_refused(card):
     error = _error(c.unlinked_refund, 100, currency="eur")
     assert error.http_status == 400
     c.books(cash=10_000)
+    c.audit_clean()
+
+
+def test_refund_helper_answers_with_the_capture_named_in_the_url(card):
+    """Stripe's reference: the answer is the capture; the refund is reached from the authorization
+    (its ``transactions``) and from the ``issuing_transaction.created`` event."""
+    c = card
+    auth, capture = c.purchase(2_000)
+    answered = c.txn_helpers.refund(capture.id, params={"refund_amount": 700}, options=c.o)
+    assert (answered.id, answered.type, answered.amount) == (capture.id, "capture", -2_000)
+    linked = c.client.v1.issuing.authorizations.retrieve(auth.id, options=c.o)
+    refunds = [t for t in linked.transactions if t.id != capture.id]
+    assert len(refunds) == 1
+    made = c.client.v1.issuing.transactions.retrieve(refunds[0].id, options=c.o)
+    assert (made.type, made.amount, made.authorization) == ("refund", 700, auth.id)
+    created = c.client.v1.events.list(
+        params={"type": "issuing_transaction.created", "limit": 1}, options=c.o
+    ).data[0]
+    assert created.data.object["id"] == made.id
+    c.books(cash=8_700)
     c.audit_clean()

@@ -49,6 +49,7 @@ from hypothesis import strategies as st
 
 from openissuing.storage.ledger_audit import audit
 from tests.flows import activated_account
+from tests.refunds import refund as refund_made
 
 ADDRESS = {
     "line1": "1 Main St",
@@ -449,9 +450,7 @@ class Runner:
             )
             return False
         refunded = left if variant == 0 else 1 + amount % left
-        refund = self.txn_helpers.refund(
-            txn_id, params={"refund_amount": refunded}, options=self.s.o
-        )
+        refund = refund_made(self.c, txn_id, {"refund_amount": refunded}, self.s.o)
         assert (refund.type, refund.amount) == ("refund", refunded)
         self.model.refundable[txn_id] -= refunded
         self.model.refunds.add(refund.id)

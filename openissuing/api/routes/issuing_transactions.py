@@ -41,6 +41,9 @@ def unlinked_refund(call: Call) -> dict:
 
 @route("POST", "/v1/test_helpers/issuing/transactions/{transaction}/refund")
 def refund(call: Call) -> dict:
+    """Stripe answers with the capture named in the URL, not the refund it creates (that one is
+    reached from the authorization's ``transactions`` and from ``issuing_transaction.created``)."""
+    transactions.refund(call.uow, call.scope, call.path["transaction"], call.params)
     return call.render(
-        TYPE, transactions.refund(call.uow, call.scope, call.path["transaction"], call.params)
+        TYPE, transactions.load(call.uow, call.scope, call.path["transaction"], param="transaction")
     )

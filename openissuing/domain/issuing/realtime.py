@@ -62,12 +62,14 @@ def decide(
 
 
 def _fallback(reason: str, message: str, requested: int, approves: bool) -> Outcome:
-    return Outcome(Decision(approves, reason, message), requested)
+    decision = "approve" if approves else "decline"
+    applied = f"{message.rstrip('.')}; the timeout decision ({decision}) applied."
+    return Outcome(Decision(approves, reason, applied), requested)
 
 
 def _parse(reply: Reply) -> tuple[str | None, dict[str, Any]]:
     if reply.error is not None:
-        return f"The webhook could not be reached: {reply.error}", {}
+        return f"The issuing_authorization.request endpoint {reply.error}.", {}
     if reply.status != 200:
         return f"The webhook answered HTTP {reply.status}; only 200 is accepted.", {}
     if not reply.headers.get("stripe-version"):
