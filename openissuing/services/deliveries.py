@@ -403,3 +403,20 @@ def _page(
     if ending_before is not None:
         rows.reverse()
     return Page(rows, has_more)
+
+
+# ------------------------------------------------------------------ resending (dashboard)
+
+
+def resend(uow: UnitOfWork, delivery_id: str, now_ms: int) -> None:
+    """Queue a delivery again, due now: one more attempt whatever its status was.
+
+    A finished delivery (succeeded, failed, canceled) becomes pending; its attempt count
+    is kept, so a failing resend ends as ``failed`` after that one attempt.
+    """
+    uow.conn.execute(
+        update(webhook_deliveries)
+        .where(webhook_deliveries.c.id == delivery_id)
+        .values(status="pending", next_attempt_at=now_ms, lease=None)
+    )
+    uow.after_commit.append(webhooks.ring)

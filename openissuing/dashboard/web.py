@@ -1,0 +1,163 @@
+"""The dashboard's Starlette application: sign-in, pages (GET, read-only) and actions (POST).
+
+Pages read through the API (``api_client.Api``) with the session's key; actions POST to the
+same endpoints. Every POST is checked against the session's CSRF token first (403 without
+it); an action answers with a redirect to the page that shows its result (``?flash=``), or
+back to where it came from with the API's error (``?error=``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from openissuing.dashboard import PREFIX, fmt
+from openissuing.dashboard import session as sessions
+from openissuing.dashboard.api_client import Api, ApiFailure
+
+STATIC = Path(__file__).parent / "static"
+NO_STORE = {"Cache-Control": "no-store", "X-Frame-Options": "DENY"}
+
+
+@dataclass
+class Ctx:
+    """One dashboard request: who is signed in, their API handle, and how to answer."""
+
+    request: Request
+    session: sessions.Session
+    api: Api
+    env: Environment
+
+    def render(self, template: str, status: int = 200, **data: Any) -> HTMLResponse:
+        query = self.request.query_params
+        html = self.env.get_template(template).render(
+            csrf=self.session.csrf,
+            signed_in=True,
+            sandbox=self.session.sandbox,
+            platform_id=self.session.platform,
+            flash=query.get("flash"),
+            error=query.get("error"),
+            here=self.request.url.path
+            + (f"?{self.request.url.query}" if self.request.url.query else ""),
+            prefix=PREFIX,
+            **data,
+        )
+        return HTMLResponse(html, status_code=status, headers=NO_STORE)
+
+    def path(self, name: str) -> str:
+        return self.request.path_params[name]
+
+
+def _safe_back(target: Any, fallback: str) -> str:
+    """Only redirect within the dashboard (no open redirect)."""
+    if isinstance(target, str) and target.startswith(PREFIX + "/") and "//" not in target:
+        return target
+    return fallback
+
+
+def redirect(target: str, **message: str) -> RedirectResponse:
+    if message:
+        joiner = "&" if "?" in target else "?"
+        target = f"{target}{joiner}{urlencode(message)}"
+    return RedirectResponse(target, status_code=303)
+
+
+def make_env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("openissuing.dashboard", "templates"),
+        autoescape=select_autoescape(default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        money=fmt.money,
+        masked=fmt.masked,
+        grouped=fmt.grouped,
+        when=fmt.when,
+        label=fmt.label,
+        pretty=lambda value: json.dumps(value, indent=2, sort_keys=False),
+        markup=Markup,
+    )
+    env.globals["prefix"] = PREFIX
+    return env
+
+
+Page = Callable[[Ctx], Awaitable[Any]]
+Action = Callable[[Ctx, dict[str, str]], Awaitable[Any]]
+
+
+class Guard:
+    """Wraps pages and actions with the session check (and CSRF check for POSTs)."""
+
+    def __init__(self, runtime: Any, api_app: Any, env: Environment) -> None:
+        self.runtime = runtime
+        self.api_app = api_app
+        self.env = env
+
+    def session_of(self, request: Request) -> sessions.Session | None:
+        return sessions.open_cookie(self.runtime.box, request.cookies.get(sessions.COOKIE))
+
+    def page(self, handler: Page) -> Callable[[Request], Awaitable[Any]]:
+        async def endpoint(request: Request):
+            session = self.session_of(request)
+            if session is None:
+                return RedirectResponse(f"{PREFIX}/signin", status_code=303)
+            async with Api(self.api_app, session.key, session.platform) as api:
+                ctx = Ctx(request, session, api, self.env)
+                try:
+                    return await handler(ctx)
+                except ApiFailure as failure:
+                    status = failure.status if failure.status in (400, 403, 404) else 502
+                    return ctx.render("error.html", status=status, failure=failure)
+
+        return endpoint
+
+    def action(self, handler: Action) -> Callable[[Request], Awaitable[Any]]:
+        async def endpoint(request: Request):
+            session = self.session_of(request)
+            form = await sessions.read_form(request)
+            if session is None or not sessions.tokens_match(
+                session.csrf, form.get(sessions.CSRF_FIELD)
+            ):
+                return PlainTextResponse("Forbidden: missing or invalid CSRF token.", 403)
+            back = _safe_back(form.get("back"), f"{PREFIX}/")
+            async with Api(self.api_app, session.key, session.platform) as api:
+                ctx = Ctx(request, session, api, self.env)
+                try:
+                    return await handler(ctx, form)
+                except ApiFailure as failure:
+                    return redirect(back, error=failure.message)
+                except ValueError as error:
+                    return redirect(back, error=str(error))
+
+        return endpoint
+
+
+def build(runtime: Any, api_app: Any) -> Starlette:
+    from openissuing.dashboard import actions, pages, signin
+
+    env = make_env()
+    guard = Guard(runtime, api_app, env)
+    routes = [
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+        *signin.routes(runtime, api_app, env),
+        *pages.routes(guard, runtime),
+        *actions.routes(guard, runtime),
+    ]
+    return Starlette(routes=routes)
+
+
+def route(path: str, endpoint: Callable, method: str = "GET") -> Route:
+    return Route(path, endpoint, methods=[method])
