@@ -13,7 +13,7 @@ from typing import Any
 
 from openissuing.dashboard import fmt
 
-WIDTH, HEIGHT = 720, 220
+WIDTH, HEIGHT = 960, 260
 LEFT, RIGHT, TOP, BOTTOM = 86, 12, 14, 30
 
 

@@ -28,6 +28,11 @@ def test_root_redirects_to_the_dashboard_and_the_key_stays_out_of_urls(signed_in
     assert session["httpOnly"] is True and session["sameSite"] == "Strict"
     assert server.api_key not in session["value"]
     assert server.api_key not in page.content()
+    page.click("nav >> text=Sign out")
+    page.wait_for_url(signed_in.url("/signin"))
+    assert "oi_dashboard" not in {c["name"] for c in page.context.cookies()}
+    page.goto(signed_in.url("/sandbox"))
+    assert page.url == signed_in.url("/signin")
 
 
 def test_every_page_renders_and_links_by_id(signed_in, world):
@@ -251,3 +256,35 @@ def test_the_events_page_tails_new_events(signed_in, world):
     )
     expect(rows).to_have_count(count + 1, timeout=10_000)
     assert made["id"] in d.page.locator("#events").inner_text()
+
+
+def test_an_event_shows_its_deliveries_and_resend_sends_it_again(signed_in, world, server):
+    from tests.webhook_receiver import WebhookReceiver
+
+    d, w = signed_in, world
+    with WebhookReceiver() as receiver:
+        endpoint = w.api.post(
+            "/v1/webhook_endpoints", {"url": receiver.url, "enabled_events": ["*"]}
+        )
+        receiver.secret = endpoint["secret"]
+        holder = w.api.post("/v1/issuing/cardholders", {"name": "Platform Person",
+            "type": "individual", "billing": {"address": {"line1": "1 Main St",
+            "city": "San Francisco", "state": "CA", "postal_code": "94111",
+            "country": "US"}}})  # fmt: skip
+        receiver.wait_for(1, timeout=20)
+        event = w.api.get("/v1/events", {"type": "issuing_cardholder.created"})["data"][0]
+        assert event["data"]["object"]["id"] == holder["id"]
+        d.goto(f"/accounts/{server.platform_id}/events/{event['id']}")
+        expect(d.page.locator(".delivery")).to_contain_text("succeeded")
+        expect(d.page.locator(".delivery")).to_contain_text("1 attempt(s)")
+        expect(d.page.locator(".delivery table")).to_contain_text("200")
+        d.page.click(".delivery >> text=Resend")
+        expect(d.page.locator(".flash")).to_contain_text("Delivery queued again")
+        delivered = receiver.wait_for(2, timeout=20)
+        assert [r.json()["id"] for r in delivered] == [event["id"], event["id"]]
+        for _ in range(100):
+            d.page.reload()
+            if "2 attempt(s)" in d.page.locator(".delivery").inner_text():
+                break
+            d.page.wait_for_timeout(100)
+        expect(d.page.locator(".delivery")).to_contain_text("2 attempt(s)")
