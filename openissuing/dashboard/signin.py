@@ -12,6 +12,7 @@ from starlette.routing import Route
 from openissuing.dashboard import PREFIX
 from openissuing.dashboard import session as sessions
 from openissuing.dashboard.api_client import Api, ApiFailure
+from openissuing.dashboard.web import NO_STORE
 
 WRONG_KEY = (
     "That key was refused: it is not the secret key (sk_test_…) of any sandbox on this server."
@@ -24,7 +25,7 @@ def routes(runtime: Any, api_app: Any, env: Environment) -> list[Route]:
         html = env.get_template("signin.html").render(
             csrf=token, error=error, signed_in=False, prefix=PREFIX
         )
-        answer = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
+        answer = HTMLResponse(html, status_code=status, headers=NO_STORE)
         answer.set_cookie(
             sessions.PRE_COOKIE, token, max_age=3600, **_options(request, path=PREFIX)
         )

@@ -28,7 +28,16 @@ from openissuing.dashboard import session as sessions
 from openissuing.dashboard.api_client import Api, ApiFailure
 
 STATIC = Path(__file__).parent / "static"
-NO_STORE = {"Cache-Control": "no-store", "X-Frame-Options": "DENY"}
+# Pages carry live balances and (after a reveal) card numbers: never cached, never framed,
+# and only the dashboard's own script and stylesheet may run.
+NO_STORE = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
+}
+MESSAGES = ("flash", "error")
 
 
 @dataclass
@@ -49,12 +58,16 @@ class Ctx:
             platform_id=self.session.platform,
             flash=query.get("flash"),
             error=query.get("error"),
-            here=self.request.url.path
-            + (f"?{self.request.url.query}" if self.request.url.query else ""),
+            here=self.here(),
             prefix=PREFIX,
             **data,
         )
         return HTMLResponse(html, status_code=status, headers=NO_STORE)
+
+    def here(self) -> str:
+        """This page's address for a form's ``back``, without the last action's message."""
+        kept = [(k, v) for k, v in self.request.query_params.multi_items() if k not in MESSAGES]
+        return self.request.url.path + (f"?{urlencode(kept)}" if kept else "")
 
     def path(self, name: str) -> str:
         return self.request.path_params[name]

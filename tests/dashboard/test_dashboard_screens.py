@@ -51,6 +51,9 @@ def test_screenshots_of_overview_timeline_and_financial_account(
             "overview": "/",
             "authorization": d.account_path(w.account, f"/authorizations/{auth_id}"),
             "financial_account": d.account_path(w.account, f"/financial_accounts/{w.fa}"),
+            "card": d.account_path(w.account, f"/cards/{w.card}"),
+            "events": "/events",
+            "sandbox": "/sandbox",
         }
         for page_name, path in pages.items():
             d.goto(path)
