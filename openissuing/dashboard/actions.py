@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from openissuing.dashboard import PREFIX, fmt
 from openissuing.dashboard.pages import A, card_view, delivery_log
-from openissuing.dashboard.web import Ctx, Guard, redirect
+from openissuing.dashboard.web import Ctx, Guard, redirect, safe_back
 
 PRESENCE_METHODS = {"online", "keyed_in", "chip", "contactless", "swipe"}
 OUTCOMES = {"won": "winning_evidence", "lost": "losing_evidence"}
@@ -46,6 +46,23 @@ async def reveal(ctx: Ctx, form: dict[str, str]):
         f"/v1/issuing/cards/{card_id}", {"expand": ["number", "cvc"]}, account=account_id
     )
     return await card_view(ctx, revealed={"number": revealed["number"], "cvc": revealed["cvc"]})
+
+
+SHIPPING_STEPS = ("submit", "ship", "deliver", "fail", "return")
+
+
+async def shipping(ctx: Ctx, form: dict[str, str]):
+    """A physical card's shipment moves one step (the card-shipping test helpers)."""
+    account, base = _where(ctx)
+    step = form.get("step")
+    if step not in SHIPPING_STEPS:
+        raise ValueError(f"Choose a shipping step: {', '.join(SHIPPING_STEPS)}.")
+    card_id = ctx.path("card")
+    moved = await ctx.api.post(
+        f"/v1/test_helpers/issuing/cards/{card_id}/shipping/{step}", {}, account
+    )
+    status = fmt.label((moved.get("shipping") or {}).get("status"))
+    return redirect(f"{base}/cards/{card_id}", flash=f"Shipping is now {status}.")
 
 
 async def purchase(ctx: Ctx, form: dict[str, str]):
@@ -202,11 +219,8 @@ async def advance(ctx: Ctx, form: dict[str, str]):
     if not span:
         raise ValueError("Choose how far to advance the clock.")
     moved = await ctx.api.post(f"{SANDBOX}/clock", {"advance": span})
-    back = form.get("back") or f"{PREFIX}/sandbox"
-    from openissuing.dashboard.web import _safe_back
-
     return redirect(
-        _safe_back(back, f"{PREFIX}/sandbox"),
+        safe_back(form.get("back"), f"{PREFIX}/sandbox"),
         flash=f"Clock advanced by {span}: now {fmt.when(moved['now'])}.",
     )
 
@@ -241,6 +255,7 @@ def routes(guard: Guard, runtime: Any) -> list[Route]:
     return [
         post(A + "/cards/{card}/reveal", reveal),
         post(A + "/cards/{card}/purchase", purchase),
+        post(A + "/cards/{card}/shipping", shipping),
         post(A + "/authorizations/{authorization}/capture", capture),
         post(A + "/authorizations/{authorization}/reverse", reverse),
         post(A + "/transactions/{transaction}/refund", refund),

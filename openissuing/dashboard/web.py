@@ -20,7 +20,7 @@ from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from openissuing.dashboard import PREFIX, fmt
@@ -73,7 +73,7 @@ class Ctx:
         return self.request.path_params[name]
 
 
-def _safe_back(target: Any, fallback: str) -> str:
+def safe_back(target: Any, fallback: str) -> str:
     """Only redirect within the dashboard (no open redirect)."""
     if isinstance(target, str) and target.startswith(PREFIX + "/") and "//" not in target:
         return target
@@ -145,7 +145,7 @@ class Guard:
                 session.csrf, form.get(sessions.CSRF_FIELD)
             ):
                 return PlainTextResponse("Forbidden: missing or invalid CSRF token.", 403)
-            back = _safe_back(form.get("back"), f"{PREFIX}/")
+            back = safe_back(form.get("back"), f"{PREFIX}/")
             async with Api(self.api_app, session.key, session.platform) as api:
                 ctx = Ctx(request, session, api, self.env)
                 try:
@@ -170,7 +170,3 @@ def build(runtime: Any, api_app: Any) -> Starlette:
         *actions.routes(guard, runtime),
     ]
     return Starlette(routes=routes)
-
-
-def route(path: str, endpoint: Callable, method: str = "GET") -> Route:
-    return Route(path, endpoint, methods=[method])

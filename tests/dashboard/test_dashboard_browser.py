@@ -288,3 +288,30 @@ def test_an_event_shows_its_deliveries_and_resend_sends_it_again(signed_in, worl
                 break
             d.page.wait_for_timeout(100)
         expect(d.page.locator(".delivery")).to_contain_text("2 attempt(s)")
+
+
+def test_a_physical_card_shows_its_shipping_and_moves_it(signed_in, world):
+    d, w = signed_in, world
+    card = w.api.post(
+        "/v1/issuing/cards",
+        {
+            "cardholder": w.cardholder,
+            "financial_account": w.fa,
+            "currency": "usd",
+            "type": "physical",
+            "shipping": {
+                "name": "Jenny Rosen",
+                "address": {"line1": "1 Main St", "city": "San Francisco", "state": "CA",
+                            "postal_code": "94111", "country": "US"},
+            },
+        },
+        account=w.account,
+    )  # fmt: skip
+    d.goto(d.account_path(w.account, f"/cards/{card['id']}"))
+    expect(d.page.locator("body")).to_contain_text("Shipping")
+    expect(d.page.locator("body")).to_contain_text("1 Main St")
+    d.page.select_option("select[name=step]", "ship")
+    d.page.click("#shipping-step")
+    expect(d.page.locator(".flash")).to_contain_text("Shipping is now shipped")
+    shipped = w.api.get(f"/v1/issuing/cards/{card['id']}", account=w.account)
+    assert shipped["shipping"]["status"] == "shipped"
