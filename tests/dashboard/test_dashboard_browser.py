@@ -97,6 +97,13 @@ def test_a_declined_purchase_shows_its_reason(signed_in, world):
     d.goto(f"/authorizations?decision=declined&account={w.account}")
     declined_id = w.api.get("/v1/issuing/authorizations", account=w.account)["data"][0]["id"]
     expect(d.page.locator("table")).to_contain_text(declined_id)
+    held = w.authorize(1_000)
+    d.goto(f"/authorizations?card={w.card}&status=pending")
+    expect(d.page.locator("table")).to_contain_text(held["id"])
+    expect(d.page.locator("table")).not_to_contain_text(declined_id)
+    d.goto(f"/authorizations?card={w.card}&decision=declined")
+    expect(d.page.locator("table")).to_contain_text(declined_id)
+    expect(d.page.locator("table")).not_to_contain_text(held["id"])
 
 
 def test_capture_refund_and_a_won_dispute_from_the_timeline(signed_in, world):
@@ -315,3 +322,17 @@ def test_a_physical_card_shows_its_shipping_and_moves_it(signed_in, world):
     expect(d.page.locator(".flash")).to_contain_text("Shipping is now shipped")
     shipped = w.api.get(f"/v1/issuing/cards/{card['id']}", account=w.account)
     assert shipped["shipping"]["status"] == "shipped"
+
+
+def test_an_account_page_lists_what_is_missing_for_card_issuing(signed_in, world):
+    d, w = signed_in, world
+    bare = w.api.post(
+        "/v1/accounts",
+        {"type": "custom", "country": "US", "capabilities": {"card_issuing": {"requested": True}}},
+    )
+    assert bare["requirements"]["currently_due"], bare["requirements"]
+    d.goto(d.account_path(bare["id"]))
+    expect(d.page.locator("ul.due")).to_contain_text(bare["requirements"]["currently_due"][0])
+    expect(d.page.locator("body")).to_contain_text("card issuing")
+    d.goto("/")
+    expect(d.page.locator("body")).to_contain_text(bare["id"])
