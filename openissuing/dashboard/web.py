@@ -2,18 +2,18 @@
 
 Pages read through the API (``api_client.Api``) with the session's key; actions POST to the
 same endpoints. Every POST is checked against the session's CSRF token first (403 without
-it); an action answers with a redirect to the page that shows its result (``?flash=``), or
-back to where it came from with the API's error (``?error=``).
+it); an action answers with a redirect to the page that shows its result, or back to where
+it came from with the API's error, the message riding in a one-shot cookie (never the URL).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -37,7 +37,7 @@ NO_STORE = {
     "Referrer-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'",
 }
-MESSAGES = ("flash", "error")
+MESSAGE_COOKIE = "oi_dashboard_message"
 
 
 @dataclass
@@ -50,24 +50,23 @@ class Ctx:
     env: Environment
 
     def render(self, template: str, status: int = 200, **data: Any) -> HTMLResponse:
-        query = self.request.query_params
+        message = read_message(self.request)
         html = self.env.get_template(template).render(
             csrf=self.session.csrf,
             signed_in=True,
             sandbox=self.session.sandbox,
             platform_id=self.session.platform,
-            flash=query.get("flash"),
-            error=query.get("error"),
-            here=self.here(),
+            flash=message.get("flash"),
+            error=message.get("error"),
+            here=self.request.url.path
+            + (f"?{self.request.url.query}" if self.request.url.query else ""),
             prefix=PREFIX,
             **data,
         )
-        return HTMLResponse(html, status_code=status, headers=NO_STORE)
-
-    def here(self) -> str:
-        """This page's address for a form's ``back``, without the last action's message."""
-        kept = [(k, v) for k, v in self.request.query_params.multi_items() if k not in MESSAGES]
-        return self.request.url.path + (f"?{urlencode(kept)}" if kept else "")
+        answer = HTMLResponse(html, status_code=status, headers=NO_STORE)
+        if message:
+            answer.delete_cookie(MESSAGE_COOKIE, path=PREFIX)
+        return answer
 
     def path(self, name: str) -> str:
         return self.request.path_params[name]
@@ -81,10 +80,30 @@ def safe_back(target: Any, fallback: str) -> str:
 
 
 def redirect(target: str, **message: str) -> RedirectResponse:
+    """See-other to ``target``; the action's message rides along in a one-shot cookie.
+
+    (Not in the URL: a link can then never make the dashboard say something it did not.)
+    """
+    answer = RedirectResponse(target, status_code=303)
     if message:
-        joiner = "&" if "?" in target else "?"
-        target = f"{target}{joiner}{urlencode(message)}"
-    return RedirectResponse(target, status_code=303)
+        packed = base64.urlsafe_b64encode(json.dumps(message).encode()).decode()
+        answer.set_cookie(
+            MESSAGE_COOKIE, packed, max_age=60, httponly=True, samesite="strict", path=PREFIX
+        )
+    return answer
+
+
+def read_message(request: Request) -> dict[str, str]:
+    packed = request.cookies.get(MESSAGE_COOKIE)
+    if not packed:
+        return {}
+    try:
+        message = json.loads(base64.urlsafe_b64decode(packed.encode()))
+    except ValueError:
+        return {}
+    if not isinstance(message, dict):
+        return {}
+    return {k: str(v) for k, v in message.items() if k in ("flash", "error")}
 
 
 def make_env() -> Environment:

@@ -54,6 +54,8 @@ def test_every_page_renders_and_links_by_id(signed_in, world):
     d.page.click(f"a[href$='/cards/{w.card}']")
     d.page.click(f"a[href$='/authorizations/{auth['id']}']")
     expect(d.page.locator("#timeline")).to_contain_text("Hold placed: $15.00")
+    d.goto("/?error=Your+key+expired&flash=Sign+in+elsewhere")  # a link cannot put words here
+    expect(d.page.locator(".flash")).to_have_count(0)
     for path in ("/authorizations", "/disputes", "/events", "/sandbox"):
         d.goto(path)
         expect(d.page.locator(".flash.error")).to_have_count(0)
