@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from openissuing import ids
+from openissuing import dashboard, ids
 from openissuing.api import (
     control,
     routes,  # noqa: F401 - importing registers every endpoint
@@ -115,6 +115,8 @@ def create_app(runtime: Runtime) -> Starlette:
         routes_list.append(Route(path, dispatch, methods=list(methods)))
     routes_list.extend(control.routes(runtime))
     routes_list += health_routes(runtime)  # /healthz, /metrics: outside /v1, unauthenticated
+    # After the API's routes: the dashboard is a client of the API, built on first use.
+    routes_list.extend(dashboard.routes(runtime, lambda: app))
     app = Starlette(
         routes=routes_list,
         exception_handlers={404: _not_found, 405: _not_found},

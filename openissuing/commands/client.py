@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from openissuing.formencode import encode
+
 DEFAULT_API_BASE = "http://127.0.0.1:12111"
 
 
@@ -22,33 +24,6 @@ class ApiError(Exception):
         super().__init__(message if status == 0 else f"{what} answered {status}: {message}")
         self.status = status
         self.error = error
-
-
-def encode(params: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """Stripe's form encoding: ``a[b][0][c]=v``; booleans as true/false; None left out."""
-    pairs: list[tuple[str, str]] = []
-    for key, value in params.items():
-        name = f"{prefix}[{key}]" if prefix else str(key)
-        if value is None:
-            continue
-        if isinstance(value, dict):
-            pairs += encode(value, name)
-        elif isinstance(value, list | tuple):
-            for index, item in enumerate(value):
-                item_name = f"{name}[{index}]"
-                if isinstance(item, dict):
-                    pairs += encode(item, item_name)
-                else:
-                    pairs.append((item_name, _scalar(item)))
-        else:
-            pairs.append((name, _scalar(value)))
-    return pairs
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def api_base(given: str | None) -> str:

@@ -1,6 +1,6 @@
 """``openissuing demo | trigger | seed | listen``: steer a running server from a terminal.
 
-Each talks to the server over HTTP as a user's code would (``openissuing.client``).
+Each talks to the server over HTTP as a user's code would (``openissuing.commands.client``).
 """
 
 from __future__ import annotations

@@ -310,3 +310,18 @@ def list_events(
         starting_after=starting_after,
         ending_before=ending_before,
     )
+
+
+# ------------------------------------------------------------------ resending (dashboard)
+
+
+def resend(uow: UnitOfWork, delivery_id: str, now_ms: int) -> None:
+    """Queue a delivery again, due now: one more attempt whatever its status was.
+
+    A finished delivery (succeeded, failed, canceled) becomes pending; its attempt count
+    is kept, so a failing resend ends as ``failed`` after that one attempt.
+    """
+    outbox.advance(
+        uow.conn, delivery_id, {"status": "pending", "next_attempt_at": now_ms, "lease": None}
+    )
+    uow.after_commit.append(doorbell.ring)

@@ -29,6 +29,8 @@ LAYERS: dict[str, int] = {
     "fixtures": 0,
     # Prometheus metrics: counters the layers above increment (it imports nothing of ours).
     "observability": 0,
+    # Stripe's form encoding for our own clients (commands, dashboard).
+    "formencode": 0,
     "domain": 1,
     "wire": 2,
     "storage": 3,
@@ -38,6 +40,8 @@ LAYERS: dict[str, int] = {
     "keyring": 4,
     "api": 5,
     "webhooks": 5,
+    # The web dashboard: a client of the API, in-process.
+    "dashboard": 5,
     # Housekeeping prunes idempotency keys through api.idempotency (storage code filed under
     # api/ today); it sits above api until that code moves down.
     "maintenance": 6,

@@ -1,0 +1,3 @@
+"""Where the dashboard lives."""
+
+PREFIX = "/dashboard"
