@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from openissuing.api import idempotency, resume
+from openissuing.api import resume
+from openissuing.storage import idempotency
 from openissuing.storage.uow import transaction
 
 log = logging.getLogger("openissuing.maintenance")

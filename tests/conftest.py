@@ -27,6 +27,9 @@ from openissuing.settings import Settings
 from openissuing.storage.sandboxes import SandboxStore
 from openissuing.storage.uow import transaction as db_transaction
 
+# Shared fixtures every test module may ask for by name (webhook receivers and dispatchers).
+from tests.webhook_fixtures import dispatchers, endpoints, receiver  # noqa: E402, F401
+
 TEST_API_KEY = "sk_test_openissuing_" + "x" * 24
 
 

@@ -19,13 +19,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openissuing import ids
-from openissuing.api import auth, edge, forms, idempotency, resume, versions
+from openissuing.api import auth, edge, forms, resume, versions
 from openissuing.api import params as param_specs
 from openissuing.api.errors import error_body, internal_error_body
 from openissuing.api.routing import Call, Continuation, Endpoint
 from openissuing.domain.errors import InvalidRequest, RateLimited, StripeError
 from openissuing.services import due, faults
 from openissuing.services.scope import Scope
+from openissuing.storage import idempotency
 from openissuing.storage.uow import UnitOfWork, transaction
 
 log = logging.getLogger("openissuing.api")

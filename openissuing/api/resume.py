@@ -27,14 +27,13 @@ from typing import Any
 import orjson
 
 from openissuing import ids
-from openissuing.api import idempotency
 from openissuing.api.errors import error_body
 from openissuing.api.render import RenderContext, render
 from openissuing.api.routing import Call, Continuation
 from openissuing.domain.errors import StripeError
 from openissuing.services import recovery, sandboxes
 from openissuing.services.scope import Scope
-from openissuing.storage import continuations
+from openissuing.storage import continuations, idempotency
 from openissuing.storage.continuations import InFlight
 from openissuing.storage.uow import UnitOfWork, transaction
 

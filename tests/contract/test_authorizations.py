@@ -17,8 +17,7 @@ from dataclasses import dataclass
 import pytest
 import stripe
 
-from openissuing.storage.ledger_audit import audit
-from tests.flows import activated_account
+from tests.flows import activated_account, assert_audit_clean, assert_books
 
 ADDRESS = {
     "line1": "1 Main St",
@@ -102,28 +101,10 @@ class World:
     # -- checks
     def books(self, cash: int, outbound_pending: int = 0) -> None:
         """Balances as expected, and equal to the sum of the Treasury transactions' impacts."""
-        balance = self.client.v1.treasury.financial_accounts.retrieve(
-            self.fa, options=self.o
-        ).balance
-        shown = (
-            balance.cash["usd"],
-            balance.outbound_pending["usd"],
-            balance.inbound_pending["usd"],
-        )
-        assert shown == (cash, outbound_pending, 0)
-        summed = [0, 0, 0]
-        page = self.client.v1.treasury.transactions.list(
-            params={"financial_account": self.fa, "limit": 100}, options=self.o
-        )
-        for trxn in page.auto_paging_iter():
-            summed[0] += trxn.balance_impact.cash
-            summed[1] += trxn.balance_impact.outbound_pending
-            summed[2] += trxn.balance_impact.inbound_pending
-        assert tuple(summed) == shown
+        assert_books(self.client, self.acct, self.fa, cash, outbound_pending)
 
     def audit_clean(self) -> None:
-        with self.server.runtime.engine.connect() as conn:
-            assert audit(conn) == []
+        assert_audit_clean(self.server)
 
 
 def _cardholder(client, acct: str, **extra) -> str:

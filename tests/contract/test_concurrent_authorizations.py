@@ -13,55 +13,19 @@ import uuid
 import httpx
 
 from openissuing.storage.ledger_audit import audit
-from tests.flows import activated_account
+from tests.flows import activated_account, active_card, fund, issuing_financial_account
 
 PURCHASES = 240
 AMOUNT = 700
 AFFORDABLE = 97
-ADDRESS = {
-    "line1": "1 Main St",
-    "city": "Austin",
-    "state": "TX",
-    "postal_code": "78701",
-    "country": "US",
-}
 
 
 def _setup(client):
     acct = activated_account(client)
-    o = {"stripe_account": acct}
-    fa = client.v1.treasury.financial_accounts.create(
-        params={"supported_currencies": ["usd"], "features": {"card_issuing": {"requested": True}}},
-        options=o,
-    )
-    client.v1.test_helpers.treasury.received_credits.create(
-        params={
-            "financial_account": fa.id,
-            "amount": AFFORDABLE * AMOUNT + AMOUNT - 1,
-            "currency": "usd",
-            "network": "ach",
-        },
-        options=o,
-    )
-    holder = client.v1.issuing.cardholders.create(
-        params={
-            "name": "Race Tester",
-            "billing": {"address": ADDRESS},
-            "individual": {"first_name": "Race", "last_name": "Tester"},
-        },
-        options=o,
-    )
-    card = client.v1.issuing.cards.create(
-        params={
-            "cardholder": holder.id,
-            "financial_account": fa.id,
-            "currency": "usd",
-            "type": "virtual",
-            "status": "active",
-        },
-        options=o,
-    )
-    return acct, fa.id, card.id
+    fa = issuing_financial_account(client, acct)
+    fund(client, acct, fa, AFFORDABLE * AMOUNT + AMOUNT - 1)
+    _, card = active_card(client, acct, fa, "Race Tester")
+    return acct, fa, card
 
 
 def test_concurrent_authorizations_never_overspend(server, client):

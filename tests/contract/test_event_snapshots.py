@@ -18,12 +18,7 @@ import pytest
 from openissuing.storage.uow import transaction
 from openissuing.wire import registry
 from tests.contract.test_financial_accounts import account_without_card_issuing_terms
-from tests.contract.test_webhooks import (  # noqa: F401 - fixtures
-    dispatchers,
-    endpoints,
-    eventually,
-    receiver,
-)
+from tests.webhook_fixtures import eventually
 from tests.webhook_receiver import Reply, WebhookReceiver
 
 ADDRESS = {
@@ -68,7 +63,7 @@ def api(server):
         yield session
 
 
-def _walk_every_event_type(client, endpoints, decider) -> dict:  # noqa: F811 - a fixture
+def _walk_every_event_type(client, endpoints, decider) -> dict:
     """Emit every event type once at least, in one connected account."""
     acct = account_without_card_issuing_terms(client)  # account + capability events
     o = {"stripe_account": acct}
@@ -177,9 +172,9 @@ def test_every_event_type_shows_the_object_as_it_was(
     server,
     client,
     api,
-    dispatchers,  # noqa: F811 - fixtures imported from test_webhooks
-    receiver,  # noqa: F811
-    endpoints,  # noqa: F811
+    dispatchers,
+    receiver,
+    endpoints,
     decider,
 ):
     dispatcher = dispatchers(start=False)  # deliveries wait until the objects have changed

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.contract.test_concurrent_authorizations import ADDRESS
-from tests.flows import activated_account
+from tests.flows import ADDRESS, activated_account
 
 EXAMPLES = json.loads(
     (Path(__file__).parents[1] / "data" / "stripe-example-objects.json").read_text()

@@ -9,9 +9,9 @@ its change.
 
 from __future__ import annotations
 
-from tests.contract.test_webhooks import dispatchers, endpoints, eventually, receiver  # noqa: F401 - fixtures
 from tests.flows import activated_account
 from tests.refunds import refund as refund_made
+from tests.webhook_fixtures import eventually
 
 ADDRESS = {
     "line1": "1 Main St",
@@ -71,7 +71,7 @@ def _walk_the_guide(client) -> dict:
 
 def test_a_connect_handler_receives_the_guide_flow_in_order(
     client, dispatchers, receiver, endpoints
-):  # noqa: F811
+):
     endpoints(receiver, connect=True)  # the platform's Connect endpoint, all event types
     dispatchers()
     ids = _walk_the_guide(client)

@@ -12,8 +12,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from openissuing.storage.ledger_audit import audit
-from tests.flows import activated_account
+from tests.flows import activated_account, assert_audit_clean, assert_books
 from tests.refunds import refund as refund_made
 
 ADDRESS = {
@@ -108,28 +107,10 @@ class Card:
         )
 
     def books(self, cash: int, outbound_pending: int = 0) -> None:
-        balance = self.client.v1.treasury.financial_accounts.retrieve(
-            self.fa, options=self.o
-        ).balance
-        shown = (
-            balance.cash["usd"],
-            balance.outbound_pending["usd"],
-            balance.inbound_pending["usd"],
-        )
-        assert shown == (cash, outbound_pending, 0)
-        summed = [0, 0, 0]
-        page = self.client.v1.treasury.transactions.list(
-            params={"financial_account": self.fa, "limit": 100}, options=self.o
-        )
-        for trxn in page.auto_paging_iter():
-            summed[0] += trxn.balance_impact.cash
-            summed[1] += trxn.balance_impact.outbound_pending
-            summed[2] += trxn.balance_impact.inbound_pending
-        assert tuple(summed) == shown
+        assert_books(self.client, self.acct, self.fa, cash, outbound_pending)
 
     def audit_clean(self) -> None:
-        with self.server.runtime.engine.connect() as conn:
-            assert audit(conn) == []
+        assert_audit_clean(self.server)
 
 
 @pytest.fixture()

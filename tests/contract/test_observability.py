@@ -18,13 +18,8 @@ from openissuing.api import health
 from openissuing.domain.ledger import Kind, Transfer
 from openissuing.storage.uow import transaction
 from tests.contract.test_issuing_transactions import Card
-from tests.contract.test_webhooks import (  # noqa: F401 - fixtures
-    dispatchers,
-    endpoints,
-    eventually,
-    new_cardholder,
-    receiver,
-)
+from tests.contract.test_webhooks import new_cardholder
+from tests.webhook_fixtures import eventually
 
 
 def asgi_get(app, path: str) -> httpx.Response:
@@ -109,9 +104,9 @@ def test_request_latency_is_labelled_by_route_template(client, server):
 def test_webhook_deliveries_are_counted_by_outcome(
     server,
     client,
-    dispatchers,  # noqa: F811
-    receiver,  # noqa: F811
-    endpoints,  # noqa: F811
+    dispatchers,
+    receiver,
+    endpoints,
 ):
     before = metrics(server)
     endpoints(receiver, events=["issuing_cardholder.created"])

@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 import socket
 
-from tests.contract.test_realtime_authorizations import World, receiver  # noqa: F401 - fixture
+from tests.contract.test_realtime_authorizations import World
 
 
 def test_unreachable_endpoint_is_warned_about_and_explained(
     client,
     server,
-    receiver,  # noqa: F811
+    receiver,
     caplog,
 ):
     world = World(client, server, receiver)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 from tests.contract.test_sandboxes import CARDHOLDER, control
-from tests.contract.test_webhooks import dispatchers  # noqa: F401 - the fixture
 from tests.webhook_receiver import WebhookReceiver
 
 CREATED = "issuing_cardholder.created"
@@ -39,7 +38,7 @@ def _wait(receiver, count: int, timeout: float = 10.0) -> list:
     return receiver.events()
 
 
-def test_a_duplicated_delivery_sends_the_same_event_twice(server, dispatchers):  # noqa: F811
+def test_a_duplicated_delivery_sends_the_same_event_twice(server, dispatchers):
     dispatchers()
     with WebhookReceiver() as receiver:
         _endpoint(server, receiver)
@@ -57,7 +56,7 @@ def test_a_duplicated_delivery_sends_the_same_event_twice(server, dispatchers): 
     assert listed == []
 
 
-def test_a_late_delivery_arrives_after_its_delay(server, dispatchers):  # noqa: F811
+def test_a_late_delivery_arrives_after_its_delay(server, dispatchers):
     dispatchers()
     with WebhookReceiver() as receiver:
         _endpoint(server, receiver)
@@ -70,7 +69,7 @@ def test_a_late_delivery_arrives_after_its_delay(server, dispatchers):  # noqa: 
         assert time.monotonic() - started >= 2.0
 
 
-def test_shuffled_deliveries_all_arrive_each_within_its_window(server, dispatchers):  # noqa: F811
+def test_shuffled_deliveries_all_arrive_each_within_its_window(server, dispatchers):
     dispatchers()
     with WebhookReceiver() as receiver:
         _endpoint(server, receiver)
@@ -97,7 +96,7 @@ def test_webhook_faults_are_refused_with_request_selectors(server):
     assert answer.status_code == 400 and answer.json()["error"]["param"] == "event_type"
 
 
-def test_a_retry_an_hour_away_is_sent_when_the_clock_moves_past_it(server, dispatchers):  # noqa: F811
+def test_a_retry_an_hour_away_is_sent_when_the_clock_moves_past_it(server, dispatchers):
     dispatchers(schedule=(3600.0,))
     with WebhookReceiver() as receiver:
         _endpoint(server, receiver)

@@ -249,9 +249,7 @@ def test_limit_with_categories_applies_only_to_them_and_counts_only_them():
         _reason(request=_request(101, category="bakeries"), card=card, card_spent=spent)
         == "spending_controls"
     )
-    assert seen == [
-        (int(datetime(2025, 6, 16, tzinfo=UTC).timestamp()), ["bakeries"])
-    ]  # Monday
+    assert seen == [(int(datetime(2025, 6, 16, tzinfo=UTC).timestamp()), ["bakeries"])]  # Monday
 
 
 def test_the_most_restrictive_limit_wins():

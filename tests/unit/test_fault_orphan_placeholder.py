@@ -11,9 +11,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from openissuing.api import idempotency, resume
+from openissuing.api import resume
 from openissuing.clock import FrozenClock
 from openissuing.domain.errors import Conflict
+from openissuing.storage import idempotency
 from openissuing.storage.db import make_engine
 from openissuing.storage.migrate import upgrade
 from openissuing.storage.uow import transaction

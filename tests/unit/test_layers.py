@@ -42,8 +42,8 @@ LAYERS: dict[str, int] = {
     "webhooks": 5,
     # The web dashboard: a client of the API, in-process.
     "dashboard": 5,
-    # Housekeeping prunes idempotency keys through api.idempotency (storage code filed under
-    # api/ today); it sits above api until that code moves down.
+    # Housekeeping prunes idempotency keys (storage) and concludes two-phase requests left by a
+    # stopped server through api.resume, whose stored answer is rendered like the API's.
     "maintenance": 6,
     "app": 7,
     # The commands that steer a running server over HTTP (sandbox, clock, demo, listen…).
