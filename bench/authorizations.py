@@ -276,7 +276,8 @@ def main() -> None:
 
                     seconds = grow(database_url, acct, card, size - grown)
                     print(
-                        f"# store grown by {size - grown} synthetic authorizations in {seconds:.0f}s"
+                        f"# store grown by {size - grown} synthetic authorizations in "
+                        f"{seconds:.0f}s"
                     )
                     grown = size
                 measure(url, targets, args, levels, grown, process.pid)

@@ -1,6 +1,7 @@
 """What the real-time authorization path adds on top of the platform handler's own time.
 
-    .venv/bin/python bench/realtime.py [--database-url URL] [--requests 400] [--runs 3] [--concurrency 8]
+    .venv/bin/python bench/realtime.py [--database-url URL] [--requests 400] [--runs 3]
+    [--concurrency 8]
 
 Starts `openissuing serve`, and a platform handler in its own process
 (bench/realtime_handler.py: answers {"approved": true} with a Stripe-Version
@@ -72,7 +73,8 @@ def main() -> None:
             )
             label = "postgresql" if database_url.startswith("postgres") else "sqlite"
             print(
-                f"# {label}; concurrency {args.concurrency}; {args.requests} purchases per run and mode"
+                f"# {label}; concurrency {args.concurrency}; {args.requests} purchases per run "
+                "and mode"
             )
             for run in range(args.runs):
                 cpu = cpu_seconds(process.pid)
@@ -96,7 +98,8 @@ def main() -> None:
                 print(
                     f"run {run + 1}: baseline server p50 {statistics.median(base) * 1000:.2f} ms "
                     f"p99 {percentile(base, 0.99) * 1000:.2f} ms | real-time server p50 "
-                    f"{statistics.median(realtime) * 1000:.2f} ms p99 {percentile(realtime, 0.99) * 1000:.2f} ms "
+                    f"{statistics.median(realtime) * 1000:.2f} ms p99 "
+                    f"{percentile(realtime, 0.99) * 1000:.2f} ms "
                     f"(handler p50 {handler_p50 * 1000:.2f} ms) | added by the real-time path: p50 "
                     f"{(statistics.median(added) - statistics.median(base)) * 1000:.2f} ms, p99 "
                     f"{(percentile(added, 0.99) - percentile(base, 0.99)) * 1000:.2f} ms "

@@ -38,7 +38,8 @@ def grow(database_url: str, account: str, card: str, count: int) -> float:
         accounts = dict(
             conn.execute(
                 text(
-                    "SELECT kind, id FROM ledger_accounts WHERE (reference = :fa AND kind = 'financial_account') "
+                    "SELECT kind, id FROM ledger_accounts WHERE (reference = :fa AND kind = "
+                    "'financial_account') "
                     "OR (reference = :acct AND kind = 'card_network')"
                 ),
                 {"fa": fa, "acct": account},
@@ -103,7 +104,8 @@ def _batch(conn, account: str, card: str, cardholder: str, accounts: dict, size:
     many("INSERT INTO objects (id, type, owner, created, data) VALUES (?, ?, ?, ?, ?)", docs)
     many("INSERT INTO object_keys (object_id, name, value) VALUES (?, ?, ?)", keys)
     many(
-        "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, kind, "
+        "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, "
+        "kind, "
         "pending_id, flow, created, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         transfers,
     )

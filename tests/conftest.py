@@ -108,7 +108,8 @@ def live_server(database_url, tmp_path_factory) -> RunningServer:
 
 
 def _check_ledger_after_the_suite(database_url: str) -> None:
-    """Whatever the suite did to money, the books must still balance: run the real CLI on its database."""
+    """Whatever the suite did to money, the books must still balance: run the real CLI on its
+    database."""
     import subprocess
     import sys
 

@@ -7,7 +7,8 @@ Events are verified the way a Stripe user verifies them, with the official
 SDK's ``stripe.Webhook.construct_event``::
 
     with WebhookReceiver() as receiver:
-        endpoint = client.v1.webhook_endpoints.create(params={"url": receiver.url, "enabled_events": ["*"]})
+        endpoint = client.v1.webhook_endpoints.create(params={"url": receiver.url, "enabled_events":
+        ["*"]})
         receiver.secret = endpoint.secret
         ...
         created, updated = receiver.wait_for_events(2)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 from typing import Any
 
 from openissuing.domain.errors import AuthenticationFailed
@@ -31,14 +30,6 @@ def _no_key() -> AuthenticationFailed:
         "You did not provide an API key. You need to provide your API key in the Authorization "
         "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
     )
-
-
-def authenticate(authorization: str | None, expected_key: str) -> None:
-    key = presented_key(authorization)
-    if key is None:
-        raise _no_key()
-    if not hmac.compare_digest(key.encode(), expected_key.encode()):
-        raise AuthenticationFailed(f"Invalid API Key provided: {redact(key)}")
 
 
 def sandbox_for(authorization: str | None, directory: Any) -> Any:

@@ -17,6 +17,7 @@ ERROR_TABLE: list[tuple[type[errors.StripeError], int, str]] = [
     (errors.ParameterMissing, 400, "invalid_request_error"),
     (errors.ParameterInvalid, 400, "invalid_request_error"),
     (errors.AmountNotPositive, 400, "invalid_request_error"),
+    (errors.PhysicalCardsOnly, 400, "invalid_request_error"),
     (errors.AmountTooLarge, 400, "invalid_request_error"),
     (errors.InsufficientFunds, 400, "invalid_request_error"),
     (errors.InvalidStatusTransition, 400, "invalid_request_error"),

@@ -9,24 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from openissuing import observability
+from openissuing.storage.db import unanswered
 
 
 def _database_answers(engine: Any) -> str | None:
-    """None when ``SELECT 1`` works, else why not (one line)."""
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1")).scalar_one()
-    except Exception as error:  # noqa: BLE001 - any failure is the health answer
-        lines = [line for line in str(error).splitlines() if line.strip()]
-        return lines[0] if lines else type(error).__name__
-    return None
+    return unanswered(engine)
 
 
 def routes(runtime: Any) -> list[Route]:

@@ -99,7 +99,7 @@ def _expand(value: Any) -> list[str]:
         return [value]
     if not isinstance(value, list):
         raise InvalidRequest("Invalid array", param="expand")
-    for index, item in zip(_indexes(value), value):
+    for index, item in zip(_indexes(value), value, strict=False):
         if not isinstance(item, str):
             raise ParameterInvalid(
                 f"Invalid string: {_render(item)}", param=bracket(("expand", index))
@@ -155,7 +155,7 @@ class _Run:
     def _map(self, schema: dict, value: Any, path: Path) -> dict:
         if isinstance(value, FormList):
             # metadata[0]=x: digit-only keys are legitimate map keys.
-            value = dict(zip(value.indexes, value))
+            value = dict(zip(value.indexes, value, strict=False))
         if not isinstance(value, dict):
             raise InvalidRequest("Invalid object", param=_param(path))
         return {key: self.node(schema["values"], item, (*path, key)) for key, item in value.items()}
@@ -168,7 +168,8 @@ class _Run:
             raise InvalidRequest("Invalid array", param=_param(path))
         items = schema["items"]
         return [
-            self.node(items, item, (*path, index)) for index, item in zip(_indexes(value), value)
+            self.node(items, item, (*path, index))
+            for index, item in zip(_indexes(value), value, strict=False)
         ]
 
     def _union(self, schema: dict, value: Any, path: Path) -> Any:

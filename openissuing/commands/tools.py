@@ -47,6 +47,15 @@ def _sandbox_api(args: argparse.Namespace, name: str) -> tuple[Api, str]:
     return api, current["id"]
 
 
+def _open(args: argparse.Namespace, command: str) -> tuple[Api, str] | None:
+    """``_sandbox_api``, or None once the one-line reason is printed (no server, bad key)."""
+    try:
+        return _sandbox_api(args, command)
+    except (Failed, ApiError) as error:
+        print(f"openissuing {command}: {error}", file=sys.stderr)
+        return None
+
+
 @dataclass
 class Stage:
     """The objects a flow needs, made on demand: account → FA (funded) → cardholder → card."""
@@ -180,7 +189,10 @@ def _money(amount: int) -> str:
 
 def demo(args: argparse.Namespace) -> int:
     """Stripe's "Working with Stripe Issuing cards" guide, end to end, checked at every step."""
-    api, sandbox = _sandbox_api(args, "demo")
+    opened = _open(args, "demo")
+    if opened is None:
+        return 1
+    api, sandbox = opened
     say = _printer(args)
     say(f"openissuing demo against {api.base} (sandbox {sandbox})")
     stage = Stage(api, say)
@@ -333,7 +345,10 @@ TRIGGERS = (
 
 
 def trigger(args: argparse.Namespace) -> int:
-    api, sandbox = _sandbox_api(args, "trigger")
+    opened = _open(args, "trigger")
+    if opened is None:
+        return 1
+    api, sandbox = opened
     say = _printer(args)
     stage = Stage(api, say, account=args.account)
     try:
@@ -395,7 +410,10 @@ def _run_trigger(stage: Stage, args: argparse.Namespace, say: Callable[[str], No
 def seed(args: argparse.Namespace) -> int:
     """A small, realistic data set: accounts, cardholders, cards, purchases, captures, refunds,
     a dispute."""
-    api, sandbox = _sandbox_api(args, "seed")
+    opened = _open(args, "seed")
+    if opened is None:
+        return 1
+    api, sandbox = opened
     say = _printer(args)
     say(f"openissuing seed into sandbox {sandbox} at {api.base}")
     names = [("Jenny", "Rosen"), ("Ada", "Lovelace"), ("Alan", "Turing"), ("Grace", "Hopper")]

@@ -116,6 +116,13 @@ class AmountNotPositive(InvalidRequest):
         return amount
 
 
+class PhysicalCardsOnly(InvalidRequest):
+    """A parameter that only physical cards take (shipping, personalization_design)."""
+
+    def __init__(self, param: str) -> None:
+        super().__init__(f"`{param}` can only be set on physical cards.", param=param)
+
+
 class AmountTooLarge(InvalidRequest):
     """An amount beyond what is left to act on (held, refundable…)."""
 

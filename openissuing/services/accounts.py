@@ -32,7 +32,8 @@ def _require_platform(scope: Scope) -> None:
     if not scope.is_platform:
         raise PermissionDenied(
             "The provided key does not have the required permissions for this endpoint on account "
-            f"'{scope.account}'. Only the platform can manage connected accounts; retry without the "
+            f"'{scope.account}'. Only the platform can manage connected accounts; retry without "
+            "the "
             "Stripe-Account header."
         )
 

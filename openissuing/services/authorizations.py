@@ -39,10 +39,7 @@ def load(
     for_update: bool = False,
     param: str = "authorization",
 ) -> dict[str, Any]:
-    record = uow.docs.get(TYPE, auth_id, scope.account, for_update=for_update)
-    if record is None:
-        raise ResourceMissing("issuing.authorization", auth_id, param=param)
-    return record
+    return uow.docs.require(TYPE, auth_id, scope.account, param=param, for_update=for_update)
 
 
 def _available(uow: UnitOfWork, fa_id: str | None, currency: str) -> int:
@@ -341,14 +338,10 @@ def conclude(
 
 def save(uow: UnitOfWork, scope: Scope, before: dict[str, Any], after: dict[str, Any]) -> None:
     uow.docs.update(after, domain.index_keys(after))
-    changed = events.changed_attributes(_public(before), _public(after))
+    changed = events.changed_attributes(before, after)
     events.record(
         uow, scope, "issuing_authorization.updated", TYPE, after, previous_attributes=changed
     )
-
-
-def _public(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if not k.startswith("_")}
 
 
 def require_pending(record: dict[str, Any]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from openissuing.domain.errors import ResourceMissing
 from openissuing.domain.issuing import cardholders as rules
 from openissuing.services import events
 from openissuing.services.scope import Scope
@@ -23,10 +22,7 @@ def load(
     param: str = "cardholder",
     for_update: bool = False,
 ) -> dict[str, Any]:
-    record = uow.docs.get(TYPE, cardholder_id, scope.account, for_update=for_update)
-    if record is None:
-        raise ResourceMissing("issuing.cardholder", cardholder_id, param=param)
-    return record
+    return uow.docs.require(TYPE, cardholder_id, scope.account, param=param, for_update=for_update)
 
 
 def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, Any]:

@@ -42,10 +42,7 @@ randbelow = secrets.randbelow
 def load(
     uow: UnitOfWork, scope: Scope, card_id: str, *, param: str = "card", for_update: bool = False
 ) -> dict[str, Any]:
-    record = uow.docs.get(TYPE, card_id, scope.account, for_update=for_update)
-    if record is None:
-        raise ResourceMissing(TYPE, card_id, param=param)
-    return record
+    return uow.docs.require(TYPE, card_id, scope.account, param=param, for_update=for_update)
 
 
 def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, Any]:

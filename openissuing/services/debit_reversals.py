@@ -38,10 +38,7 @@ STATUS_FILTER = {"completed": "succeeded", "canceled": "failed", "processing": "
 
 
 def load(uow: UnitOfWork, scope: Scope, reversal_id: str, *, param: str = "id") -> dict[str, Any]:
-    record = uow.docs.get(TYPE, reversal_id, scope.account)
-    if record is None:
-        raise ResourceMissing(TYPE, reversal_id, param=param)
-    return record
+    return uow.docs.require(TYPE, reversal_id, scope.account, param=param)
 
 
 def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, Any]:

@@ -51,10 +51,7 @@ TXN = issuing_transactions.TYPE
 def load(
     uow: UnitOfWork, scope: Scope, dispute_id: str, *, param: str = "id", for_update: bool = False
 ) -> dict:
-    record = uow.docs.get(TYPE, dispute_id, scope.account, for_update=for_update)
-    if record is None:
-        raise ResourceMissing(TYPE, dispute_id, param=param)
-    return record
+    return uow.docs.require(TYPE, dispute_id, scope.account, param=param, for_update=for_update)
 
 
 def _keys(record: dict[str, Any]) -> dict[str, str]:
@@ -65,9 +62,7 @@ def _save(
     uow: UnitOfWork, scope: Scope, before: dict[str, Any], record: dict[str, Any], event: str
 ) -> None:
     uow.docs.update(record, _keys(record))
-    changed = {
-        k: v for k, v in events.changed_attributes(before, record).items() if not k.startswith("_")
-    }
+    changed = events.changed_attributes(before, record)
     events.record(uow, scope, event, TYPE, rules.snapshot(record), previous_attributes=changed)
 
 

@@ -14,7 +14,7 @@ from openissuing import observability
 from openissuing.services import deliveries, presenter
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
-from openissuing.wire import registry
+from openissuing.wire import is_private, registry
 
 
 class UnknownEventType(Exception):
@@ -59,5 +59,12 @@ def record(
 
 
 def changed_attributes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """Stripe's previous_attributes: the old values of top-level fields that changed."""
-    return {key: before.get(key) for key in after if before.get(key) != after.get(key)}
+    """Stripe's previous_attributes: the old values of top-level fields that changed.
+
+    Private bookkeeping (keys starting with ``_``) is never on the wire, so never here either
+    (``wire.is_private`` is the one rule)."""
+    return {
+        key: before.get(key)
+        for key in after
+        if not is_private(key) and before.get(key) != after.get(key)
+    }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from openissuing.domain.errors import InvalidRequest, ResourceMissing
+from openissuing.domain.errors import InvalidRequest
 from openissuing.domain.treasury import features as feature_rules
 from openissuing.domain.treasury import financial_accounts as rules
 from openissuing.services import balances, events
@@ -37,10 +37,7 @@ def load(
     param: str = "financial_account",
     for_update: bool = False,
 ) -> dict[str, Any]:
-    record = uow.docs.get(TYPE, fa_id, scope.account, for_update=for_update)
-    if record is None:
-        raise ResourceMissing(TYPE, fa_id, param=param)
-    return record
+    return uow.docs.require(TYPE, fa_id, scope.account, param=param, for_update=for_update)
 
 
 def _account(uow: UnitOfWork, scope: Scope, account_id: str) -> dict[str, Any]:
@@ -59,14 +56,17 @@ def _capabilities(account: dict[str, Any]) -> dict[str, Any]:
 def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, Any]:
     if scope.is_platform:
         raise InvalidRequest(
-            "Treasury financial accounts are created for connected accounts: send this request with "
-            "the Stripe-Account header of a connected account that has requested the `treasury` capability."
+            "Treasury financial accounts are created for connected accounts: send this request "
+            "with "
+            "the Stripe-Account header of a connected account that has requested the `treasury` "
+            "capability."
         )
     account = _account(uow, scope, scope.account)
     capabilities = _capabilities(account)
     if not feature_rules.is_requested(capabilities, "treasury"):
         raise InvalidRequest(
-            f"Account {scope.account} has not requested the `treasury` capability, which is required to "
+            f"Account {scope.account} has not requested the `treasury` capability, which is "
+            "required to "
             f"create a financial account. Request it first (POST /v1/accounts/{scope.account} with "
             "capabilities[treasury][requested]=true)."
         )
@@ -179,7 +179,8 @@ def _features_event(
 
 
 def _with_address(scope: Scope, record: dict[str, Any], account: dict[str, Any]) -> dict[str, Any]:
-    """Issue the ABA account number the first time the feature is active; keep the holder name current."""
+    """Issue the ABA account number the first time the feature is active; keep the holder name
+    current."""
     holder = rules.account_holder_name(account)
     if not rules.needs_aba_number(record):
         return rules.with_holder_name(record, holder)

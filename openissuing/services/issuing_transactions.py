@@ -31,10 +31,7 @@ def load(
     param: str = "transaction",
     for_update: bool = False,
 ) -> dict[str, Any]:
-    record = uow.docs.get(TYPE, txn_id, scope.account, for_update=for_update)
-    if record is None:
-        raise ResourceMissing("issuing.transaction", txn_id, param=param)
-    return record
+    return uow.docs.require(TYPE, txn_id, scope.account, param=param, for_update=for_update)
 
 
 def _record(

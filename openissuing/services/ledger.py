@@ -113,14 +113,6 @@ def _apply_one(
     return Result.OK
 
 
-def pending_of(uow: UnitOfWork, transfer_id: str) -> Transfer | None:
-    return store(uow).transfers([transfer_id]).get(transfer_id)
-
-
-def is_resolved(uow: UnitOfWork, pending_id: str) -> bool:
-    return pending_id in store(uow).resolved([pending_id])
-
-
 __all__ = [
     "Kind",
     "Transfer",

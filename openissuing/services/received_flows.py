@@ -16,7 +16,6 @@ from openissuing.domain.errors import (
     AmountNotPositive,
     InsufficientFunds,
     InvalidRequest,
-    ResourceMissing,
 )
 from openissuing.domain.ledger import money as movements
 from openissuing.services import events, money
@@ -32,10 +31,7 @@ FINANCIAL_ACCOUNT = "treasury.financial_account"
 def load_financial_account(
     uow: UnitOfWork, scope: Scope, fa_id: str, *, param: str = "financial_account"
 ) -> dict[str, Any]:
-    record = uow.docs.get(FINANCIAL_ACCOUNT, fa_id, scope.account)
-    if record is None:
-        raise ResourceMissing("treasury.financial_account", fa_id, param=param)
-    return record
+    return uow.docs.require(FINANCIAL_ACCOUNT, fa_id, scope.account, param=param)
 
 
 def _check_currency(fa: dict[str, Any], currency: str) -> str:
@@ -256,10 +252,7 @@ def post(
 
 
 def load(uow: UnitOfWork, scope: Scope, object_type: str, object_id: str) -> dict[str, Any]:
-    record = uow.docs.get(object_type, object_id, scope.account)
-    if record is None:
-        raise ResourceMissing(object_type, object_id, param="id")
-    return record
+    return uow.docs.require(object_type, object_id, scope.account, param="id")
 
 
 def list_(uow: UnitOfWork, scope: Scope, object_type: str, params: dict[str, Any], **page: Any):

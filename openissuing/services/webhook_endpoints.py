@@ -11,16 +11,14 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import insert, select
-
 from openissuing import ids
 from openissuing.domain import metadata
-from openissuing.domain.errors import InvalidRequest, ResourceMissing
+from openissuing.domain.errors import InvalidRequest
 from openissuing.secrets_box import SecretBox
 from openissuing.services import deliveries
 from openissuing.services.scope import Scope
+from openissuing.storage import webhook_secrets
 from openissuing.storage.documents import Page
-from openissuing.storage.tables import webhook_endpoint_secrets
 from openissuing.storage.uow import UnitOfWork
 from openissuing.wire import registry
 
@@ -37,10 +35,7 @@ def _keys(record: dict[str, Any]) -> dict[str, str]:
 def load(
     uow: UnitOfWork, scope: Scope, endpoint_id: str, *, for_update: bool = False
 ) -> dict[str, Any]:
-    record = uow.docs.get(TYPE, endpoint_id, scope.account, for_update=for_update)
-    if record is None:
-        raise ResourceMissing(TYPE, endpoint_id, param="id")
-    return record
+    return uow.docs.require(TYPE, endpoint_id, scope.account, param="id", for_update=for_update)
 
 
 def _valid_url(url: str) -> str:
@@ -76,11 +71,7 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> tuple[dict[
     }
     secret = ids.new_secret(SECRET_PREFIX, 32)
     uow.docs.insert(TYPE, scope.account, record, _keys(record))
-    uow.conn.execute(
-        insert(webhook_endpoint_secrets).values(
-            endpoint_id=record["id"], secret_encrypted=scope.box.seal(secret)
-        )
-    )
+    webhook_secrets.store(uow.conn, record["id"], scope.box.seal(secret))
     return record, secret
 
 
@@ -119,9 +110,5 @@ def list_(uow: UnitOfWork, scope: Scope, **page_args: Any) -> Page:
 
 def secret_for(uow: UnitOfWork, box: SecretBox, endpoint_id: str) -> str | None:
     """The signing secret, for the dispatcher only."""
-    sealed = uow.conn.execute(
-        select(webhook_endpoint_secrets.c.secret_encrypted).where(
-            webhook_endpoint_secrets.c.endpoint_id == endpoint_id
-        )
-    ).scalar_one_or_none()
+    sealed = webhook_secrets.sealed(uow.conn, endpoint_id)
     return None if sealed is None else box.open(sealed)

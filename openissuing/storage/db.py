@@ -51,3 +51,14 @@ def _sqlite_engine(url: str) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def unanswered(engine: Engine) -> str | None:
+    """None when the database answers ``SELECT 1``, else why not (one line): /healthz."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1").scalar_one()
+    except Exception as error:  # noqa: BLE001 - any failure is the health answer
+        lines = [line for line in str(error).splitlines() if line.strip()]
+        return lines[0] if lines else type(error).__name__
+    return None

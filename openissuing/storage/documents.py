@@ -15,6 +15,7 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
+from openissuing.domain.errors import ResourceMissing
 from openissuing.storage.raw import Raw
 from openissuing.storage.tables import object_keys, objects
 
@@ -41,7 +42,8 @@ _GET_SQL = "SELECT data FROM objects WHERE id = ? AND type = ? AND owner = ?"
 
 
 def _dumps(record: Record) -> str:
-    # orjson: every state change writes several documents; stdlib json was a visible share of an authorization.
+    # orjson: every state change writes several documents; stdlib json was a visible share of an
+    # authorization.
     return orjson.dumps(record).decode()
 
 
@@ -60,6 +62,21 @@ class Documents:
         sql = _GET_SQL + (" FOR UPDATE" if for_update and self._row_locks else "")
         row = self.raw.one(sql, (object_id, object_type, owner))
         return None if row is None else orjson.loads(row[0])
+
+    def require(
+        self,
+        object_type: str,
+        object_id: str,
+        owner: str,
+        *,
+        param: str = "id",
+        for_update: bool = False,
+    ) -> Record:
+        """The object, or Stripe's 404 naming ``param``: the one loader every resource uses."""
+        record = self.get(object_type, object_id, owner, for_update=for_update)
+        if record is None:
+            raise ResourceMissing(object_type, object_id, param=param)
+        return record
 
     def owner_of(self, object_id: str) -> tuple[str, str] | None:
         """(type, owner) of any object: for internal routing, never for authorising reads."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from sqlalchemy import bindparam, delete, insert, select, update
@@ -52,7 +53,7 @@ class Replay:
 RUN_AFRESH = Replay(0, "")
 
 
-def request_hash(method: str, path: str, params: dict) -> str:
+def request_hash(method: str, path: str, params: dict[str, Any]) -> str:
     canonical = orjson.dumps([method, path, params], option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -72,10 +73,10 @@ def audit(conn: Connection) -> list[str]:
     return problems
 
 
-def _recompute(conn: Connection, accounts: dict) -> _Recomputed:
+def _recompute(conn: Connection, accounts: dict[str, Any]) -> _Recomputed:
     """One pass over the transfers: what each account's totals should be."""
     out = _Recomputed()
-    transfers: dict[str, tuple] = {}
+    transfers: dict[str, tuple[Any, ...]] = {}
     for row in conn.execute(text(_TRANSFERS)):
         transfer_id, debit, credit, amount, currency, kind, pending_id = row
         number = _integer(amount)
@@ -107,7 +108,9 @@ def _recompute(conn: Connection, accounts: dict) -> _Recomputed:
     return out
 
 
-def _resolution(transfer_id: str, transfers: dict, pending_id: str) -> list[str]:
+def _resolution(
+    transfer_id: str, transfers: dict[str, tuple[Any, ...]], pending_id: str
+) -> list[str]:
     debit, credit, amount, kind, _ = transfers[transfer_id]
     pending = transfers.get(pending_id)
     if pending is None:
@@ -121,7 +124,7 @@ def _resolution(transfer_id: str, transfers: dict, pending_id: str) -> list[str]
     return []
 
 
-def _compare(accounts: dict, recomputed: _Recomputed) -> list[str]:
+def _compare(accounts: dict[str, Any], recomputed: _Recomputed) -> list[str]:
     problems: list[str] = []
     per_currency: dict[str, list[int]] = defaultdict(lambda: [0] * 4)
     for account_id, (currency, stored) in accounts.items():

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -24,18 +25,23 @@ TOTAL_COLUMNS = ("debits_pending", "debits_posted", "credits_pending", "credits_
 
 _ACCOUNT_COLUMNS = "id, currency, debits_pending, debits_posted, credits_pending, credits_posted"
 _FIND_ID_SQL = "SELECT id FROM ledger_accounts WHERE reference = ? AND kind = ? AND currency = ?"
-_FIND_SQL = f"SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts WHERE reference = ? AND kind = ? AND currency = ?"
+_FIND_SQL = (
+    f"SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts WHERE reference = ? AND kind = ? AND currency "
+    "= ?"
+)
 _READ_SQL = f"SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts WHERE id IN ({{}}) ORDER BY id"
 _TRANSFER_COLUMNS = (
     "id, debit_account_id, credit_account_id, amount, currency, kind, pending_id, flow"
 )
 _TRANSFERS_SQL = f"SELECT {_TRANSFER_COLUMNS} FROM ledger_transfers WHERE id IN ({{}})"
 _INSERT_TRANSFER_SQL = (
-    "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, kind, "
+    "INSERT INTO ledger_transfers (id, debit_account_id, credit_account_id, amount, currency, "
+    "kind, "
     "pending_id, flow, created, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _ADD_TOTALS_SQL = (
-    "UPDATE ledger_accounts SET debits_pending = debits_pending + ?, debits_posted = debits_posted + ?, "
+    "UPDATE ledger_accounts SET debits_pending = debits_pending + ?, debits_posted = "
+    "debits_posted + ?, "
     "credits_pending = credits_pending + ?, credits_posted = credits_posted + ? WHERE id = ?"
 )
 # Ledger account ids never change once committed, so lookups are cached per process.
@@ -44,7 +50,9 @@ _known_lock = threading.Lock()
 
 
 class LedgerStore:
-    def __init__(self, conn: Connection, after_commit: list | None = None) -> None:
+    def __init__(
+        self, conn: Connection, after_commit: list[Callable[[], None]] | None = None
+    ) -> None:
         self.conn = conn
         self.raw = Raw(conn)
         self._postgres = conn.dialect.name == "postgresql"
@@ -77,10 +85,12 @@ class LedgerStore:
         self.conn.execute(statement)
         # A concurrent creator may have won the race; either way, one row exists now.
         created = self._account_id(kind, reference, currency)
+        if created is None:  # the insert or the concurrent one committed a row: cannot happen
+            raise RuntimeError(f"no ledger account for {kind} {reference} {currency}")
         self._remember_after_commit(cache_key, created)
-        return created  # type: ignore[return-value]
+        return created
 
-    def _remember_after_commit(self, cache_key, account_id) -> None:
+    def _remember_after_commit(self, cache_key: tuple[str, str, str, str], account_id: str) -> None:
         def remember() -> None:
             with _known_lock:
                 _known_ids[cache_key] = account_id
@@ -116,7 +126,8 @@ class LedgerStore:
         }
 
     def count(self) -> int:
-        return self.raw.one("SELECT COUNT(*) FROM ledger_transfers")[0]
+        row = self.raw.one("SELECT COUNT(*) FROM ledger_transfers")
+        return 0 if row is None else int(row[0])
 
     def find_account(self, kind: str, reference: str, currency: str) -> Account | None:
         row = self.raw.one(_FIND_SQL, (reference, kind, currency))
@@ -133,7 +144,10 @@ class LedgerStore:
         wanted = [p for p in set(pending_ids) if p]
         if not wanted:
             return set()
-        sql = f"SELECT pending_id FROM ledger_transfers WHERE pending_id IN ({placeholders(len(wanted))})"
+        sql = (
+            "SELECT pending_id FROM ledger_transfers WHERE pending_id IN "
+            f"({placeholders(len(wanted))})"
+        )
         return {row[0] for row in self.raw.all(sql, wanted)}
 
     def write(self, new_transfers: list[Transfer], deltas: dict[str, Totals], now: int) -> None:
@@ -190,11 +204,11 @@ def _fair_queueing(conn: Connection) -> bool:
 _ADVISORY: dict[int, bool] = {}
 
 
-def _account_tuple(row: tuple) -> Account:
+def _account_tuple(row: tuple[Any, ...]) -> Account:
     return Account(row[0], row[1], Totals(*row[2:6]))
 
 
-def _transfer_tuple(row: tuple) -> Transfer:
+def _transfer_tuple(row: tuple[Any, ...]) -> Transfer:
     return Transfer(
         id=row[0],
         debit_account=row[1],

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import and_, exists, func, insert, select, update
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from openissuing.storage.documents import CreatedRange, Page
@@ -94,7 +94,7 @@ def claim(conn: Connection, now_ms: int, limit: int, lease_ms: int) -> list[Clai
     return [Claim(row.id, row.event_id, row.endpoint_id, row.attempt_count, lease) for row in rows]
 
 
-def locked(conn: Connection, delivery_id: str) -> Row[Any] | None:
+def locked(conn: Connection, delivery_id: str) -> Any:
     """(status, lease, copies_left) of a delivery, row-locked where the engine can."""
     query = select(
         webhook_deliveries.c.status, webhook_deliveries.c.lease, webhook_deliveries.c.copies_left

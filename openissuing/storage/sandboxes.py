@@ -168,7 +168,8 @@ class FaultStore:
 
     def add(self, fault: Fault) -> None:
         self.raw.execute(
-            f"INSERT INTO sandbox_faults ({_FAULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO sandbox_faults ({_FAULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?)",
             (
                 fault.id,
                 fault.sandbox_id,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from sqlalchemy import select, tuple_, update
@@ -36,7 +37,7 @@ class Place:
     write: Callable[[Connection, object, list[bytes]], None]
 
 
-def _cards(conn: Connection, after, limit: int) -> list[Row]:
+def _cards(conn: Connection, after: Any, limit: int) -> list[Any]:
     query = select(
         card_secrets.c.card_id, card_secrets.c.number_encrypted, card_secrets.c.cvc_encrypted
     )
@@ -46,7 +47,7 @@ def _cards(conn: Connection, after, limit: int) -> list[Row]:
     return [(row[0], [bytes(row[1]), bytes(row[2])]) for row in rows]
 
 
-def _write_card(conn: Connection, card_id, tokens: list[bytes]) -> None:
+def _write_card(conn: Connection, card_id: Any, tokens: list[bytes]) -> None:
     conn.execute(
         update(card_secrets)
         .where(card_secrets.c.card_id == card_id)
@@ -54,7 +55,7 @@ def _write_card(conn: Connection, card_id, tokens: list[bytes]) -> None:
     )
 
 
-def _endpoints(conn: Connection, after, limit: int) -> list[Row]:
+def _endpoints(conn: Connection, after: Any, limit: int) -> list[Any]:
     table = webhook_endpoint_secrets
     query = select(table.c.endpoint_id, table.c.secret_encrypted)
     if after is not None:
@@ -63,14 +64,14 @@ def _endpoints(conn: Connection, after, limit: int) -> list[Row]:
     return [(row[0], [bytes(row[1])]) for row in rows]
 
 
-def _write_endpoint(conn: Connection, endpoint_id, tokens: list[bytes]) -> None:
+def _write_endpoint(conn: Connection, endpoint_id: Any, tokens: list[bytes]) -> None:
     table = webhook_endpoint_secrets
     conn.execute(
         update(table).where(table.c.endpoint_id == endpoint_id).values(secret_encrypted=tokens[0])
     )
 
 
-def _financial_accounts(conn: Connection, after, limit: int) -> list[Row]:
+def _financial_accounts(conn: Connection, after: Any, limit: int) -> list[Any]:
     query = select(objects.c.id, objects.c.data).where(objects.c.type == FINANCIAL_ACCOUNT)
     if after is not None:
         query = query.where(objects.c.id > after)
@@ -82,7 +83,7 @@ def _financial_accounts(conn: Connection, after, limit: int) -> list[Row]:
     return out
 
 
-def _write_financial_account(conn: Connection, object_id, tokens: list[bytes]) -> None:
+def _write_financial_account(conn: Connection, object_id: Any, tokens: list[bytes]) -> None:
     data = conn.execute(
         select(objects.c.data).where(objects.c.id == object_id).with_for_update()
     ).scalar_one()
@@ -93,7 +94,7 @@ def _write_financial_account(conn: Connection, object_id, tokens: list[bytes]) -
     )
 
 
-def _answers(conn: Connection, after, limit: int) -> list[Row]:
+def _answers(conn: Connection, after: Any, limit: int) -> list[Any]:
     table = idempotency_keys
     query = select(table.c.scope, table.c.key, table.c.response_body).where(
         table.c.response_body.like(SEALED_BODY_PREFIX + "%")
@@ -104,7 +105,7 @@ def _answers(conn: Connection, after, limit: int) -> list[Row]:
     return [((row[0], row[1]), [row[2][len(SEALED_BODY_PREFIX) :].encode()]) for row in rows]
 
 
-def _write_answer(conn: Connection, pk, tokens: list[bytes]) -> None:
+def _write_answer(conn: Connection, pk: Any, tokens: list[bytes]) -> None:
     table = idempotency_keys
     conn.execute(
         update(table)

@@ -104,7 +104,8 @@ ledger_accounts = Table(
     Column("credits_posted", BigInteger, nullable=False, default=0),
     Column("created", BigInteger, nullable=False),
     CheckConstraint(
-        "debits_pending >= 0 AND debits_posted >= 0 AND credits_pending >= 0 AND credits_posted >= 0",
+        "debits_pending >= 0 AND debits_posted >= 0 AND credits_pending >= 0 AND credits_posted "
+        ">= 0",
         name="ck_ledger_accounts_totals_not_negative",
     ),
     Index("ix_ledger_accounts_reference", "reference", "kind", "currency", unique=True),

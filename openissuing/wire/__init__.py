@@ -44,6 +44,11 @@ def base(record: Json, object_type: str) -> Json:
     return out
 
 
+def is_private(key: str) -> bool:
+    """Private bookkeeping: kept in the stored record, never on the wire (keys starting ``_``)."""
+    return key.startswith("_")
+
+
 def public(record: Json) -> Json:
-    """Drop private bookkeeping (keys starting with ``_``)."""
-    return {k: v for k, v in record.items() if not k.startswith("_")}
+    """Drop private bookkeeping."""
+    return {k: v for k, v in record.items() if not is_private(k)}

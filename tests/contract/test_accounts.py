@@ -25,30 +25,45 @@ GUIDE_CAPABILITIES = {
 CUSTOM = {"type": "custom"}
 
 # Every field of Stripe's example objects (openapi fixtures3.json), as dotted paths.
-EXAMPLE_ACCOUNT_PATHS = """business_profile.annual_revenue.amount business_profile.annual_revenue.currency
-business_profile.annual_revenue.fiscal_year_end business_profile.estimated_worker_count business_profile.mcc
-business_profile.minority_owned_business_designation business_profile.name business_profile.product_description
-business_profile.support_address.city business_profile.support_address.country business_profile.support_address.line1
-business_profile.support_address.line2 business_profile.support_address.postal_code business_profile.support_address.state
-business_profile.support_email business_profile.support_phone business_profile.support_url business_profile.url
-business_type capabilities charges_enabled controller.type country created default_currency details_submitted email
+EXAMPLE_ACCOUNT_PATHS = """business_profile.annual_revenue.amount
+business_profile.annual_revenue.currency
+business_profile.annual_revenue.fiscal_year_end business_profile.estimated_worker_count
+business_profile.mcc
+business_profile.minority_owned_business_designation business_profile.name
+business_profile.product_description
+business_profile.support_address.city business_profile.support_address.country
+business_profile.support_address.line1
+business_profile.support_address.line2 business_profile.support_address.postal_code
+business_profile.support_address.state
+business_profile.support_email business_profile.support_phone business_profile.support_url
+business_profile.url
+business_type capabilities charges_enabled controller.type country created default_currency
+details_submitted email
 external_accounts.data external_accounts.has_more external_accounts.object external_accounts.url
-future_requirements.alternatives future_requirements.current_deadline future_requirements.currently_due
+future_requirements.alternatives future_requirements.current_deadline
+future_requirements.currently_due
 future_requirements.disabled_reason future_requirements.errors future_requirements.eventually_due
-future_requirements.past_due future_requirements.pending_verification id metadata object payouts_enabled
-requirements.alternatives requirements.current_deadline requirements.currently_due requirements.disabled_reason
-requirements.errors requirements.eventually_due requirements.past_due requirements.pending_verification
-settings.bacs_debit_payments.display_name settings.bacs_debit_payments.service_user_number settings.branding.icon
+future_requirements.past_due future_requirements.pending_verification id metadata object
+payouts_enabled
+requirements.alternatives requirements.current_deadline requirements.currently_due
+requirements.disabled_reason
+requirements.errors requirements.eventually_due requirements.past_due
+requirements.pending_verification
+settings.bacs_debit_payments.display_name settings.bacs_debit_payments.service_user_number
+settings.branding.icon
 settings.branding.logo settings.branding.primary_color settings.branding.secondary_color
 settings.card_issuing.tos_acceptance.date settings.card_issuing.tos_acceptance.ip
 settings.card_payments.decline_on.avs_failure settings.card_payments.decline_on.cvc_failure
-settings.card_payments.statement_descriptor_prefix settings.card_payments.statement_descriptor_prefix_kana
-settings.card_payments.statement_descriptor_prefix_kanji settings.dashboard.display_name settings.dashboard.timezone
+settings.card_payments.statement_descriptor_prefix
+settings.card_payments.statement_descriptor_prefix_kana
+settings.card_payments.statement_descriptor_prefix_kanji settings.dashboard.display_name
+settings.dashboard.timezone
 settings.invoices.default_account_tax_ids settings.invoices.hosted_payment_method_save
 settings.payments.statement_descriptor settings.payments.statement_descriptor_kana
 settings.payments.statement_descriptor_kanji settings.payments.statement_descriptor_prefix_kana
 settings.payments.statement_descriptor_prefix_kanji settings.payouts.debit_negative_balances
-settings.payouts.schedule.delay_days settings.payouts.schedule.interval settings.payouts.statement_descriptor
+settings.payouts.schedule.delay_days settings.payouts.schedule.interval
+settings.payouts.statement_descriptor
 settings.sepa_debit_payments tos_acceptance.date tos_acceptance.ip tos_acceptance.user_agent type
 company individual""".split()
 EXAMPLE_CAPABILITY_PATHS = """account id object requested requested_at status""".split() + [
@@ -65,17 +80,25 @@ EXAMPLE_CAPABILITY_PATHS = """account id object requested requested_at status"""
         "pending_verification",
     )
 ]
-EXAMPLE_PERSON_PATHS = """account additional_tos_acceptances.account.date additional_tos_acceptances.account.ip
+EXAMPLE_PERSON_PATHS = """account additional_tos_acceptances.account.date
+additional_tos_acceptances.account.ip
 additional_tos_acceptances.account.user_agent created dob.day dob.month dob.year first_name
 future_requirements.alternatives future_requirements.currently_due future_requirements.errors
-future_requirements.eventually_due future_requirements.past_due future_requirements.pending_verification id
-id_number_provided last_name metadata object relationship.authorizer relationship.director relationship.executive
-relationship.legal_guardian relationship.owner relationship.percent_ownership relationship.representative
-relationship.title requirements.alternatives requirements.currently_due requirements.errors requirements.eventually_due
-requirements.past_due requirements.pending_verification ssn_last_4_provided verification.additional_document.back
+future_requirements.eventually_due future_requirements.past_due
+future_requirements.pending_verification id
+id_number_provided last_name metadata object relationship.authorizer relationship.director
+relationship.executive
+relationship.legal_guardian relationship.owner relationship.percent_ownership
+relationship.representative
+relationship.title requirements.alternatives requirements.currently_due requirements.errors
+requirements.eventually_due
+requirements.past_due requirements.pending_verification ssn_last_4_provided
+verification.additional_document.back
 verification.additional_document.details verification.additional_document.details_code
-verification.additional_document.front verification.details verification.details_code verification.document.back
-verification.document.details verification.document.details_code verification.document.front verification.status
+verification.additional_document.front verification.details verification.details_code
+verification.document.back
+verification.document.details verification.document.details_code verification.document.front
+verification.status
 address.line1 address.city address.postal_code email phone""".split()
 
 NOTHING_PROVIDED_DUE = [

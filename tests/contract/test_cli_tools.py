@@ -139,3 +139,25 @@ def test_listen_forwards_signed_events_and_lets_the_handler_decide(server):
         finally:
             listener.stop()
     assert server.client().v1.webhook_endpoints.list().data == []
+
+
+def test_trigger_a_request_reaches_the_platforms_real_time_handler(server, capsys):
+    with WebhookReceiver() as handler:
+        handler.responder = lambda request: Reply(
+            200, json.dumps({"approved": True}).encode(), dict(VERSION_HEADERS)
+        )
+        made = server.client().v1.webhook_endpoints.create(
+            params={
+                "url": handler.url,
+                "enabled_events": ["issuing_authorization.request"],
+                "connect": True,
+            }
+        )
+        handler.secret = made.secret
+        base = ["--api-base", server.url, "--api-key", server.api_key]
+        assert cli.main(["trigger", "issuing_authorization.request", "--amount", "900", *base]) == 0
+        out = capsys.readouterr().out
+        assert "approved, reason webhook_approved" in out
+        (asked,) = handler.events()  # verified with the SDK, signed with the endpoint's secret
+        assert asked.type == "issuing_authorization.request"
+        assert asked.data.object.pending_request.amount == 900

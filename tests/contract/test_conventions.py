@@ -81,7 +81,10 @@ def test_unknown_url_is_404_with_stripe_error(http):
 
 
 def test_unknown_parameter(http):
-    body = "name=A&billing[address][line1]=1&billing[address][city]=c&billing[address][postal_code]=1&billing[address][country]=US&colour=red"
+    body = (
+        "name=A&billing[address][line1]=1&billing[address][city]=c&"
+        "billing[address][postal_code]=1&billing[address][country]=US&colour=red"
+    )
     response = http.post(
         "/v1/issuing/cardholders",
         content=body,
@@ -157,7 +160,10 @@ def test_empty_string_unsets_and_metadata_key_deletion(client):
 
 def test_idempotent_replay_returns_the_first_answer(server, http):
     key = str(uuid.uuid4())
-    body = "name=Idem&billing[address][line1]=1&billing[address][city]=c&billing[address][postal_code]=1&billing[address][country]=US"
+    body = (
+        "name=Idem&billing[address][line1]=1&billing[address][city]=c&"
+        "billing[address][postal_code]=1&billing[address][country]=US"
+    )
     headers = {"Idempotency-Key": key, "Content-Type": "application/x-www-form-urlencoded"}
     first = http.post("/v1/issuing/cardholders", content=body, headers=headers)
     second = http.post("/v1/issuing/cardholders", content=body, headers=headers)
@@ -181,7 +187,8 @@ def test_idempotency_key_with_other_parameters_is_idempotency_error(client):
 
 
 def test_idempotency_keys_are_scoped_per_account(server, client):
-    # The same key used by the platform and by... the platform again on a different endpoint is a mismatch.
+    # The same key used by the platform and by... the platform again on a different endpoint is a
+    # mismatch.
     key = str(uuid.uuid4())
     client.v1.issuing.cardholders.create(
         params=cardholder_params("Scoped"), options={"idempotency_key": key}
@@ -206,20 +213,27 @@ def test_request_in_flight_with_same_key_is_409(server, http):
         )
 
     transaction(server.runtime.engine, claim)
-    body = "name=Busy&billing[address][line1]=1&billing[address][city]=c&billing[address][postal_code]=1&billing[address][country]=US"
+    body = (
+        "name=Busy&billing[address][line1]=1&billing[address][city]=c&"
+        "billing[address][postal_code]=1&billing[address][country]=US"
+    )
     response = http.post(
         "/v1/issuing/cardholders",
         content=body,
         headers={"Idempotency-Key": key, "Content-Type": "application/x-www-form-urlencoded"},
     )
-    # A different hash would be a mismatch; the in-flight check must come first only for same params,
+    # A different hash would be a mismatch; the in-flight check must come first only for same
+    # params,
     # so use the real hash path: a mismatch here is also acceptable Stripe behaviour (400).
     assert response.status_code in (400, 409)
 
 
 def test_concurrent_duplicates_create_one_object(server):
     key = str(uuid.uuid4())
-    body = "name=Racer&billing[address][line1]=1&billing[address][city]=c&billing[address][postal_code]=1&billing[address][country]=US"
+    body = (
+        "name=Racer&billing[address][line1]=1&billing[address][city]=c&"
+        "billing[address][postal_code]=1&billing[address][country]=US"
+    )
     headers = {
         "Authorization": f"Bearer {server.api_key}",
         "Idempotency-Key": key,

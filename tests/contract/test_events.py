@@ -145,7 +145,8 @@ def test_connected_account_events_are_listed_as_that_account(client):
         == account
     )
 
-    # Stripe's rule: /v1/events lists the acting account's events; the platform asks with Stripe-Account.
+    # Stripe's rule: /v1/events lists the acting account's events; the platform asks with Stripe-
+    # Account.
     assert events_of(client, cardholder.id) == []
     with pytest.raises(stripe.InvalidRequestError):
         client.v1.events.retrieve(mine[0].id)

@@ -57,7 +57,8 @@ def events_of(server, account: str, event_type: str) -> list[dict]:
 
 
 def account_without_card_issuing_terms(client) -> str:
-    """A connected account that requested card_issuing but has not accepted its terms: card_issuing inactive."""
+    """A connected account that requested card_issuing but has not accepted its terms: card_issuing
+    inactive."""
     params = onboarded_account_params()
     del params["settings"]["card_issuing"]
     account = client.v1.accounts.create(params=params)
@@ -460,7 +461,8 @@ def test_unknown_financial_account_is_404(client):
 
 
 def test_guide_doc_quirk_params_are_rejected(client):
-    """The guide's card_issuing[access][requested] is not an SDK param; strict validation rejects it."""
+    """The guide's card_issuing[access][requested] is not an SDK param; strict validation rejects
+    it."""
     account = activated_account(client)
     fa = create_fa(client, account)
     with pytest.raises(stripe.InvalidRequestError) as raised:

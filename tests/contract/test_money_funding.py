@@ -76,7 +76,8 @@ def _transactions(client, acct: str, fa: str, **filters) -> list:
 def assert_books(
     client, acct: str, fa: str, cash: int, outbound_pending: int = 0, inbound_pending: int = 0
 ) -> None:
-    """The API balance is what we expect, and equals the sum of the Treasury transactions' impacts."""
+    """The API balance is what we expect, and equals the sum of the Treasury transactions'
+    impacts."""
     balance = client.v1.treasury.financial_accounts.retrieve(fa, options=_opts(acct)).balance
     shown = (balance.cash["usd"], balance.outbound_pending["usd"], balance.inbound_pending["usd"])
     assert shown == (cash, outbound_pending, inbound_pending)

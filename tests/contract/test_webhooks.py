@@ -272,7 +272,10 @@ def test_failing_endpoint_is_retried_until_it_recovers(
     requests = receiver.wait_for(3)
     assert [r.reply_status for r in requests] == [500, 500, 200]
     assert len({r.json()["id"] for r in requests}) == 1
-    assert all(later.at - earlier.at >= 0.15 for earlier, later in zip(requests, requests[1:]))
+    assert all(
+        later.at - earlier.at >= 0.15
+        for earlier, later in zip(requests, requests[1:], strict=False)
+    )
     # Every attempt is freshly signed, and each one verifies.
     assert len(receiver.events()) == 3
 

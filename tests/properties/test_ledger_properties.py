@@ -478,8 +478,9 @@ class Runner:
 
     # -- disputes
     def dispute(self, amount, pick, variant) -> bool:
-        """Open a dispute; variant: 0 no amount (all that is left), 1 all that is left, 2 part of it,
-        3 more than is left, 4 zero, 5 dispute a refund. Evidence loses when ``amount + pick`` is odd."""
+        """Open a dispute; variant: 0 no amount (all that is left), 1 all that is left, 2 part
+        of it, 3 more than is left, 4 zero, 5 dispute a refund. Evidence loses when
+        ``amount + pick`` is odd."""
         if variant == 5 and self.model.refunds:
             txn = sorted(self.model.refunds)[pick % len(self.model.refunds)]
         elif self.model.captured:
@@ -527,8 +528,9 @@ class Runner:
         return False
 
     def submit_dispute(self, amount, pick, variant) -> bool:
-        """Submit an unsubmitted dispute; variant 3 first switches its evidence to losing, 4 to winning
-        with a new (valid) amount, 5 picks among all disputes (a closed one must be refused)."""
+        """Submit an unsubmitted dispute; variant 3 first switches its evidence to losing, 4 to
+        winning with a new (valid) amount, 5 picks among all disputes (a closed one must be
+        refused)."""
         candidates = [d for d in self.model.disputes if d.status == "unsubmitted" or variant == 5]
         if not candidates:
             return False
@@ -567,7 +569,8 @@ class Runner:
     def dispute_deadline(self, amount, pick, variant) -> bool:
         """The clock moves past the 110-day deadline while a dispute is unsubmitted: it expires,
         every earlier transaction is out of the window, every open authorization has expired.
-        (At most once per example, and only with a dispute to expire, to bound the clock's drift.)"""
+        (At most once per example, and only with a dispute to expire, to bound the clock's
+        drift.)"""
         if self.deadline_passed or not any(d.status == "unsubmitted" for d in self.model.disputes):
             return False
         self.deadline_passed = True

@@ -390,7 +390,7 @@ def test_execute_applies_a_batch_atomically_and_replays_are_no_ops(uow):
     bigger = _t("h2", 5_000, Kind.PENDING, debit=fa, credit=net, require_available=True)
     outcome = service.execute(uow, [void, bigger], 3)
     assert outcome.impact_on(fa, [void, bigger]) == Impact(cash=-2_000, outbound_pending=2_000)
-    assert service.is_resolved(uow, "h1") and service.pending_of(uow, "h2").same_fields(bigger)
+    assert "h1" in store.resolved(["h1"]) and store.transfers(["h2"])["h2"].same_fields(bigger)
 
     # A batch whose last transfer fails writes nothing at all.
     count = store.count()
@@ -401,7 +401,7 @@ def test_execute_applies_a_batch_atomically_and_replays_are_no_ops(uow):
         service.execute(uow, [post, greedy], 4)
     assert rejected.value.result is Result.EXCEEDS_AVAILABLE and rejected.value.transfer == greedy
     assert store.count() == count and store.read([fa, net, ach]) == before
-    assert not service.is_resolved(uow, "h2")
+    assert "h2" not in store.resolved(["h2"])
 
     # A replay of a committed transfer is EXISTS and changes nothing; different fields are refused.
     assert service.execute(uow, [credit], 5).results == [Result.EXISTS]

@@ -86,7 +86,10 @@ def test_cardholder_create_coerces_nested_values():
 
 
 def test_cardholder_create_requires_billing_address_city():
-    raw = "name=J&billing[address][line1]=1&billing[address][postal_code]=1&billing[address][country]=US"
+    raw = (
+        "name=J&billing[address][line1]=1&billing[address][postal_code]=1&"
+        "billing[address][country]=US"
+    )
     error = error_for(CARDHOLDER_CREATE, raw)
     assert isinstance(error, ParameterMissing)
     assert error.param == "billing[address][city]"
@@ -107,7 +110,10 @@ def test_account_capabilities_requested_becomes_bool():
 
 
 def test_external_account_union_picks_the_object_shape_by_its_tag():
-    raw = "external_account[object]=bank_account&external_account[country]=US&external_account[account_number]=0001"
+    raw = (
+        "external_account[object]=bank_account&external_account[country]=US&"
+        "external_account[account_number]=0001"
+    )
     result = check(ACCOUNT_CREATE, raw)
     assert result["external_account"]["object"] == "bank_account"
     assert check(ACCOUNT_CREATE, "external_account=btok_1") == {"external_account": "btok_1"}
@@ -159,7 +165,10 @@ def test_unknown_params_are_named_by_bracket_path(extra, param):
 
 
 def test_unknown_index_is_reported_as_sent_not_as_compacted():
-    raw = f"{BILLING}&spending_controls[spending_limits][3][interval]=daily&spending_controls[spending_limits][3][x]=1"
+    raw = (
+        f"{BILLING}&spending_controls[spending_limits][3][interval]=daily&"
+        "spending_controls[spending_limits][3][x]=1"
+    )
     assert error_for(CARDHOLDER_CREATE, raw).param == "spending_controls[spending_limits][3][x]"
 
 
@@ -193,7 +202,10 @@ def test_integers_accept_sign():
 
 
 def test_invalid_integer_nested_in_array_of_objects():
-    raw = f"{BILLING}&spending_controls[spending_limits][0][amount]=ten&spending_controls[spending_limits][0][interval]=daily"
+    raw = (
+        f"{BILLING}&spending_controls[spending_limits][0][amount]=ten&"
+        "spending_controls[spending_limits][0][interval]=daily"
+    )
     error = error_for(CARDHOLDER_CREATE, raw)
     assert (error.code, error.param) == (
         "parameter_invalid_integer",

@@ -15,7 +15,10 @@ from openissuing.webhooks.dispatcher import (
 )
 
 SECRET = "whsec_test_secret_0123456789abcdef"
-BODY = '{\n  "id": "evt_1",\n  "object": "event",\n  "type": "issuing_cardholder.created",\n  "data": {"object": {"name": "Zoë"}}\n}'
+BODY = (
+    '{\n  "id": "evt_1",\n  "object": "event",\n  "type": "issuing_cardholder.created",\n'
+    '  "data": {"object": {"name": "Zoë"}}\n}'
+)
 
 
 def test_header_shape_matches_the_sdk_generator():

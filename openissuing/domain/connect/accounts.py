@@ -21,7 +21,8 @@ Record = dict[str, Any]
 PRIVATE_PREFIX = "_"
 MINIMUM_PAYOUT_DELAY_DAYS = 2  # what "delay_days=minimum" means for a US account
 
-# How Stripe describes the legacy account types in controller terms (fees payer, losses, collection, dashboard).
+# How Stripe describes the legacy account types in controller terms (fees payer, losses, collection,
+# dashboard).
 LEGACY_CONTROLLERS: dict[str, tuple[str, str, str, str]] = {
     "custom": ("application_custom", "application", "application", "none"),
     "express": ("application_express", "application", "stripe", "express"),
@@ -280,7 +281,8 @@ def _controller(payer: str, losses: str, collection: str, dashboard: str) -> Rec
 def _country(value: str) -> str:
     if len(value) != 2 or not value.isalpha():
         raise InvalidRequest(
-            f"Country '{value}' is unknown. Try using a 2-character alphanumeric country code instead, such as 'US'.",
+            f"Country '{value}' is unknown. Try using a 2-character alphanumeric country code "
+            "instead, such as 'US'.",
             param="country",
         )
     return value.upper()
@@ -463,7 +465,8 @@ def public(record: Record) -> Record:
     return {key: value for key, value in record.items() if not key.startswith(PRIVATE_PREFIX)}
 
 
-# The list filter of GET /v1/accounts: connected, not deleted (the platform's own record has no keys).
+# The list filter of GET /v1/accounts: connected, not deleted (the platform's own record has no
+# keys).
 CONNECTED = {"connected": "true"}
 
 

@@ -2,15 +2,15 @@
 
 A capability's status follows from the account record alone, deterministically:
 
-==============================================================  ===============  ================================
-situation                                                       ``status``       ``requirements.disabled_reason``
-==============================================================  ===============  ================================
-not requested (or ``requested=false``)                          ``unrequested``  ``null``
-requested, the account was rejected by the platform             ``inactive``     ``rejected.other``
-requested, a required field below is missing                    ``inactive``     ``requirements.fields_needed``
-requested, a prerequisite capability is not requested           ``inactive``     ``other``
-requested, nothing missing                                      ``active``       ``null``
-==============================================================  ===============  ================================
+=================================================== =============== ================================
+situation                                           ``status``      ``requirements.disabled_reason``
+=================================================== =============== ================================
+not requested (or ``requested=false``)              ``unrequested`` ``null``
+requested, the account was rejected by the platform ``inactive``    ``rejected.other``
+requested, a required field below is missing        ``inactive``    ``requirements.fields_needed``
+requested, a prerequisite capability not requested  ``inactive``    ``other``
+requested, nothing missing                          ``active``      ``null``
+=================================================== =============== ================================
 
 Test mode verifies instantly, so ``pending`` never appears. Missing fields are listed in the
 capability's ``currently_due``, ``eventually_due`` and ``past_due`` (it cannot be enabled until they
@@ -19,20 +19,20 @@ arrive), and their union in the account's ``requirements`` (whose ``disabled_rea
 
 Requirements of a US account: a minimal set, close to what Stripe lists in test mode.
 
-=================================================  =========  ================  ============  ========
-requirement                                        transfers  card_payments /   card_issuing  treasury
-                                                   (and any   us_bank_account_
-                                                   other)     ach_payments
-=================================================  =========  ================  ============  ========
-``business_type``                                  x          x                 x             x
-``tos_acceptance.date``, ``tos_acceptance.ip``     x          x                 x             x
-the legal entity's fields (below)                  x          x                 x             x
-``business_profile.url`` (alternative:             .          x                 x             x
+================================================= ========= ================ ============ ========
+requirement                                       transfers card_payments /  card_issuing treasury
+                                                  (and any  us_bank_account_
+                                                  other)    ach_payments
+================================================= ========= ================ ============ ========
+``business_type``                                 x         x                x            x
+``tos_acceptance.date``, ``tos_acceptance.ip``    x         x                x            x
+the legal entity's fields (below)                 x         x                x            x
+``business_profile.url`` (alternative:            .         x                x            x
 ``business_profile.product_description``)
-``settings.card_issuing.tos_acceptance.date/.ip``  .          .                 x             .
-``settings.treasury.tos_acceptance.date/.ip``      .          .                 .             x
-capability ``transfers`` requested                 .          .                 .             x
-=================================================  =========  ================  ============  ========
+``settings.card_issuing.tos_acceptance.date/.ip`` .         .                x            .
+``settings.treasury.tos_acceptance.date/.ip``     .         .                .            x
+capability ``transfers`` requested                .         .                .            x
+================================================= ========= ================ ============ ========
 
 The legal entity depends on ``business_type``: ``individual`` needs ``individual.first_name``,
 ``individual.last_name``, ``individual.email``, ``individual.dob.day/.month/.year`` and
@@ -59,23 +59,32 @@ Record = dict[str, Any]
 
 # Every capability name the SDK (16.1.0) knows; anything else is "No such capability".
 KNOWN: frozenset[str] = frozenset(
-    """acss_debit_payments affirm_payments afterpay_clearpay_payments alma_payments amazon_pay_payments
-    app_distribution au_becs_debit_payments bacs_debit_payments bancontact_payments bank_transfer_payments
-    billie_payments bizum_payments blik_payments blik_recurring_payments boleto_payments card_issuing
-    card_payments cartes_bancaires_payments cashapp_payments crypto_payments eps_payments fpx_payments
-    gb_bank_transfer_payments giropay_payments grabpay_payments ideal_payments india_international_payments
+    """acss_debit_payments affirm_payments afterpay_clearpay_payments alma_payments
+    amazon_pay_payments
+    app_distribution au_becs_debit_payments bacs_debit_payments bancontact_payments
+    bank_transfer_payments
+    billie_payments bizum_payments blik_payments blik_recurring_payments boleto_payments
+    card_issuing
+    card_payments cartes_bancaires_payments cashapp_payments crypto_payments eps_payments
+    fpx_payments
+    gb_bank_transfer_payments giropay_payments grabpay_payments ideal_payments
+    india_international_payments
     jcb_payments jp_bank_transfer_payments kakao_pay_payments klarna_payments konbini_payments
-    kr_card_payments legacy_payments link_payments mb_way_payments mobilepay_payments multibanco_payments
+    kr_card_payments legacy_payments link_payments mb_way_payments mobilepay_payments
+    multibanco_payments
     mx_bank_transfer_payments naver_pay_payments nz_bank_account_becs_debit_payments oxxo_payments
     p24_payments pay_by_bank_payments payco_payments paynow_payments paypay_payments payto_payments
     pix_payments promptpay_payments revolut_pay_payments samsung_pay_payments satispay_payments
-    scalapay_payments sepa_bank_transfer_payments sepa_debit_payments sequra_payments sofort_payments
-    sunbit_payments swish_payments tax_reporting_us_1099_k tax_reporting_us_1099_misc transfers treasury
+    scalapay_payments sepa_bank_transfer_payments sepa_debit_payments sequra_payments
+    sofort_payments
+    sunbit_payments swish_payments tax_reporting_us_1099_k tax_reporting_us_1099_misc transfers
+    treasury
     twint_payments upi_payments us_bank_account_ach_payments us_bank_transfer_payments wero_payments
     zip_payments""".split()
 )
 
-# Listed by GET /v1/accounts/{id}/capabilities even when unrequested (the ones this server is about).
+# Listed by GET /v1/accounts/{id}/capabilities even when unrequested (the ones this server is
+# about).
 ALWAYS_LISTED = (
     "card_issuing",
     "card_payments",
@@ -209,7 +218,8 @@ def status_and_requirements(record: Record, name: str) -> tuple[str, Record]:
 
 
 def capability(record: Record, name: str) -> Record:
-    """The ``capability`` object as Stripe shows it (no ``created``/``livemode`` on capabilities)."""
+    """The ``capability`` object as Stripe shows it (no ``created``/``livemode`` on
+    capabilities)."""
     status, requirements = status_and_requirements(record, name)
     state = (record.get("_capabilities") or {}).get(name) or {}
     return {

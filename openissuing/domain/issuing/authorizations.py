@@ -104,7 +104,7 @@ def decide(
         return Decision(
             False, "not_allowed", f"The card does not support {request.currency.upper()}."
         )
-    shared = dict(
+    shared: dict[str, Any] = dict(
         amount=request.amount,
         category=request.category,
         country=request.country,
@@ -171,7 +171,7 @@ def _financial_account(fa: Record | None) -> Decision | None:
 
 
 def merchant_data(params: Record | None) -> Record:
-    merchant = dict(DEFAULT_MERCHANT)
+    merchant: Record = dict(DEFAULT_MERCHANT)
     for key, value in (params or {}).items():
         merchant[key] = value or None
     merchant["category"] = merchant["category"] or DEFAULT_MERCHANT["category"]

@@ -13,7 +13,12 @@ import hashlib
 from typing import Any
 
 from openissuing.domain import metadata
-from openissuing.domain.errors import InvalidRequest, ParameterMissing
+from openissuing.domain.errors import (
+    AmountNotPositive,
+    InvalidRequest,
+    ParameterMissing,
+    PhysicalCardsOnly,
+)
 from openissuing.domain.issuing import card_numbers, spending_controls
 from openissuing.domain.treasury.financial_accounts import card_issuing_usable
 
@@ -50,7 +55,7 @@ def check_create(params: dict[str, Any], now: int) -> None:
     if not physical:
         for field in ("shipping", "personalization_design"):
             if field in params:
-                raise InvalidRequest(f"`{field}` can only be set on physical cards.", param=field)
+                raise PhysicalCardsOnly(field)
     if params.get("replacement_reason") and not params.get("replacement_for"):
         raise InvalidRequest(
             "`replacement_reason` can only be set together with `replacement_for`.",
@@ -85,10 +90,10 @@ def expiry(params: dict[str, Any], now: int) -> tuple[int, int]:
 
 
 def _check_lifecycle_controls(controls: dict[str, Any] | None) -> None:
-    if controls is not None and controls["cancel_after"]["payment_count"] < 1:
-        raise InvalidRequest(
-            "This value must be greater than or equal to 1.",
-            param="lifecycle_controls[cancel_after][payment_count]",
+    if controls is not None:
+        AmountNotPositive.check(
+            controls["cancel_after"]["payment_count"],
+            "lifecycle_controls[cancel_after][payment_count]",
         )
 
 
@@ -96,8 +101,10 @@ def check_financial_account(account: Record, currency: str) -> None:
     """A card may draw on a financial account only while its card_issuing feature is active."""
     if not card_issuing_usable(account):
         raise InvalidRequest(
-            f"The financial account {account['id']} cannot be used for cards: it must be open and its "
-            "`card_issuing` feature must be active (request it with `features[card_issuing][requested]=true`).",
+            f"The financial account {account['id']} cannot be used for cards: it must be open and "
+            "its "
+            "`card_issuing` feature must be active (request it with "
+            "`features[card_issuing][requested]=true`).",
             param="financial_account",
         )
     supported = account.get("supported_currencies") or []
@@ -121,7 +128,8 @@ def check_replacement(original: Record, cardholder_id: str, reason: str | None) 
         )
     if reason in MUST_BE_CANCELED_FIRST and original["status"] != "canceled":
         raise InvalidRequest(
-            f"A card reported {reason} must be canceled before it is replaced: update {original['id']} "
+            f"A card reported {reason} must be canceled before it is replaced: update "
+            f"{original['id']} "
             f"with `status=canceled` and `cancellation_reason={reason}` first.",
             param="replacement_for",
         )
@@ -232,7 +240,7 @@ def _check_update(card: Record, params: dict[str, Any]) -> None:
         )
     for field in ("shipping", "personalization_design"):
         if field in params and card["type"] != "physical":
-            raise InvalidRequest(f"`{field}` can only be set on physical cards.", param=field)
+            raise PhysicalCardsOnly(field)
     if "shipping" in params and (card.get("shipping") or {}).get("status") != "pending":
         raise InvalidRequest(
             "The shipping details can only be changed while the card's shipment is pending.",
@@ -348,7 +356,8 @@ def advance_shipping(card: Record, action: str, now: int) -> Record:
     current = shipping.get("status")
     if current not in allowed_from:
         raise InvalidRequest(
-            f"Cannot {action} the card {card['id']}: its shipping status is `{current}`, and `{action}` is only "
+            f"Cannot {action} the card {card['id']}: its shipping status is `{current}`, and "
+            f"`{action}` is only "
             f"possible from {' or '.join(f'`{s}`' for s in allowed_from)}."
         )
     record = copy.deepcopy(card)

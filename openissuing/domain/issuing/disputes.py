@@ -152,7 +152,8 @@ def merge_evidence(current: Record | None, update: Record | None, *, creating: b
         given = [reason for reason in sent if update[reason] != ""]
         if len(given) > 1:
             raise InvalidRequest(
-                "You provided evidence for several reasons; set evidence[reason] to say which one applies.",
+                "You provided evidence for several reasons; set evidence[reason] to say which one "
+                "applies.",
                 code="parameter_missing",
                 param="evidence[reason]",
             )
@@ -231,7 +232,7 @@ def check_amount(amount: int, disputable: int) -> None:
 
 def disputable_amount(captured: int, other_disputes: list[Record]) -> int:
     """What may still be disputed: the captured amount less the disputes that claim part of it."""
-    claimed = sum(d["amount"] for d in other_disputes if d["status"] in COUNTED)
+    claimed = sum(int(d["amount"]) for d in other_disputes if d["status"] in COUNTED)
     return max(captured - claimed, 0)
 
 
@@ -240,7 +241,7 @@ def deadline(transaction_created: int) -> int:
 
 
 def is_past_deadline(record: Record, now: int) -> bool:
-    return record["status"] == UNSUBMITTED and now >= record["_deadline"]
+    return bool(record["status"] == UNSUBMITTED and now >= record["_deadline"])
 
 
 def outcome(evidence: Record) -> tuple[str, str | None]:

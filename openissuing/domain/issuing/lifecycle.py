@@ -131,13 +131,15 @@ def _plan(state: State, **changes: Any) -> Plan:
     return Plan(**values)
 
 
-def approve(state: State, amount: int, decision: Decision) -> Plan:
+def approve(
+    state: State, amount: int, decision: Decision, *, require_available: bool = True
+) -> Plan:
     """The decision approved ``amount``: the first hold (its final funds check is the ledger's).
 
     ``state`` is a new authorization, or one stored ``pending`` while the platform decided in
     real time (``authorizations.conclude``).
     """
-    hold, seq = _resize(state, amount, require_available=True)
+    hold, seq = _resize(state, amount, require_available=require_available)
     return _plan(
         state,
         status=PENDING,
@@ -154,16 +156,7 @@ def stand_in(state: State, amount: int, decision: Decision) -> Plan:
     funds check, since the network cannot see the balance; a decline is an ordinary one."""
     if not decision.approved:
         return decline(state, amount, decision)
-    hold, seq = _resize(state, amount, require_available=False)
-    return _plan(
-        state,
-        status=PENDING,
-        amount=amount,
-        hold=hold,
-        hold_seq=seq,
-        spend=amount,
-        decision=decision,
-    )
+    return approve(state, amount, decision, require_available=False)
 
 
 def decline(state: State, requested: int, decision: Decision) -> Plan:

@@ -6,6 +6,8 @@ pipeline; this module only keeps what is stored well-formed.
 
 from __future__ import annotations
 
+import datetime as _dt
+from collections.abc import Callable
 from typing import Any
 
 from openissuing.domain.errors import InvalidRequest
@@ -92,8 +94,6 @@ def _limit(item: dict[str, Any], param: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ evaluation
-import datetime as _dt
-from collections.abc import Callable
 
 INTERVALS = ("per_authorization", "daily", "weekly", "monthly", "yearly", "all_time")
 

@@ -83,7 +83,8 @@ def detail(code: str, resolution: str | None = None, restriction: str | None = N
 
 
 def requests_from_params(params: Mapping[str, Any] | None) -> dict[str, bool]:
-    """``{"financial_addresses": {"aba": {"requested": true}}}`` -> ``{"financial_addresses.aba": True}``."""
+    """``{"financial_addresses": {"aba": {"requested": true}}}`` -> ``{"financial_addresses.aba":
+    True}``."""
     requests: dict[str, bool] = {}
     for feature in FEATURES:
         node: Any = params or {}

@@ -29,7 +29,8 @@ ABA_NETWORKS = ["ach", "us_domestic_wire"]
 def supported_currencies(value: Any) -> list[str]:
     if not isinstance(value, list) or not value:
         raise ParameterInvalid(
-            "supported_currencies must list at least one currency; Treasury financial accounts support: usd.",
+            "supported_currencies must list at least one currency; Treasury financial accounts "
+            "support: usd.",
             param="supported_currencies",
         )
     currencies: list[str] = []
@@ -125,7 +126,8 @@ def needs_aba_number(record: Record) -> bool:
 
 
 def with_aba_number(existing: Record, sealed_number: str, last4: str, holder_name: str) -> Record:
-    """Attach the issued account number (kept for the account's lifetime, even if the feature goes)."""
+    """Attach the issued account number (kept for the account's lifetime, even if the feature
+    goes)."""
     record = copy.deepcopy(existing)
     record["_aba"] = {
         "account_number_sealed": sealed_number,
@@ -199,7 +201,8 @@ def check_can_close(
             if amount != 0:
                 raise InvalidRequest(
                     f"Financial account {record['id']} cannot be closed: its {kind} balance is "
-                    f"{amount} {currency}, and only a financial account with a zero balance can be closed."
+                    f"{amount} {currency}, and only a financial account with a zero balance can "
+                    "be closed."
                 )
     if open_cards:
         raise InvalidRequest(
@@ -234,6 +237,7 @@ def filter_keys(record: Record) -> dict[str, str | None]:
 
 
 def account_rejected(account: Mapping[str, Any] | None) -> bool:
-    """Stripe closes the financial accounts of a rejected connected account (reason account_rejected)."""
+    """Stripe closes the financial accounts of a rejected connected account (reason
+    account_rejected)."""
     reason = ((account or {}).get("requirements") or {}).get("disabled_reason") or ""
     return reason.startswith("rejected")

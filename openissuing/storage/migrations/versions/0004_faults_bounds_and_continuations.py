@@ -25,7 +25,7 @@ BOUND = 2**62
 TOTALS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
 
 
-def _ident(length: int = 64):
+def _ident(length: int = 64) -> sa.types.TypeEngine[str]:
     return sa.String(length).with_variant(sa.String(length, collation="C"), "postgresql")
 
 
