@@ -504,7 +504,8 @@ def _every_target_once(world: World) -> Iterator[dict[str, Any]]:
     """Each endpoint with each kind of bad id, and the paging mutations every list takes."""
     for target in world.targets:
         names = re.findall(r"{(\w+)}", target.path)
-        ids = ["sbx_nope"] if target.spec_key is None else [world.ids[0], "ic_\x00", "x" * 400]
+        own = [world.ids[0]] if target.spec_key is not None else ["sbx_nope"]
+        ids = own + ["ic_\x00", "x" * 400]
         key = world.control_key if target.spec_key is None else world.card.server.api_key
         for bad in ids:
             chosen = {name: bad for name in names}
