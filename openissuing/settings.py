@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPENISSUING_", extra="ignore")
 
     database_url: str = DEFAULT_SQLITE_URL
+    # SQLite only (PRAGMA synchronous, with WAL): "normal" survives a process crash but may lose
+    # the last commits on power loss; "full" also survives power loss (README, "Durability").
+    sqlite_synchronous: Literal["normal", "full"] = "normal"
     # The platform's secret key. None: generate one on first start, keep it in the database.
     api_key: str | None = None
     # Fernet key (urlsafe base64, 32 bytes) for card numbers and CVCs at rest.

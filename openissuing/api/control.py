@@ -32,9 +32,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from openissuing import ids
-from openissuing.api import auth, forms
+from openissuing.api import auth, edge, forms
 from openissuing.api.errors import error_body, internal_error_body
-from openissuing.domain.errors import InvalidRequest, StripeError
+from openissuing.domain.errors import (
+    InvalidRequest,
+    ParameterInvalid,
+    ResourceMissing,
+    StripeError,
+)
 from openissuing.domain.faults import Fault
 from openissuing.domain.sandboxes import Sandbox, parse_span
 from openissuing.services import faults, sandboxes
@@ -124,6 +129,32 @@ def _only(params: dict[str, Any], allowed: set[str]) -> None:
             )
 
 
+def _screen(params: dict[str, Any], path: dict[str, str]) -> None:
+    """No NUL may reach a query (PostgreSQL's text cannot hold one; see ``api.edge``): a path
+    id with one names nothing (404, as on /v1), a JSON value with one is refused as the form
+    decoder refuses it in a form body (400 naming the parameter)."""
+    for name, value in path.items():
+        if edge.NUL in value:
+            raise ResourceMissing(name, value, param=name)
+    for name, value in params.items():
+        if _has_nul(name) or _has_nul(value):
+            shown = name.replace(edge.NUL, "\\u0000")
+            raise ParameterInvalid(
+                f"Invalid {shown}: parameters must not contain the NUL character (\\u0000).",
+                param=shown,
+            )
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return edge.NUL in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _json_response(status: int, body: Any, request_id: str) -> Response:
     return Response(
         orjson.dumps(body),
@@ -143,6 +174,7 @@ def endpoint(runtime: Any, work: Work, *, write: bool = True) -> Callable[[Reque
             caller = auth.sandbox_for(request.headers.get("authorization"), runtime.sandboxes)
             params = await _params(request)
             path = dict(request.path_params)
+            _screen(params, path)
             result = await run_in_threadpool(
                 transaction,
                 runtime.engine,

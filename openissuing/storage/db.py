@@ -13,16 +13,18 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, sqlite_synchronous: str = "normal") -> Engine:
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, sqlite_synchronous)
     # READ COMMITTED plus row locks (SELECT … FOR UPDATE) in a canonical order;
     # the unit of work retries serialization failures and deadlocks, so the same
     # code runs on engines that only offer SERIALIZABLE.
     return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, synchronous: str = "normal") -> Engine:
+    if synchronous.lower() not in ("normal", "full"):
+        raise ValueError(f"sqlite synchronous must be normal or full, not {synchronous!r}")
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     engine = create_engine(
         url,
@@ -38,7 +40,7 @@ def _sqlite_engine(url: str) -> Engine:
         cursor = dbapi_conn.cursor()
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")  # see Settings
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

@@ -148,6 +148,7 @@ class Documents:
             )
             conditions.append(objects.c.id.in_(keyed))
         conditions.extend(_created_conditions(created))
+        require_cursors(self.conn, object_type, owner, starting_after, ending_before)
         if starting_after is not None:
             conditions.append(objects.c.id < starting_after)
         if ending_before is not None:
@@ -163,6 +164,28 @@ class Documents:
         if ending_before is not None:
             rows.reverse()
         return Page(rows, has_more)
+
+
+def require_cursors(
+    conn: Connection,
+    object_type: str,
+    owner: str | None,
+    starting_after: str | None,
+    ending_before: str | None,
+) -> None:
+    """A cursor must name an object of the listed type the acting account can see.
+
+    Stripe answers an unknown, foreign or other-type cursor with ``resource_missing``
+    naming the cursor's parameter, rather than a page cut at an arbitrary string.
+    """
+    for param, cursor in (("starting_after", starting_after), ("ending_before", ending_before)):
+        if cursor is None:
+            continue
+        conditions = [objects.c.id == cursor, objects.c.type == object_type]
+        if owner is not None:
+            conditions.append(objects.c.owner == owner)
+        if conn.execute(select(objects.c.id).where(and_(*conditions))).first() is None:
+            raise ResourceMissing(object_type, cursor, param=param)
 
 
 def _created_conditions(created: CreatedRange | None) -> Iterable[ColumnElement[bool]]:

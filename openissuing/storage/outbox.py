@@ -16,7 +16,7 @@ from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from openissuing.storage.documents import CreatedRange, Page
+from openissuing.storage.documents import CreatedRange, Page, require_cursors
 from openissuing.storage.raw import Raw, placeholders
 from openissuing.storage.tables import object_keys, objects, webhook_attempts, webhook_deliveries
 
@@ -223,7 +223,9 @@ def events_page(
         *_delivery_conditions(wanted.delivery_success),
         *_created_conditions(wanted.created),
     ]
-    # Same cursor rules as Documents.list: ids sort by creation, newest first.
+    # Same cursor rules as Documents.list: ids sort by creation, newest first; a cursor
+    # must be one of the owner's events (it may be older than the 30 days listed).
+    require_cursors(conn, event_type, wanted.owner, starting_after, ending_before)
     if starting_after is not None:
         conditions.append(objects.c.id < starting_after)
     if ending_before is not None:

@@ -18,7 +18,13 @@ from openissuing.storage.documents import Page
 
 @route("GET", "/v1/balance_transactions")
 def list_(call: Call) -> dict:
-    call.list_args()  # the paging parameters are still validated
+    args = call.list_args()  # the paging parameters are still validated
+    for param, cursor in (
+        ("starting_after", args.starting_after),
+        ("ending_before", args.ending_before),
+    ):
+        if cursor is not None:  # there is no balance transaction a cursor could name
+            raise ResourceMissing("balance_transaction", cursor, param=param)
     return call.render_list("balance_transaction", Page([], False))
 
 
