@@ -36,7 +36,7 @@ from openissuing.webhooks.realtime import RealtimeClient
 def build_runtime(
     settings: Settings, clock: Clock | None = None, *, migrate: bool = True
 ) -> Runtime:
-    engine = make_engine(settings.sqlalchemy_url())
+    engine = make_engine(settings.sqlalchemy_url(), settings.isolation)
     if migrate:
         upgrade(engine)
     clock = clock or Clock()
