@@ -59,17 +59,18 @@ def limiter_for(setting: str) -> TokenBuckets | None:
     return None if rate is None else TokenBuckets(rate)
 
 
-_LIMITERS: dict[int, TokenBuckets | None] = {}
-_LIMITERS_LOCK = threading.Lock()
+_UNSET = object()
 
 
 def check(runtime: Any, sandbox: Any, scope: dict) -> None:
     """Raise Stripe's 429 when ``sandbox``'s key has spent its rate; a no-op when the setting is
     off or the request is the dashboard's own."""
-    limiter = _LIMITERS.get(id(runtime), False)
-    if limiter is False:
-        with _LIMITERS_LOCK:
-            limiter = _LIMITERS.setdefault(id(runtime), limiter_for(runtime.settings.rate_limit))
+    # One limiter per runtime (per process), made on first use; a race makes two, one is kept.
+    limiter = runtime.__dict__.get("rate_limiter", _UNSET)
+    if limiter is _UNSET:
+        limiter = runtime.__dict__.setdefault(
+            "rate_limiter", limiter_for(runtime.settings.rate_limit)
+        )
     if limiter is None or (scope.get("server") or ("",))[0] == DASHBOARD_SERVER:
         return
     if not limiter.take(sandbox.api_key):
