@@ -31,9 +31,10 @@ _RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_det
 # COMMITTED only deadlocks and RunAgain come back, rarely: 8 attempts. Under SERIALIZABLE every
 # transaction that met a concurrent writer of the same rows is aborted, and on one hot account
 # only one of the concurrent writers wins each round, so a count is the wrong budget: an unlucky
-# one may lose dozens of rounds in a row (with 16 concurrent purchases on one account, 40
-# attempts were too few for 1 in 13). It runs again, with jittered exponential backoff capped at
-# 100 ms, for up to 30 s; tests/contract/test_multiprocess_servers.py proves the budget.
+# one may lose dozens of rounds in a row (16 concurrent purchases on one account through two
+# processes: a budget of 40 attempts ran out, a 500). It runs again, with jittered exponential
+# backoff capped at 100 ms, for up to 30 s; tests/contract/test_multiprocess_servers.py proves
+# the budget (the worst request seen there needed 33 attempts).
 ATTEMPTS = 8
 SERIALIZABLE_RETRY_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 0.1
