@@ -36,7 +36,11 @@ from openissuing.webhooks.realtime import RealtimeClient
 def build_runtime(
     settings: Settings, clock: Clock | None = None, *, migrate: bool = True
 ) -> Runtime:
-    engine = make_engine(settings.sqlalchemy_url(), sqlite_synchronous=settings.sqlite_synchronous)
+    engine = make_engine(
+        settings.sqlalchemy_url(),
+        settings.isolation,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
     if migrate:
         upgrade(engine)
     clock = clock or Clock()

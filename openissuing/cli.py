@@ -20,7 +20,7 @@ from openissuing.settings import Settings
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides = {}
-    for name in ("database_url", "api_key", "host", "port", "api_base"):
+    for name in ("database_url", "api_key", "host", "port", "api_base", "workers"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -97,14 +97,23 @@ def _settle_api_key(engine, settings: Settings, source: str | None) -> tuple[str
     return None, "kept in the database"
 
 
-def serve(args: argparse.Namespace) -> int:
-    import uvicorn
+def _in_memory(url: str) -> bool:
+    return url in ("sqlite://", "sqlite:///:memory:") or "mode=memory" in url
 
+
+def serve(args: argparse.Namespace) -> int:
     from openissuing.app import build_runtime, create_app
     from openissuing.storage.locate import DatabaseUnavailable, connectable, describe
     from openissuing.storage.migrate import upgrade
 
     settings = _settings(args)
+    if settings.workers < 1:
+        return _fail(f"--workers must be at least 1 (got {settings.workers})")
+    if settings.workers > 1 and _in_memory(settings.database_url):
+        return _fail(
+            f"--workers {settings.workers} needs a database the processes share; "
+            f"{settings.database_url} is in memory, one per process (use a file or PostgreSQL)"
+        )
     print(f"openissuing {__version__}: database {describe(settings.database_url)}", flush=True)
     sock = _bind(settings.host, settings.port)
     try:
@@ -112,6 +121,8 @@ def serve(args: argparse.Namespace) -> int:
     except DatabaseUnavailable as error:
         sock.close()
         return _fail(str(error))
+    # Once, here, before any worker starts: the schema, the secret key, the platform account
+    # and the encryption key file. Workers only read what this made.
     upgrade(engine)
     replaced, how = _settle_api_key(engine, settings, _key_source(args))
     engine.dispose()
@@ -124,12 +135,24 @@ def serve(args: argparse.Namespace) -> int:
     if settings.access_log:
         _say("access log on, one line per request on stderr (--quiet to silence)")
     url = f"http://{settings.host}:{settings.port}"
+    listening = f"listening on {url} (health {url}/healthz, metrics {url}/metrics)"
+    if settings.workers > 1:
+        runtime.engine.dispose()
+        _serve_workers(args, settings, sock, listening)
+    else:
+        _serve_one(runtime, create_app, sock, listening)
+    _say("stopped")
+    return 0
+
+
+def _serve_one(runtime, create_app, sock: socket.socket, listening: str) -> None:
+    import uvicorn
 
     class Server(uvicorn.Server):
         async def startup(self, sockets=None) -> None:
             await super().startup(sockets=sockets)
             if self.started:  # bound and serving: only now is "listening" true
-                _say(f"listening on {url} (health {url}/healthz, metrics {url}/metrics)")
+                _say(listening)
 
     config = uvicorn.Config(
         create_app(runtime),
@@ -141,8 +164,56 @@ def serve(args: argparse.Namespace) -> int:
         Server(config).run(sockets=[sock])
     except KeyboardInterrupt:
         pass  # uvicorn shut down gracefully first, then re-raised the Ctrl-C (as uvicorn.run hides)
-    _say("stopped")
-    return 0
+
+
+def _serve_workers(
+    args: argparse.Namespace, settings: Settings, sock: socket.socket, listening: str
+) -> None:
+    """N worker processes accept on the one socket bound above (uvicorn's supervisor restarts
+    one that dies). Each builds its own runtime from the environment (openissuing.factory), with
+    its own webhook dispatcher and housekeeper: dispatchers claim rows with SKIP LOCKED and a
+    lease (SQLite: under the write lock), recovery concludes each unfinished request once."""
+    import threading
+
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    # What the flags said, for the workers (they read OPENISSUING_* like any start would).
+    os.environ["OPENISSUING_DATABASE_URL"] = settings.database_url
+    os.environ["OPENISSUING_ACCESS_LOG"] = "true" if settings.access_log else "false"
+    os.environ["OPENISSUING_WORKERS"] = str(settings.workers)
+    os.environ.pop("OPENISSUING_API_KEY", None)  # settled above: the stored key is the key
+    config = uvicorn.Config(
+        "openissuing.factory:create_app_from_environment",
+        factory=True,
+        workers=settings.workers,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+    supervisor = Multiprocess(config, sockets=[sock])
+    threading.Thread(
+        target=_say_when_answering,
+        args=(settings, supervisor.should_exit, f"{listening}, {settings.workers} workers"),
+        daemon=True,
+    ).start()
+    supervisor.run()
+
+
+def _say_when_answering(settings: Settings, stop, line: str) -> None:
+    """The workers start on their own; say "listening" once one of them answers /healthz."""
+    import httpx
+
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    host = f"[{host}]" if ":" in host else host
+    while not stop.is_set():
+        try:
+            if httpx.get(f"http://{host}:{settings.port}/healthz", timeout=1).status_code < 500:
+                _say(line)
+                return
+        except httpx.HTTPError:
+            pass
+        stop.wait(0.1)
 
 
 def migrate(args: argparse.Namespace) -> int:
@@ -248,7 +319,7 @@ def rotate_key(args: argparse.Namespace) -> int:
     from openissuing.storage.migrate import upgrade
 
     settings = _settings(args)
-    engine = make_engine(settings.sqlalchemy_url())
+    engine = make_engine(settings.sqlalchemy_url(), settings.isolation)
     upgrade(engine)
     box = open_box(engine, settings)
     changed = rotate(engine, box, batch=args.batch_size)
@@ -341,6 +412,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         default=None,
         help="no access log line per request (env OPENISSUING_ACCESS_LOG=false)",
+    )
+    serve_cmd.add_argument(
+        "--workers",
+        type=int,
+        help="API processes sharing the port and the database (default 1; OPENISSUING_WORKERS; "
+        "more than one needs a database file or PostgreSQL)",
     )
     serve_cmd.set_defaults(run=serve)
     migrate_cmd = commands.add_parser("migrate", help="bring the database schema up to date")

@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     realtime_deadline_seconds: float = 2.0
     realtime_timeout_decision: Literal["approve", "decline"] = "decline"
     webhook_poll_interval_seconds: float = 1.0
+    # How PostgreSQL transactions run. read_committed: row locks (FOR UPDATE) in canonical order
+    # plus advisory locks for fair queueing. serializable: every transaction SERIALIZABLE, retried
+    # on serialization failures, no advisory locks (CockroachDB, YugabyteDB; docs/DISTRIBUTED.md).
+    # SQLite ignores it (one writer at a time is serializable already).
+    isolation: Literal["read_committed", "serializable"] = "read_committed"
+    # `serve --workers N`: API processes sharing the listening socket and the database.
+    workers: int = 1
+    # Stripe-like rate limits per secret key (api.ratelimit): off, sandbox (25 operations/s)
+    # or live (100/s). Each API process counts its own share.
+    rate_limit: Literal["off", "sandbox", "live"] = "off"
 
     def sqlalchemy_url(self) -> str:
         """Users type ``postgresql://``; SQLAlchemy needs the psycopg 3 driver named."""

@@ -19,11 +19,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openissuing import ids
-from openissuing.api import auth, edge, forms, resume, versions
+from openissuing.api import auth, edge, forms, ratelimit, resume, versions
 from openissuing.api import params as param_specs
 from openissuing.api.errors import error_body, internal_error_body
 from openissuing.api.routing import Call, Continuation, Endpoint
-from openissuing.domain.errors import InvalidRequest, RateLimited, StripeError
+from openissuing.domain.errors import InvalidRequest, StripeError
 from openissuing.services import due, faults
 from openissuing.services.scope import Scope
 from openissuing.storage import idempotency
@@ -107,6 +107,7 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
     idem: Idempotency | None = None
     try:
         sandbox = auth.sandbox_for(request.headers.get("authorization"), runtime.sandboxes)
+        ratelimit.check(runtime, sandbox, request.scope)
         version = versions.checked(request.headers.get("stripe-version"), version)
         clock = runtime.sandboxes.clock(sandbox)
         fault, standing_faults = (
@@ -190,11 +191,7 @@ async def _fault_for(runtime: Runtime, sandbox: Any, request: Request) -> Any:
 def _fault_response(fault: Any, request_id: str, version: str) -> Response:
     """The answer a fault gives instead of executing; the SDKs retry on Stripe-Should-Retry."""
     if fault.kind == "rate_limit":
-        error: StripeError = RateLimited(
-            "Request rate limit exceeded. Learn more about rate limits here "
-            "https://stripe.com/docs/rate-limits."
-        )
-        status, payload = error_body(error, request_id)
+        status, payload = error_body(ratelimit.exceeded(), request_id)
     else:
         status, payload = 500, internal_error_body(request_id)
     response = _respond(status, _json(payload), request_id, version)

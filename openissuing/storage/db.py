@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -13,13 +14,34 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str, *, sqlite_synchronous: str = "normal") -> Engine:
+def is_serializable(engine: Engine) -> bool:
+    """True when every transaction runs SERIALIZABLE (``OPENISSUING_ISOLATION=serializable``)."""
+    return engine in _SERIALIZABLE
+
+
+_SERIALIZABLE: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def make_engine(
+    url: str, isolation: str = "read_committed", *, sqlite_synchronous: str = "normal"
+) -> Engine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url, sqlite_synchronous)
-    # READ COMMITTED plus row locks (SELECT … FOR UPDATE) in a canonical order;
-    # the unit of work retries serialization failures and deadlocks, so the same
-    # code runs on engines that only offer SERIALIZABLE.
-    return create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    # read_committed: READ COMMITTED plus row locks (SELECT … FOR UPDATE) in a canonical order.
+    # serializable: every transaction SERIALIZABLE, as CockroachDB and YugabyteDB run them; the
+    # database then aborts (40001) whatever could not have run one at a time, and the unit of
+    # work runs it again. Either way the code never relies on anything but the database.
+    serializable = isolation == "serializable"
+    engine = create_engine(
+        url,
+        pool_size=20,
+        max_overflow=20,
+        pool_pre_ping=True,
+        isolation_level="SERIALIZABLE" if serializable else "READ COMMITTED",
+    )
+    if serializable:
+        _SERIALIZABLE.add(engine)
+    return engine
 
 
 def _sqlite_engine(url: str, synchronous: str = "normal") -> Engine:

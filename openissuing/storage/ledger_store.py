@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 
 from openissuing import ids
 from openissuing.domain.ledger import Account, Kind, Totals, Transfer
+from openissuing.storage.db import is_serializable
 from openissuing.storage.raw import Raw, placeholders
 from openissuing.storage.tables import ledger_accounts as accounts
 
@@ -193,7 +194,11 @@ def _lock_key(account_id: str) -> int:
 
 
 def _fair_queueing(conn: Connection) -> bool:
-    """Advisory locks exist on PostgreSQL proper, not on every Postgres-compatible engine."""
+    """Advisory locks exist on PostgreSQL proper, not on every Postgres-compatible engine; the
+    SERIALIZABLE-only mode (``OPENISSUING_ISOLATION=serializable``) never takes them, so PostgreSQL
+    in that mode runs what CockroachDB and YugabyteDB would."""
+    if is_serializable(conn.engine):
+        return False
     cached = _ADVISORY.get(id(conn.engine))
     if cached is None:
         banner = conn.exec_driver_sql("SELECT version()").scalar() or ""

@@ -46,6 +46,8 @@ LAYERS: dict[str, int] = {
     # stopped server through api.resume, whose stored answer is rendered like the API's.
     "maintenance": 6,
     "app": 7,
+    # The app factory `serve --workers N` names to uvicorn: each worker builds its runtime.
+    "factory": 8,
     # The commands that steer a running server over HTTP (sandbox, clock, demo, listen…).
     "commands": 8,
     "cli": 9,
