@@ -350,23 +350,17 @@ def api_key(args: argparse.Namespace) -> int:
 
 def _client_key(args: argparse.Namespace, settings: Settings) -> str:
     """--api-key, else OPENISSUING_API_KEY, else the key of the local database (if there is one)."""
-    if settings.api_key:
-        return settings.api_key
-    from openissuing.storage import server_settings_store
-    from openissuing.storage.locate import DatabaseUnavailable
+    from openissuing.commands.client import ApiError, secret_key
 
     try:
-        key = server_settings_store.read(_existing_engine(settings), "api_key")
-    except DatabaseUnavailable:
-        key = None
-    if key is None:
+        return secret_key(settings.api_key)
+    except ApiError:
         raise SystemExit(
             _fail(
                 "no secret key: pass --api-key or set OPENISSUING_API_KEY (`openissuing api-key` "
                 "prints the one a server's database keeps)"
             )
-        )
-    return key
+        ) from None
 
 
 def endpoints(args: argparse.Namespace) -> int:

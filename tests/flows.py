@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from openissuing.fixtures import (  # noqa: F401 - re-exported for the tests
+    ADDRESS,
     ONBOARDED_ACCOUNT_PARAMS,
     ONBOARDED_CAPABILITIES,
     TOS_ACCEPTANCE,
@@ -26,15 +27,6 @@ def activated_account(client, **overrides: Any) -> str:
         missing,
     )
     return account.id
-
-
-ADDRESS = {
-    "line1": "1 Main St",
-    "city": "San Francisco",
-    "state": "CA",
-    "postal_code": "94111",
-    "country": "US",
-}
 
 
 def issuing_financial_account(client, acct: str) -> str:

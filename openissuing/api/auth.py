@@ -6,6 +6,8 @@ import base64
 import binascii
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from openissuing.domain.errors import AuthenticationFailed
 
 
@@ -32,12 +34,13 @@ def _no_key() -> AuthenticationFailed:
     )
 
 
-def sandbox_for(authorization: str | None, directory: Any) -> Any:
-    """The sandbox whose secret key the request presents (``directory.resolve``), or a 401."""
+async def sandbox_for(authorization: str | None, directory: Any) -> Any:
+    """The sandbox whose secret key the request presents, or a 401. A cache hit costs a dict
+    lookup; a miss reads the database in the thread pool, never on the event loop."""
     key = presented_key(authorization)
     if key is None:
         raise _no_key()
-    sandbox = directory.resolve(key)
+    sandbox = directory.peek(key) or await run_in_threadpool(directory.resolve, key)
     if sandbox is None:
         raise AuthenticationFailed(f"Invalid API Key provided: {redact(key)}")
     return sandbox

@@ -171,7 +171,7 @@ def endpoint(runtime: Any, work: Work, *, write: bool = True) -> Callable[[Reque
     async def handler(request: Request) -> Response:
         request_id = ids.new_id("req")
         try:
-            caller = auth.sandbox_for(request.headers.get("authorization"), runtime.sandboxes)
+            caller = await auth.sandbox_for(request.headers.get("authorization"), runtime.sandboxes)
             params = await _params(request)
             path = dict(request.path_params)
             _screen(params, path)

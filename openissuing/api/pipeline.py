@@ -106,7 +106,7 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
     version = runtime.settings.api_version
     idem: Idempotency | None = None
     try:
-        sandbox = auth.sandbox_for(request.headers.get("authorization"), runtime.sandboxes)
+        sandbox = await auth.sandbox_for(request.headers.get("authorization"), runtime.sandboxes)
         ratelimit.check(runtime, sandbox, request.scope)
         version = versions.checked(request.headers.get("stripe-version"), version)
         clock = runtime.sandboxes.clock(sandbox)

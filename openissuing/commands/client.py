@@ -26,6 +26,29 @@ class ApiError(Exception):
         self.error = error
 
 
+def secret_key(given: str | None) -> str:
+    """``--api-key``, else ``OPENISSUING_API_KEY``, else the key the local database keeps (the
+    default sandbox's, read without ever creating a database); ApiError when there is none."""
+    key = given or os.environ.get("OPENISSUING_API_KEY")
+    if key:
+        return key
+    from openissuing.settings import Settings
+    from openissuing.storage import server_settings_store
+    from openissuing.storage.locate import DatabaseUnavailable, existing
+
+    settings = Settings()
+    try:
+        engine = existing(settings.database_url, settings.sqlalchemy_url())
+        key = server_settings_store.read(engine, "api_key")
+        engine.dispose()
+    except DatabaseUnavailable as error:
+        raise ApiError(0, {"message": f"no secret key: pass --api-key ({error})"}, "") from None
+    if key is None:
+        message = "no secret key: pass --api-key or set OPENISSUING_API_KEY (the database has none)"
+        raise ApiError(0, {"message": message}, "")
+    return key
+
+
 def api_base(given: str | None) -> str:
     return (given or os.environ.get("OPENISSUING_API_BASE") or DEFAULT_API_BASE).rstrip("/")
 

@@ -10,65 +10,24 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
-DEFAULT_API_BASE = "http://127.0.0.1:12111"
+from openissuing.commands.client import DEFAULT_API_BASE, Api, ApiError, api_base, secret_key
 
 
 class ControlError(Exception):
     pass
 
 
-def _key(args: argparse.Namespace) -> str:
-    key = args.api_key or os.environ.get("OPENISSUING_API_KEY")
-    if key:
-        return key
-    from openissuing.settings import Settings
-
-    url = Settings().database_url
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
-    if path is None or not os.path.exists(path):
-        raise ControlError(
-            "no secret key: pass --api-key or set OPENISSUING_API_KEY (looked for the default "
-            f"sandbox's key in {url}, which does not exist)"
-        )
-    import sqlite3
-
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        try:
-            row = conn.execute("SELECT api_key FROM sandboxes WHERE is_default = 1").fetchone()
-        except sqlite3.Error:
-            row = None
-    if row is None:
-        raise ControlError(f"no secret key: pass --api-key ({path} has no default sandbox yet)")
-    return str(row[0])
-
-
 def _call(args: argparse.Namespace, verb: str, url_path: str, **data: str) -> Any:
-    import httpx
-
-    base = (args.api_base or os.environ.get("OPENISSUING_API_BASE") or DEFAULT_API_BASE).rstrip("/")
+    """One control-API request with the commands' one HTTP client; ApiError when refused."""
+    api = Api(api_base(args.api_base), secret_key(args.api_key))
     try:
-        answer = httpx.request(
-            verb,
-            f"{base}/_openissuing{url_path}",
-            data=data or None,
-            headers={"Authorization": f"Bearer {_key(args)}"},
-            timeout=30,
-        )
-    except httpx.HTTPError as error:
-        raise ControlError(f"cannot reach {base}: {error}") from error
-    try:
-        body = answer.json()
-    except ValueError as error:
-        raise ControlError(f"{base} answered {answer.status_code} without JSON") from error
-    if answer.status_code != 200:
-        message = (body.get("error") or {}).get("message", answer.text)
-        raise ControlError(f"{answer.status_code}: {message}")
-    return body
+        return api.request(verb, f"/_openissuing{url_path}", data or None)
+    finally:
+        api.close()
 
 
 def _when(unix: int) -> str:
@@ -251,7 +210,7 @@ def _guarded(command):  # noqa: ANN001, ANN202
     def run(args: argparse.Namespace) -> int:
         try:
             return command(args)
-        except ControlError as error:
+        except (ControlError, ApiError) as error:
             print(f"openissuing: {error}", file=sys.stderr)
             return 1
 

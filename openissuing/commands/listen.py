@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 from openissuing import ids
-from openissuing.commands.client import Api, ApiError, api_base
+from openissuing.commands.client import Api, ApiError, api_base, secret_key
 from openissuing.webhooks import signer
 
 REQUEST_EVENT = "issuing_authorization.request"
@@ -162,11 +162,9 @@ class Listener:
 
 
 def listen(args: argparse.Namespace) -> int:
-    from openissuing.commands.tools import Failed, _key
-
     try:
-        api = Api(api_base(args.api_base), _key(args))
-    except Failed as error:
+        api = Api(api_base(args.api_base), secret_key(args.api_key))
+    except ApiError as error:
         print(f"openissuing listen: {error}", file=sys.stderr)
         return 1
     events = [e.strip() for e in (args.events or "*").split(",") if e.strip()]

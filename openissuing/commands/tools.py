@@ -6,39 +6,23 @@ Each talks to the server over HTTP as a user's code would (``openissuing.command
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from openissuing import fixtures
-from openissuing.commands.client import Api, ApiError, api_base
-
-ADMIN_HINT = "pass --api-key or set OPENISSUING_API_KEY (the key `openissuing serve` printed)"
+from openissuing.commands.client import Api, ApiError, api_base, secret_key
 
 
 class Failed(Exception):
     """A step did not behave as Stripe's guide says."""
 
 
-def _key(args: argparse.Namespace) -> str:
-    key = args.api_key or os.environ.get("OPENISSUING_API_KEY")
-    if key:
-        return key
-    from openissuing.commands.control import ControlError
-    from openissuing.commands.control import _key as local_key
-
-    try:
-        return local_key(args)
-    except ControlError as error:
-        raise Failed(f"{error}; {ADMIN_HINT}") from error
-
-
 def _sandbox_api(args: argparse.Namespace, name: str) -> tuple[Api, str]:
     """The key's own sandbox, or a fresh one when ``--new-sandbox`` (default key only)."""
     base = api_base(args.api_base)
-    api = Api(base, _key(args))
+    api = Api(base, secret_key(args.api_key))
     if getattr(args, "new_sandbox", False):
         made = api.post("/_openissuing/sandboxes", {"name": name})
         api.close()

@@ -181,11 +181,19 @@ class Directory:
         self._lock = threading.Lock()
         self._by_key: dict[str, tuple[float, Sandbox]] = {}
 
-    def resolve(self, api_key: str) -> Sandbox | None:
-        now = time.monotonic()
+    def peek(self, api_key: str) -> Sandbox | None:
+        """The cached sandbox if it is fresh (no database): the request path's fast answer."""
         cached = self._by_key.get(api_key)
-        if cached is not None and now - cached[0] < CACHE_SECONDS:
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
+        return None
+
+    def resolve(self, api_key: str) -> Sandbox | None:
+        """The key's sandbox, read from the database when the cache has none (blocking)."""
+        cached = self.peek(api_key)
+        if cached is not None:
+            return cached
+        now = time.monotonic()
         found = transaction(self.engine, lambda uow: _store(uow).by_key(api_key), write=False)
         with self._lock:
             if found is None:

@@ -137,44 +137,59 @@ def resize(
     return batch
 
 
+def _posted(
+    debit_account: str,
+    credit_account: str,
+    currency: str,
+    transfer_id: str,
+    amount: int,
+    flow: str,
+    *,
+    require_available: bool = False,
+) -> Batch:
+    return Batch(
+        (
+            Transfer(
+                id=transfer_id,
+                debit_account=debit_account,
+                credit_account=credit_account,
+                amount=amount,
+                currency=currency,
+                kind=Kind.POSTED,
+                flow=flow,
+                require_available=require_available,
+            ),
+        )
+    )
+
+
 def debit(
     pair: Pair, transfer_id: str, amount: int, flow: str, *, require_available: bool
 ) -> Batch:
-    transfer = Transfer(
-        id=transfer_id,
-        debit_account=pair.customer,
-        credit_account=pair.counterparty,
-        amount=amount,
-        currency=pair.currency,
-        kind=Kind.POSTED,
-        flow=flow,
+    """Money leaves the customer's account now (``require_available``: only if its cash has it)."""
+    return _posted(
+        pair.customer,
+        pair.counterparty,
+        pair.currency,
+        transfer_id,
+        amount,
+        flow,
         require_available=require_available,
     )
-    return Batch((transfer,))
 
 
 def credit(pair: Pair, transfer_id: str, amount: int, flow: str) -> Batch:
-    transfer = Transfer(
-        id=transfer_id,
-        debit_account=pair.counterparty,
-        credit_account=pair.customer,
-        amount=amount,
-        currency=pair.currency,
-        kind=Kind.POSTED,
-        flow=flow,
-    )
-    return Batch((transfer,))
+    """Money arrives in the customer's account now."""
+    return _posted(pair.counterparty, pair.customer, pair.currency, transfer_id, amount, flow)
 
 
 def reverse(original: Transfer, transfer_id: str, amount: int, flow: str) -> Batch:
     """A new posted transfer undoing (part of) ``original``: transfers are never changed."""
-    transfer = Transfer(
-        id=transfer_id,
-        debit_account=original.credit_account,
-        credit_account=original.debit_account,
-        amount=amount,
-        currency=original.currency,
-        kind=Kind.POSTED,
-        flow=flow,
+    return _posted(
+        original.credit_account,
+        original.debit_account,
+        original.currency,
+        transfer_id,
+        amount,
+        flow,
     )
-    return Batch((transfer,))
