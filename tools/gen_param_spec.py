@@ -41,6 +41,9 @@ import stripe
 import typing_extensions
 from stripe._request_options import RequestOptions
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import sdk_surface  # noqa: E402  (tools/ is not a package)
+
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "openissuing" / "api" / "param_spec.json"
 DEFAULT_ENDPOINTS = REPO.parent / "shared" / "reference" / "endpoints.json"
@@ -285,7 +288,15 @@ def build(endpoints_path: Path) -> tuple[dict, list[str]]:
     client = stripe.StripeClient("sk_test_x")
     specs: dict[str, dict] = {}
     failures: list[str] = []
-    for entry in json.loads(endpoints_path.read_text()):
+    entries = json.loads(endpoints_path.read_text()) if endpoints_path.exists() else []
+    listed = {f"{entry['method']} {entry['path']}" for entry in entries}
+    # Every SDK method in openissuing's namespaces, not only the reference's hand-kept list.
+    entries += [
+        {"method": e.method, "path": e.path, "sdk": e.accessor}
+        for e in sdk_surface.endpoints()
+        if e.key not in listed
+    ]
+    for entry in entries:
         key = f"{entry['method']} {entry['path']}"
         try:
             cls = params_class(resolve_method(client, entry["sdk"]))

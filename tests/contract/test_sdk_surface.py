@@ -1,0 +1,145 @@
+"""Every SDK method in openissuing's namespaces reaches a route of its own.
+
+The methods are read off the installed ``stripe`` SDK (``tools/sdk_surface.py``), never a
+hand-kept list, and each is called through the SDK as a user would, with ids that name nothing
+and no parameters: the answer may be any Stripe error (404 for the unknown id, 400 for a missing
+parameter), but never Stripe's "Unrecognized request URL", which is what a route that does not
+exist answers.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from pathlib import Path
+
+import pytest
+import stripe
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+import sdk_surface  # noqa: E402
+
+# Endpoints still to build (issue 9). Each slice that lands one removes it here; the test also
+# fails when a listed endpoint already answers, so the list can only shrink to nothing.
+NOT_YET: set[str] = {
+    # Treasury money out: outbound payments and transfers
+    "client.v1.test_helpers.treasury.outbound_payments.fail",
+    "client.v1.test_helpers.treasury.outbound_payments.post",
+    "client.v1.test_helpers.treasury.outbound_payments.return_outbound_payment",
+    "client.v1.test_helpers.treasury.outbound_payments.update",
+    "client.v1.test_helpers.treasury.outbound_transfers.fail",
+    "client.v1.test_helpers.treasury.outbound_transfers.post",
+    "client.v1.test_helpers.treasury.outbound_transfers.return_outbound_transfer",
+    "client.v1.test_helpers.treasury.outbound_transfers.update",
+    "client.v1.treasury.outbound_payments.cancel",
+    "client.v1.treasury.outbound_payments.create",
+    "client.v1.treasury.outbound_payments.list",
+    "client.v1.treasury.outbound_payments.retrieve",
+    "client.v1.treasury.outbound_transfers.cancel",
+    "client.v1.treasury.outbound_transfers.create",
+    "client.v1.treasury.outbound_transfers.list",
+    "client.v1.treasury.outbound_transfers.retrieve",
+    #
+    # Treasury money in: inbound transfers and credit reversals
+    "client.v1.test_helpers.treasury.inbound_transfers.fail",
+    "client.v1.test_helpers.treasury.inbound_transfers.return_inbound_transfer",
+    "client.v1.test_helpers.treasury.inbound_transfers.succeed",
+    "client.v1.treasury.credit_reversals.create",
+    "client.v1.treasury.credit_reversals.list",
+    "client.v1.treasury.credit_reversals.retrieve",
+    "client.v1.treasury.inbound_transfers.cancel",
+    "client.v1.treasury.inbound_transfers.create",
+    "client.v1.treasury.inbound_transfers.list",
+    "client.v1.treasury.inbound_transfers.retrieve",
+    #
+    # The Issuing balance: balance and top-ups
+    "client.v1.balance.retrieve",
+    "client.v1.topups.cancel",
+    "client.v1.topups.create",
+    "client.v1.topups.list",
+    "client.v1.topups.retrieve",
+    "client.v1.topups.update",
+    #
+    # Connect: persons, external accounts, login links, account links
+    "client.v1.account_links.create",
+    "client.v1.accounts.external_accounts.create",
+    "client.v1.accounts.external_accounts.delete",
+    "client.v1.accounts.external_accounts.list",
+    "client.v1.accounts.external_accounts.retrieve",
+    "client.v1.accounts.external_accounts.update",
+    "client.v1.accounts.login_links.create",
+    "client.v1.accounts.persons.create",
+    "client.v1.accounts.persons.delete",
+    "client.v1.accounts.persons.list",
+    "client.v1.accounts.persons.retrieve",
+    "client.v1.accounts.persons.update",
+    #
+    # Issuing: tokens, personalization designs, physical bundles, ephemeral keys
+    "client.v1.ephemeral_keys.create",
+    "client.v1.ephemeral_keys.delete",
+    "client.v1.issuing.personalization_designs.create",
+    "client.v1.issuing.personalization_designs.list",
+    "client.v1.issuing.personalization_designs.retrieve",
+    "client.v1.issuing.personalization_designs.update",
+    "client.v1.issuing.physical_bundles.list",
+    "client.v1.issuing.physical_bundles.retrieve",
+    "client.v1.issuing.tokens.list",
+    "client.v1.issuing.tokens.retrieve",
+    "client.v1.issuing.tokens.update",
+    "client.v1.test_helpers.issuing.personalization_designs.activate",
+    "client.v1.test_helpers.issuing.personalization_designs.deactivate",
+    "client.v1.test_helpers.issuing.personalization_designs.reject",
+    #
+}
+
+ENDPOINTS = sdk_surface.endpoints()
+
+
+def _call(client: stripe.StripeClient, endpoint: sdk_surface.Endpoint) -> str | None:
+    """Call the SDK method; the error message it raised, or None when it answered."""
+    method = client
+    for part in endpoint.accessor.split(".")[1:]:
+        method = getattr(method, part)
+    ids = [
+        name
+        for name, parameter in inspect.signature(method).parameters.items()
+        if name not in ("params", "options") and parameter.default is inspect.Parameter.empty
+    ]
+    kwargs = {"params": {}} if "params" in inspect.signature(method).parameters else {}
+    try:
+        method(*[f"{name}_nothing_here" for name in ids], **kwargs)
+    except stripe.StripeError as error:
+        return str(error.user_message or error)
+    return None
+
+
+def test_the_surface_is_read_off_the_sdk():
+    keys = {endpoint.key for endpoint in ENDPOINTS}
+    assert len(ENDPOINTS) >= 130
+    assert "POST /v1/treasury/outbound_payments" in keys
+    assert "GET /v1/issuing/tokens/{token}" in keys
+    assert "POST /v1/topups" in keys
+    assert NOT_YET <= {endpoint.accessor for endpoint in ENDPOINTS}
+
+
+def test_no_sdk_method_reaches_an_unrecognized_url(server):
+    client = server.client()
+    unrecognized = set()
+    for endpoint in ENDPOINTS:
+        message = _call(client, endpoint)
+        if message and "Unrecognized request URL" in message:
+            unrecognized.add(endpoint.accessor)
+    built = NOT_YET - unrecognized
+    assert not built, f"these answer now; remove them from NOT_YET: {sorted(built)}"
+    missing = unrecognized - NOT_YET
+    assert not missing, f"no route for: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.accessor.removeprefix("client."))
+def test_every_endpoint_has_a_param_spec(endpoint):
+    import json
+
+    from openissuing.api import params
+
+    spec = json.loads(Path(params.__file__).with_name("param_spec.json").read_text())
+    assert endpoint.key in spec["endpoints"]
