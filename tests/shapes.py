@@ -12,9 +12,12 @@ for it, and a body whose ``object`` the SDK has no class for is a problem of its
 The rules, one per annotation form:
 
 * every declared field is present (``null`` where unset), and no undeclared field is
-  sent (private bookkeeping leaking out). Two exceptions: ``deleted`` is sent only on
-  deleted objects, and an error body may omit its fields (the SDK itself fills them in:
-  ``ErrorObject._refresh_from`` — Stripe omits unset error fields);
+  sent (private bookkeeping leaking out). The SDK writes ``Optional`` both for "nullable"
+  and for "sent only when it applies" (not in the OpenAPI object's ``required`` list); the
+  few fields of the second kind we send as Stripe does, absent where they do not apply,
+  are listed in ``ABSENT_UNLESS_APPLIES`` and ``SPARSE`` (each with the test that asserts
+  the absence). An error body may omit its fields (the SDK fills them in:
+  ``ErrorObject._refresh_from`` says Stripe omits unset error fields);
 * ``int`` is a JSON integer (not a bool, not a float); ``float`` any JSON number;
   ``bool`` a boolean; ``str`` a string; ``Decimal`` (``_field_encodings`` say
   ``decimal_string``) a string holding a finite decimal;
@@ -26,8 +29,10 @@ The rules, one per annotation form:
   ``ListObject[X]`` is ``{"object": "list", "data": [X…], "has_more": bool, "url": str}``;
   ``ExpandableField[X]`` (``Union[str, X]``) an id string or an expanded X;
 * a nested class is checked field by field, recursively; a top-level class also checks
-  ``object``. A value typed ``Any`` that is a JSON object with an ``object`` string (an
-  event's ``data.object``) is checked as that object type;
+  ``object``. A field the SDK types as an id string holds an object only where the request
+  expanded it (``expand[]``, passed in as ``expanded``): then it is checked as its own
+  type. A map of ``Any`` that is a JSON object with an ``object`` string (an event's
+  ``data.object``) is checked as that object type;
 * a deleted object is ``{"id", "object", "deleted": true}``.
 """
 
@@ -37,11 +42,12 @@ import ast
 import decimal
 import functools
 import importlib
+import os
+import re
 import sys
 import threading
 import types
 import typing
-from collections.abc import Iterator
 from typing import Any, Literal, Union
 
 from stripe._error_object import ErrorObject
@@ -50,8 +56,26 @@ from stripe._object_classes import OBJECT_CLASSES
 from stripe._stripe_object import StripeObject, UntypedStripeObject
 
 NoneType = type(None)
-# Sent only when true (a deleted object's stub), absent otherwise, on Stripe and here.
-ONLY_WHEN_SET = frozenset({"deleted"})
+# Fields Stripe sends only where they apply (optional in Stripe's OpenAPI ``required`` lists,
+# ``field?:`` in stripe-node's types), keyed by the SDK class: absent is right, null is not
+# needed. ``deleted`` on any class: only a deleted object's stub carries it.
+ABSENT_UNLESS_APPLIES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("*", "deleted"),
+        # Only connected accounts' events (tests/contract/test_events.py, test_webhooks.py).
+        ("stripe._event.Event", "account"),
+        # Only ``*.updated`` events (tests/contract/test_events.py).
+        ("stripe._event.Event.Data", "previous_attributes"),
+        # Only the create response (tests/contract/test_webhooks.py).
+        ("stripe._webhook_endpoint.WebhookEndpoint", "secret"),
+    }
+)
+# SDK classes that are maps keyed by name on the wire: only the keys that apply are sent
+# (``account.capabilities`` lists the capabilities requested; tests/contract/test_accounts.py).
+SPARSE: frozenset[str] = frozenset({"stripe._account.Account.Capabilities"})
+# Not in the SDK's ErrorObject, sent in every error body of ours (the Request-Id header's
+# value; tests/contract/test_conventions.py asserts it).
+ERROR_EXTRAS = frozenset({"request_id"})
 
 
 class ShapeError(AssertionError):
@@ -120,9 +144,21 @@ def _decimal_fields(cls: type) -> frozenset[str]:
 # ------------------------------------------------------------------ checking
 
 
+def _name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 class _Checker:
-    def __init__(self) -> None:
+    def __init__(self, expanded: frozenset[str] = frozenset()) -> None:
         self.found: list[str] = []
+        self.expanded = expanded
+        self.root = ""
+
+    def _expanded_here(self, path: str) -> bool:
+        """Whether ``path`` is one the request asked to expand (``data.`` for list items)."""
+        relative = path[len(self.root) + 1 :] if path.startswith(self.root + ".") else path
+        relative = re.sub(r"\[[^]]*\]", "", relative)
+        return relative in self.expanded
 
     def fail(self, path: str, what: str) -> None:
         self.found.append(f"{path}: {what}")
@@ -161,6 +197,9 @@ class _Checker:
             self.fail(path, f"the checker does not know the annotation {hint!r}")
 
     def _primitive(self, hint: type, value: Any, path: str) -> None:
+        if hint is str and isinstance(value, dict) and self._expanded_here(path):
+            self.body(value, path)  # an id the request expanded
+            return
         if hint is float:
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         elif hint is int:
@@ -218,7 +257,8 @@ class _Checker:
             candidates = named or candidates
         best: list[str] | None = None
         for option in candidates:
-            trial = _Checker()
+            trial = _Checker(self.expanded)
+            trial.root = self.root
             trial.value(option, value, path, decimal_string=dec)
             if not trial.found:
                 return
@@ -266,13 +306,24 @@ class _Checker:
         if value.get("deleted") is True and "deleted" in declared:
             self._deleted(value, path)
             return
-        self._fields(declared, value, path, _decimal_fields(cls))
+        name = _name(cls)
+        absent_ok = {f for c, f in ABSENT_UNLESS_APPLIES if c in ("*", name)}
+        if name in SPARSE:
+            absent_ok = set(declared)
+        self._fields(declared, value, path, _decimal_fields(cls), absent_ok)
 
-    def _fields(self, declared: dict[str, Any], value: dict, path: str, decimals) -> None:
+    def _fields(
+        self,
+        declared: dict[str, Any],
+        value: dict,
+        path: str,
+        decimals: frozenset[str],
+        absent_ok: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
         for field, hint in declared.items():
             where = f"{path}.{field}"
             if field not in value:
-                if field not in ONLY_WHEN_SET:
+                if field not in absent_ok:
                     self.fail(where, "missing")
                 continue
             self.value(hint, value[field], where, decimal_string=field in decimals)
@@ -290,6 +341,8 @@ class _Checker:
     # -- a whole body
 
     def body(self, value: Any, path: str | None = None) -> None:
+        if path is None:
+            self.root = value.get("object", "") if isinstance(value, dict) else ""
         if not isinstance(value, dict):
             self.fail(path or "body", f"expected a JSON object, got {_json_type(value)}")
             return
@@ -325,7 +378,9 @@ class _Checker:
             return
         declared = fields_of(ErrorObject)
         for field, item in error.items():
-            if field not in declared:
+            if field in ERROR_EXTRAS:
+                self.value(str, item, f"{path}.{field}")
+            elif field not in declared:
                 self.fail(f"{path}.{field}", "not declared by the SDK (unexpected field)")
             else:
                 self.value(declared[field], item, f"{path}.{field}")
@@ -346,9 +401,10 @@ def _json_type(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def problems(body: Any) -> list[str]:
-    """Every way ``body`` (a response, an event, a webhook body) differs from the SDK's class."""
-    checker = _Checker()
+def problems(body: Any, expanded: frozenset[str] = frozenset()) -> list[str]:
+    """Every way ``body`` (a response, an event, a webhook body) differs from the SDK's class;
+    ``expanded``: the request's ``expand[]`` paths."""
+    checker = _Checker(expanded)
     checker.body(body)
     return checker.found
 
@@ -358,6 +414,18 @@ def check_as(cls: type, value: Any, path: str) -> list[str]:
     checker = _Checker()
     checker.object(cls, value, path)
     return checker.found
+
+
+# Survey mode: OPENISSUING_TEST_SHAPES_LOG=<file> appends every problem to the file (one
+# ``<request> | <path>: <what>`` line each) instead of failing tests, to see at once all that a
+# set of tests finds (e.g. after adding an object type).
+SURVEY_LOG = os.environ.get("OPENISSUING_TEST_SHAPES_LOG")
+
+
+def fail_call(found: list[str], where: str) -> None:
+    """Fail the call that received a bad body (unless surveying)."""
+    if found and not SURVEY_LOG:
+        raise ShapeError(_message(found, where))
 
 
 def assert_shape(body: Any, where: str = "") -> None:
@@ -384,6 +452,10 @@ class Collector:
         self._found: list[str] = []
 
     def add(self, found: list[str], where: str) -> None:
+        if SURVEY_LOG:
+            with self._lock, open(SURVEY_LOG, "a", encoding="utf-8") as log:
+                log.writelines(f"{where} | {problem}\n" for problem in found)
+            return
         with self._lock:
             self._found.append(_message(found, where))
 
@@ -396,14 +468,9 @@ class Collector:
 CURRENT = Collector()
 
 
-def report(body: Any, where: str) -> list[str]:
+def report(body: Any, where: str, expanded: frozenset[str] = frozenset()) -> list[str]:
     """Check ``body``; anything found is kept for the running test and returned."""
-    found = problems(body)
+    found = problems(body, expanded)
     if found:
         CURRENT.add(found, where)
     return found
-
-
-def iter_problems(bodies: list[Any]) -> Iterator[str]:
-    for body in bodies:
-        yield from problems(body)

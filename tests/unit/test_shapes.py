@@ -251,6 +251,56 @@ def test_bad_nested_values_fail_naming_the_path(cls, value, expected):
     assert any(p.startswith(expected) for p in found), found
 
 
+CARD_FIELDS = shapes.fields_of(stripe.issuing.Card)
+
+
+def test_an_id_field_holds_an_object_only_where_the_request_expanded_it():
+    fa = {"id": "fa_1", "object": "treasury.financial_account"}
+    card = {**{k: None for k in CARD_FIELDS}, "object": "issuing.card", "financial_account": fa}
+    path = "issuing.card.financial_account"
+    assert any(p.startswith(f"{path}: expected str") for p in shapes.problems(card))
+    expanded = shapes.problems(card, frozenset({"financial_account"}))
+    assert not any(p.startswith(f"{path}: expected str") for p in expanded)
+    # …and then it is checked as the object it is
+    assert f"{path}.balance: missing" in expanded
+    # in a list, the request expands data.<field>
+    listed_cards = listed(card)
+    in_list = shapes.problems(listed_cards, frozenset({"data.financial_account"}))
+    assert "list.data[0].financial_account.balance: missing" in in_list
+
+
+ABSENT_WHERE_STRIPE_OMITS = [
+    ("platform event without account", without(event(capability()), "account")),
+    (
+        "created event without previous_attributes",
+        event(capability()) | {"data": {"object": capability()}},
+    ),
+    ("capabilities lists only the requested ones", None),
+    (
+        "error with our request_id",
+        {"error": {"type": "api_error", "message": "m", "request_id": "req_1"}},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "body", [b for _, b in ABSENT_WHERE_STRIPE_OMITS], ids=[n for n, _ in ABSENT_WHERE_STRIPE_OMITS]
+)
+def test_fields_stripe_sends_only_where_they_apply(body):
+    if body is None:
+        value = {"card_issuing": "active", "transfers": "inactive"}
+        assert shapes.check_as(stripe.Account.Capabilities, value, "x") == []
+        bad = shapes.check_as(
+            stripe.Account.Capabilities, {"card_issuing": "on", "x": "active"}, "x"
+        )
+        assert bad == [
+            "x.card_issuing: 'on' is not one of ['active', 'inactive', 'pending']",
+            "x.x: not declared by the SDK (unexpected field)",
+        ]
+        return
+    assert shapes.problems(body) == []
+
+
 def test_assert_shape_raises_with_every_path():
     with pytest.raises(shapes.ShapeError) as raised:
         shapes.assert_shape(without(capability(status=1), "account"), "GET /v1/x")
