@@ -250,3 +250,93 @@ def test_shaping_adds_no_statement_to_a_purchase(client, server, monkeypatch):
     # The fewest of three: the server's background work (the dispatcher's polls) only adds.
     bare = min(count() for _ in range(3))
     assert min(count(**detailed) for _ in range(3)) == bare
+
+
+def test_cardholders_and_cards_sent_in_part(client, server):
+    """Every read below is checked whole by the suite's shape hook; the values are pinned."""
+    w = make_world(client, server)
+    holder = w.client.v1.issuing.cardholders.create(
+        params={
+            "name": "Part Sent",
+            "billing": {
+                "address": {
+                    "line1": "1 Main",
+                    "city": "SF",
+                    "postal_code": "94111",
+                    "country": "US",
+                }
+            },
+            "individual": {
+                "first_name": "Part",
+                "last_name": "Sent",
+                "card_issuing": {"user_terms_acceptance": {"date": 1_700_000_000}},
+            },
+            "spending_controls": {
+                "blocked_categories": ["bakeries"],
+                "spending_limits": [{"amount": 5_000, "interval": "daily"}],
+            },
+        },
+        options=w.o,
+    )
+    acceptance = holder.individual.card_issuing.user_terms_acceptance.to_dict()
+    assert acceptance == {"date": 1_700_000_000, "ip": None, "user_agent": None}
+    assert holder.billing.address.line2 is None and holder.billing.address.state is None
+    assert holder.spending_controls.spending_limits[0].categories is None
+    card = w.client.v1.issuing.cards.create(
+        params={
+            "cardholder": holder.id,
+            "financial_account": w.fa,
+            "currency": "usd",
+            "type": "physical",
+            "shipping": {
+                "name": "Part Sent",
+                "address": {
+                    "line1": "1 Main",
+                    "city": "SF",
+                    "postal_code": "94111",
+                    "country": "US",
+                },
+                "customs": {"eori_number": "GB123"},
+            },
+            "spending_controls": {"allowed_card_presences": ["present"]},
+        },
+        options=w.o,
+    )
+    assert card.shipping.customs.eori_number == "GB123"
+    assert card.shipping.phone_number is None and card.shipping.tracking_number is None
+    w.client.v1.issuing.cards.list(params={"cardholder": holder.id}, options=w.o)
+    w.client.v1.events.list(params={"limit": 20}, options=w.o)
+
+
+def test_accounts_and_financial_accounts_sent_in_part(client, server):
+    account = client.v1.accounts.create(
+        params={
+            "type": "custom",
+            "country": "US",
+            "business_type": "company",
+            "business_profile": {"mcc": "5734"},
+            "company": {"name": "Part Sent Inc"},
+            "settings": {"card_issuing": {"tos_acceptance": {"date": 1_700_000_000}}},
+            "capabilities": {"transfers": {"requested": True}},
+        }
+    )
+    assert account.business_profile.mcc == "5734" and account.business_profile.url is None
+    assert account.company.name == "Part Sent Inc" and account.company.phone is None
+    terms = account.settings.card_issuing.tos_acceptance
+    assert (terms.date, terms.ip, terms.user_agent) == (1_700_000_000, None, None)
+    client.v1.accounts.update(account.id, params={"individual": {"email": "a@example.com"}})
+    client.v1.accounts.capabilities.list(account.id)
+    w = make_world(client, server)
+    fa = w.client.v1.treasury.financial_accounts.update(
+        w.fa, params={"platform_restrictions": {"inbound_flows": "restricted"}}, options=w.o
+    )
+    assert fa.platform_restrictions.to_dict() == {
+        "inbound_flows": "restricted",
+        "outbound_flows": None,
+    }
+    w.client.v1.treasury.financial_accounts.features.update(
+        w.fa, params={"financial_addresses": {"aba": {"requested": True}}}, options=w.o
+    )
+    w.client.v1.treasury.financial_accounts.retrieve(
+        w.fa, params={"expand": ["features"]}, options=w.o
+    )
