@@ -33,7 +33,8 @@ The rules, one per annotation form:
   expanded it (``expand[]``, passed in as ``expanded``): then it is checked as its own
   type. A map of ``Any`` that is a JSON object with an ``object`` string (an event's
   ``data.object``) is checked as that object type;
-* a deleted object is ``{"id", "object", "deleted": true}``.
+* a deleted object is ``{"id", "object", "deleted": true}`` (plus, at most, fields its
+  class declares).
 """
 
 from __future__ import annotations
@@ -304,7 +305,7 @@ class _Checker:
             return
         declared = fields_of(cls)
         if value.get("deleted") is True and "deleted" in declared:
-            self._deleted(value, path)
+            self._deleted(declared, value, path)
             return
         name = _name(cls)
         absent_ok = {f for c, f in ABSENT_UNLESS_APPLIES if c in ("*", name)}
@@ -331,12 +332,16 @@ class _Checker:
             if field not in declared:
                 self.fail(f"{path}.{field}", "not declared by the SDK (unexpected field)")
 
-    def _deleted(self, value: dict, path: str) -> None:
+    def _deleted(self, declared: dict[str, Any], value: dict, path: str) -> None:
+        """A deleted stub: id, object, deleted (Stripe's ``deleted_*`` schemas add a declared
+        field or two, e.g. a deleted bank account's ``currency``: checked if present)."""
         if not isinstance(value.get("id"), str):
             self.fail(f"{path}.id", "a deleted object names its id")
-        extra = sorted(set(value) - {"id", "object", "deleted"})
-        if extra:
-            self.fail(path, f"a deleted object is only id, object, deleted; also sent {extra}")
+        for field in sorted(set(value) - {"id", "object", "deleted"}):
+            if field in declared:
+                self.value(declared[field], value[field], f"{path}.{field}")
+            else:
+                self.fail(f"{path}.{field}", "not declared by the SDK (unexpected field)")
 
     # -- a whole body
 

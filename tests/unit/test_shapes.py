@@ -78,6 +78,10 @@ GOOD: list[tuple[str, Any]] = [
     ("capability", capability()),
     ("expanded account is checked as an account, an id is fine", capability(account="acct_2")),
     ("deleted stub", {"id": "acct_1", "object": "account", "deleted": True}),
+    (
+        "deleted stub with a declared field",
+        {"id": "ba_1", "object": "bank_account", "deleted": True, "currency": "usd"},
+    ),
     ("list of objects", listed(capability(), capability(id="transfers"))),
     ("empty list", listed()),
     ("event with its object", event(capability())),
@@ -165,8 +169,8 @@ BAD: list[tuple[str, Any, str]] = [
     ("no object at all", {"id": "x"}, "body: a Stripe object names its type"),
     (
         "deleted stub with more",
-        {"id": "acct_1", "object": "account", "deleted": True, "email": None},
-        "account: a deleted object is only id, object, deleted",
+        {"id": "acct_1", "object": "account", "deleted": True, "colour": None},
+        "account.colour: not declared by the SDK",
     ),
     (
         "event's object checked by its type",
