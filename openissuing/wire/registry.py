@@ -20,6 +20,7 @@ from openissuing.wire import (
     disputes,
     events,
     financial_accounts,
+    issuing_extra,
     issuing_money,
     treasury_flows,
     webhook_endpoints,
@@ -122,6 +123,25 @@ _ENTRIES = (
             "treasury.debit_reversal.completed",
         ),
     ),
+    ObjectType(
+        "issuing.token",
+        "intok",
+        issuing_extra.token,
+        ("issuing_token.created", "issuing_token.updated"),
+    ),
+    ObjectType(
+        "issuing.personalization_design",
+        "ipcd",
+        issuing_extra.personalization_design,
+        (
+            "issuing_personalization_design.activated",
+            "issuing_personalization_design.deactivated",
+            "issuing_personalization_design.rejected",
+            "issuing_personalization_design.updated",
+        ),
+    ),
+    ObjectType("issuing.physical_bundle", "ics", issuing_extra.physical_bundle),
+    ObjectType("ephemeral_key", "ephkey", issuing_extra.ephemeral_key),
     ObjectType("treasury.credit_reversal", "credrev", _plain("treasury.credit_reversal")),
     ObjectType("balance_transaction", "txn", _plain("balance_transaction")),
 )
