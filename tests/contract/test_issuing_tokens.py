@@ -6,8 +6,8 @@ import pytest
 import stripe
 
 from tests.flows import (
-    active_card,
     activated_account,
+    active_card,
     assert_audit_clean,
     assert_books,
     fund,
