@@ -102,6 +102,9 @@ def _lifespan(runtime: Runtime):
     return lifespan
 
 
+_ALL_METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS"]
+
+
 def create_app(runtime: Runtime) -> Starlette:
     by_path: dict[str, dict[str, object]] = {}
     for endpoint in ENDPOINTS:
@@ -117,6 +120,13 @@ def create_app(runtime: Runtime) -> Starlette:
             return await handle(runtime, endpoint, request)
 
         routes_list.append(Route(path, dispatch, methods=list(methods)))
+
+    async def unrecognized(request: Request):
+        return await _not_found(request, None)
+
+    # Any other /v1 URL is Stripe's "Unrecognized request URL", never a redirect: without this,
+    # an id of "/" (``/v1/issuing/cards/%2F``) reached Starlette's trailing-slash redirect (307).
+    routes_list.append(Route("/v1/{rest:path}", unrecognized, methods=_ALL_METHODS))
     routes_list.extend(control.routes(runtime))
     routes_list += health_routes(runtime)  # /healthz, /metrics: outside /v1, unauthenticated
     # After the API's routes: the dashboard is a client of the API, built on first use.

@@ -37,7 +37,9 @@ Json = dict[str, Any]
 Loader = Callable[[UnitOfWork, Scope, str, Json, View], dict[str, Any]]
 
 # Rendered from more than documents (ledger totals, delivery rows): never reused from memory.
-_NOT_REUSABLE = frozenset({"treasury.financial_account", "event", "ephemeral_key"})
+_NOT_REUSABLE = frozenset(
+    {"treasury.financial_account", "event", "ephemeral_key", "ephemeral_key_nonce"}
+)
 
 
 def present(
@@ -216,9 +218,16 @@ def _ephemeral_key(
     return {"secret": record.get("_secret") if view.reveal_secrets else None}
 
 
+def _ephemeral_key_nonce(
+    uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View
+) -> dict[str, Any]:
+    return {"private_nonce": record.get("_private_nonce") if view.reveal_secrets else None}
+
+
 _LOADERS: dict[str, Loader] = {
     "issuing.token": _token,
     "ephemeral_key": _ephemeral_key,
+    "ephemeral_key_nonce": _ephemeral_key_nonce,
     "issuing.card": _card,
     "issuing.authorization": _authorization,
     "treasury.financial_account": _financial_account,

@@ -34,3 +34,10 @@ def ephemeral_key(record: dict, view: View) -> dict:
     out = base(public(record), "ephemeral_key")
     out["secret"] = view.related.get("secret")
     return out
+
+
+def ephemeral_key_nonce(record: dict, view: View) -> dict:
+    out = base(public(record), "ephemeral_key_nonce")
+    out["public_nonce"] = record["id"]
+    out["private_nonce"] = view.related.get("private_nonce")
+    return out

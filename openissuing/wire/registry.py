@@ -142,6 +142,8 @@ _ENTRIES = (
     ),
     ObjectType("issuing.physical_bundle", "ics", issuing_extra.physical_bundle),
     ObjectType("ephemeral_key", "ephkey", issuing_extra.ephemeral_key),
+    # What Stripe.js's createEphemeralKeyNonce returns: the public nonce is its id.
+    ObjectType("ephemeral_key_nonce", "ekn", issuing_extra.ephemeral_key_nonce),
     ObjectType("treasury.credit_reversal", "credrev", _plain("treasury.credit_reversal")),
     ObjectType("balance_transaction", "txn", _plain("balance_transaction")),
 )

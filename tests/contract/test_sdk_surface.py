@@ -74,9 +74,6 @@ NOT_YET: set[str] = {
     "client.v1.accounts.persons.retrieve",
     "client.v1.accounts.persons.update",
     #
-    # Issuing: ephemeral keys
-    "client.v1.ephemeral_keys.create",
-    "client.v1.ephemeral_keys.delete",
     #
 }
 
