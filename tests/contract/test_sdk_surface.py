@@ -62,7 +62,6 @@ NOT_YET: set[str] = {
     "client.v1.accounts.persons.retrieve",
     "client.v1.accounts.persons.update",
     #
-    #
 }
 
 ENDPOINTS = sdk_surface.endpoints()
