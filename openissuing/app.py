@@ -102,9 +102,6 @@ def _lifespan(runtime: Runtime):
     return lifespan
 
 
-_ALL_METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "OPTIONS"]
-
-
 def create_app(runtime: Runtime) -> Starlette:
     by_path: dict[str, dict[str, object]] = {}
     for endpoint in ENDPOINTS:
@@ -120,13 +117,6 @@ def create_app(runtime: Runtime) -> Starlette:
             return await handle(runtime, endpoint, request)
 
         routes_list.append(Route(path, dispatch, methods=list(methods)))
-
-    async def unrecognized(request: Request):
-        return await _not_found(request, None)
-
-    # Any other /v1 URL is Stripe's "Unrecognized request URL", never a redirect: without this,
-    # an id of "/" (``/v1/issuing/cards/%2F``) reached Starlette's trailing-slash redirect (307).
-    routes_list.append(Route("/v1/{rest:path}", unrecognized, methods=_ALL_METHODS))
     routes_list.extend(control.routes(runtime))
     routes_list += health_routes(runtime)  # /healthz, /metrics: outside /v1, unauthenticated
     # After the API's routes: the dashboard is a client of the API, built on first use.
@@ -137,6 +127,10 @@ def create_app(runtime: Runtime) -> Starlette:
         lifespan=_lifespan(runtime),
     )
     app.state.runtime = runtime
+    # An unknown URL is Stripe's "Unrecognized request URL" (404 JSON), never a trailing-slash
+    # redirect: an id of "/" (``/v1/issuing/cards/%2F``, ``/_openissuing/sandboxes/%2F``) used
+    # to get Starlette's 307. The dashboard redirects its own entry URLs explicitly.
+    app.router.redirect_slashes = False
     app.add_middleware(
         AccessLog, platform_id=runtime.platform_id, enabled=runtime.settings.access_log
     )
