@@ -87,6 +87,22 @@ GOOD: list[tuple[str, Any]] = [
     ("event with its object", event(capability())),
     ("error with only some fields", {"error": {"type": "api_error", "message": "boom"}}),
     (
+        "an object Stripe.js names, with no SDK class",
+        {"id": "ekn_1", "object": "ephemeral_key_nonce"},
+    ),
+    (
+        "an ephemeral key with the associated objects Stripe sends",
+        {
+            "id": "ephkey_1",
+            "object": "ephemeral_key",
+            "associated_objects": [{"id": "ic_1", "type": "issuing.card"}],
+            "created": 1,
+            "expires": 2,
+            "livemode": False,
+            "secret": None,
+        },
+    ),
+    (
         "error with param and code",
         {
             "error": {
