@@ -39,3 +39,11 @@ def capability(record: dict, view: View) -> dict:
     out = dict(record)
     out["object"] = "capability"
     return out
+
+
+def person(record: dict, view: View) -> dict:
+    """A person of a company account; secrets were never kept (only ``*_provided``)."""
+    out = rules.public(rules._person(record["id"], record.get("account") or "", 0))
+    out.update(rules.public(record))
+    out["object"] = "person"
+    return _percent_as_number(out)

@@ -46,6 +46,12 @@ def _plain(object_type: str) -> Serializer:
 _ENTRIES = (
     ObjectType("account", "acct", accounts.account, ("account.updated",)),
     ObjectType("capability", None, accounts.capability, ("capability.updated",)),
+    ObjectType(
+        "person",
+        "person",
+        accounts.person,
+        ("person.created", "person.updated", "person.deleted"),
+    ),
     ObjectType("event", "evt", events.event),
     ObjectType("webhook_endpoint", "we", webhook_endpoints.webhook_endpoint),
     ObjectType(
