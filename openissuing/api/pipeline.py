@@ -152,6 +152,7 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
             expand,
             request.url.path,
             idem,
+            str(request.base_url).rstrip("/"),
         )
         if fault is not None:  # a hang: done and committed, the answer comes late
             await asyncio.sleep(fault.seconds)
@@ -200,10 +201,18 @@ def _fault_response(fault: Any, request_id: str, version: str) -> Response:
 
 
 def _execute(
-    runtime, endpoint, scope, params, path, expand, url_path, idem: Idempotency | None
+    runtime,
+    endpoint,
+    scope,
+    params,
+    path,
+    expand,
+    url_path,
+    idem: Idempotency | None,
+    base_url: str = "",
 ) -> tuple[int, str, bool]:
     def call_for(uow: UnitOfWork) -> Call:
-        return Call(scope, uow, params, path, expand, url_path, runtime=runtime)
+        return Call(scope, uow, params, path, expand, url_path, runtime=runtime, base_url=base_url)
 
     def work(uow: UnitOfWork):
         if idem is not None:

@@ -34,6 +34,8 @@ class Call:
     runtime: Any = None
     # Set when the answer reveals a secret: its stored idempotent copy is then sealed.
     reveals_secrets: bool = False
+    # Where the client reached this server (scheme://host:port): links that point back here.
+    base_url: str = ""
 
     def _ctx(self, reveal_secrets: bool = False) -> rendering.RenderContext:
         return rendering.RenderContext(self.uow, self.scope, reveal_secrets)

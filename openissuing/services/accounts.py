@@ -118,6 +118,13 @@ def change_persons(
     return _save(uow, scope, before, rules.with_persons(before, summaries))
 
 
+def set_external_account(
+    uow: UnitOfWork, scope: Scope, before: dict[str, Any], has_one: bool
+) -> dict[str, Any]:
+    """Whether the account has an external account (what payouts_enabled needs) changed."""
+    return _save(uow, scope, before, rules.refresh({**before, "_external_account": has_one}))
+
+
 def _known_capability(name: str) -> None:
     if name not in capability_rules.KNOWN:
         raise ResourceMissing("capability", name, param="capability")

@@ -195,7 +195,26 @@ def _event(uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View) 
     return {"object": obj, "pending_webhooks": deliveries.pending_count(uow, record["id"])}
 
 
+EXTERNAL_ACCOUNTS_SHOWN = 10  # the first page of account.external_accounts, as Stripe shows
+
+
+def _account(uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View) -> dict[str, Any]:
+    """An account's external accounts (they live in the account itself), newest first."""
+    found: list[Json] = []
+    for object_type in ("bank_account", "card"):
+        page = uow.docs.list(object_type, record["id"], limit=EXTERNAL_ACCOUNTS_SHOWN + 1)
+        found.extend(
+            present(uow, scope, object_type, r, owner=record["id"]) for r in page.records
+        )
+    found.sort(key=lambda item: item["id"], reverse=True)
+    return {
+        "external_accounts": found[:EXTERNAL_ACCOUNTS_SHOWN],
+        "external_accounts_more": len(found) > EXTERNAL_ACCOUNTS_SHOWN,
+    }
+
+
 _LOADERS: dict[str, Loader] = {
+    "account": _account,
     "issuing.card": _card,
     "issuing.authorization": _authorization,
     "treasury.financial_account": _financial_account,
