@@ -228,3 +228,13 @@ def person_names(uow: UnitOfWork, opened: Opened) -> dict[str, str]:
         p["id"]: " ".join(n for n in (p.get("first_name"), p.get("last_name")) if n) or p["id"]
         for p in listed.records
     }
+
+
+def external_accounts_of(uow: UnitOfWork, opened: Opened) -> list[dict[str, Any]]:
+    """The account's bank accounts and cards, for the login link's page."""
+    from openissuing.services import external_accounts
+
+    return external_accounts.list_(
+        uow, opened.scope, opened.link["account"], {}, limit=100, starting_after=None,
+        ending_before=None,
+    ).records
