@@ -60,20 +60,6 @@ NOT_YET: set[str] = {
     "client.v1.topups.retrieve",
     "client.v1.topups.update",
     #
-    # Connect: persons, external accounts, login links, account links
-    "client.v1.account_links.create",
-    "client.v1.accounts.external_accounts.create",
-    "client.v1.accounts.external_accounts.delete",
-    "client.v1.accounts.external_accounts.list",
-    "client.v1.accounts.external_accounts.retrieve",
-    "client.v1.accounts.external_accounts.update",
-    "client.v1.accounts.login_links.create",
-    "client.v1.accounts.persons.create",
-    "client.v1.accounts.persons.delete",
-    "client.v1.accounts.persons.list",
-    "client.v1.accounts.persons.retrieve",
-    "client.v1.accounts.persons.update",
-    #
     # Issuing: tokens, personalization designs, physical bundles, ephemeral keys
     "client.v1.ephemeral_keys.create",
     "client.v1.ephemeral_keys.delete",
