@@ -80,7 +80,13 @@ class Hosted:
             return self._page("connect_message.html", 403, title="This form is not valid")
         return self._page("connect_message.html", 404, title="This link is not valid")
 
-    def _form(self, opened: connect_links.Opened, form_token: str, error: str | None = None):
+    def _form(
+        self,
+        opened: connect_links.Opened,
+        form_token: str,
+        error: str | None = None,
+        values: dict[str, str] | None = None,
+    ):
         def names(uow):
             return connect_links.person_names(uow, opened)
 
@@ -99,7 +105,8 @@ class Hosted:
             form_token=form_token,
             form_field=FORM_FIELD,
             error=error,
-            action=None,
+            # What was entered comes back with an error (secrets never do).
+            values={k: v for k, v in (values or {}).items() if k != FORM_FIELD},
         )
 
     async def setup(self, request: Request) -> Response:
@@ -139,7 +146,7 @@ class Hosted:
         except StripeError as refused:
             where = f" ({refused.param})" if refused.param else ""
             return await run_in_threadpool(
-                self._form, found, form_token, f"{refused.message}{where}"
+                self._form, found, form_token, f"{refused.message}{where}", form
             )
         return RedirectResponse(found.link["return_url"], status_code=303, headers=_headers())
 

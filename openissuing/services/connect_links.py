@@ -16,8 +16,10 @@ Time is the sandbox's clock, so a test can move it past the expiry.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -202,9 +204,7 @@ def due_fields(account: dict[str, Any]) -> list[onboarding.Field]:
     return onboarding.fields(account["requirements"]["currently_due"])
 
 
-def submit(
-    uow: UnitOfWork, opened: Opened, values: dict[str, str], ip: str
-) -> dict[str, Any]:
+def submit(uow: UnitOfWork, opened: Opened, values: dict[str, str], ip: str) -> dict[str, Any]:
     """Fill the requirements from the form through the API's own services; the account after.
 
     One transaction: a refused value (a bad email, say) raises and nothing is kept.
@@ -213,12 +213,25 @@ def submit(
     wanted = onboarding.submission(due_fields(opened.account), values, scope.now(), ip)
     if wanted.account:
         accounts.update(uow, scope, account_id, wanted.account)
-    for params in wanted.new_persons.values():
-        persons.create(uow, scope, account_id, params)
+    for group, params in wanted.new_persons.items():
+        with _naming(group):
+            persons.create(uow, scope, account_id, params)
     for person_id, params in wanted.person_updates.items():
-        persons.update(uow, scope, account_id, person_id, params)
+        with _naming(person_id):
+            persons.update(uow, scope, account_id, person_id, params)
     uow.docs.update({**opened.link, "_completed": True})
     return accounts.load(uow, scope, account_id)
+
+
+@contextlib.contextmanager
+def _naming(prefix: str) -> Iterator[None]:
+    """A person's refused param named as the form names it (``representative.dob``)."""
+    try:
+        yield
+    except StripeError as refused:
+        if refused.param:
+            refused.param = f"{prefix}.{refused.param.replace('[', '.').rstrip(']')}"
+        raise
 
 
 def person_names(uow: UnitOfWork, opened: Opened) -> dict[str, str]:
@@ -235,6 +248,11 @@ def external_accounts_of(uow: UnitOfWork, opened: Opened) -> list[dict[str, Any]
     from openissuing.services import external_accounts
 
     return external_accounts.list_(
-        uow, opened.scope, opened.link["account"], {}, limit=100, starting_after=None,
+        uow,
+        opened.scope,
+        opened.link["account"],
+        {},
+        limit=100,
+        starting_after=None,
         ending_before=None,
     ).records

@@ -103,9 +103,7 @@ def create(
         record["default_for_currency"] = True
         _unset_other_defaults(uow, scope, account_id, record, same_currency)
     uow.docs.insert(kind, account_id, record, rules.filter_keys(record))
-    events.record(
-        uow, scope, "account.external_account.created", kind, record, account=account_id
-    )
+    events.record(uow, scope, "account.external_account.created", kind, record, account=account_id)
     accounts.set_external_account(uow, scope, account, True)
     return record
 

@@ -203,9 +203,7 @@ def _account(uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View
     found: list[Json] = []
     for object_type in ("bank_account", "card"):
         page = uow.docs.list(object_type, record["id"], limit=EXTERNAL_ACCOUNTS_SHOWN + 1)
-        found.extend(
-            present(uow, scope, object_type, r, owner=record["id"]) for r in page.records
-        )
+        found.extend(present(uow, scope, object_type, r, owner=record["id"]) for r in page.records)
     found.sort(key=lambda item: item["id"], reverse=True)
     return {
         "external_accounts": found[:EXTERNAL_ACCOUNTS_SHOWN],

@@ -54,9 +54,7 @@ def test_account_link_shape_and_rules(server, client):
     ).url
     # A connected account cannot make links, another platform cannot see the account.
     with pytest.raises(stripe.PermissionError):
-        server.client(stripe_account=acct).v1.account_links.create(
-            params={"account": acct, **LINK}
-        )
+        server.client(stripe_account=acct).v1.account_links.create(params={"account": acct, **LINK})
 
 
 def test_account_link_is_single_use_and_expires(server, client):
@@ -66,9 +64,10 @@ def test_account_link_is_single_use_and_expires(server, client):
         first = http.get(link.url)
         assert first.status_code == 200 and "Set up your account" in first.text
         assert first.headers["cache-control"] == "no-store"
-        assert "form-action 'self' https://platform.example" in first.headers[
-            "content-security-policy"
-        ]
+        assert (
+            "form-action 'self' https://platform.example"
+            in first.headers["content-security-policy"]
+        )
         again = http.get(link.url)
         assert again.status_code == 303 and again.headers["location"] == REFRESH
 
@@ -185,5 +184,3 @@ def test_links_are_isolated(client, make_sandbox):
     with pytest.raises(stripe.InvalidRequestError) as missing:
         other.v1.accounts.login_links.create(acct)
     assert missing.value.http_status == 404
-
-

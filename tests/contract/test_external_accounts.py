@@ -105,7 +105,11 @@ def test_test_bank_tokens_all_attach_and_carry_their_payout_outcome(
     [
         ({"account_number": "000123456788"}, "external_account[account_number]", None),
         ({"account_number": "12"}, "external_account[account_number]", "account_number_invalid"),
-        ({"routing_number": "110000001"}, "external_account[routing_number]", "routing_number_invalid"),
+        (
+            {"routing_number": "110000001"},
+            "external_account[routing_number]",
+            "routing_number_invalid",
+        ),
         ({"routing_number": "021000021"}, "external_account[account_number]", None),
         ({"country": "GB"}, "external_account[country]", None),
         ({"currency": "eur"}, "external_account[currency]", "invalid_currency"),
@@ -208,7 +212,10 @@ def test_debit_cards_defaults_and_delete_rules(server, client):
     assert gone.deleted is True and gone.id == raw.id
     client.v1.accounts.external_accounts.delete(acct, card.id)
     (deleted_raw, deleted_card) = sorted(
-        (e["data"]["object"]["id"] for e in _events(server, acct, "account.external_account.deleted")),
+        (
+            e["data"]["object"]["id"]
+            for e in _events(server, acct, "account.external_account.deleted")
+        ),
         key=[raw.id, card.id].index,
     )
     assert (deleted_raw, deleted_card) == (raw.id, card.id)
@@ -265,4 +272,6 @@ def test_external_accounts_are_isolated(server, client, make_sandbox):
     own = server.client(stripe_account=acct)
     assert own.v1.accounts.external_accounts.retrieve(acct, bank.id).id == bank.id
     with pytest.raises(stripe.PermissionError):
-        own.v1.accounts.external_accounts.create(acct, params={"external_account": "btok_us_verified"})
+        own.v1.accounts.external_accounts.create(
+            acct, params={"external_account": "btok_us_verified"}
+        )

@@ -26,9 +26,7 @@ BASICS = [
     "first_name",
     "last_name",
 ]
-REPRESENTATIVE_DUE = sorted(
-    [*BASICS, "relationship.executive", "relationship.title", "ssn_last_4"]
-)
+REPRESENTATIVE_DUE = sorted([*BASICS, "relationship.executive", "relationship.title", "ssn_last_4"])
 JANE = {
     "first_name": "Jane",
     "last_name": "Diaz",
@@ -70,7 +68,11 @@ def test_company_needs_a_representative_and_owners_until_given(server, client):
     # A representative with only a name: the role's group is filled, the person owes the rest.
     rep = client.v1.accounts.persons.create(
         account.id,
-        params={"first_name": "Jane", "last_name": "Diaz", "relationship": {"representative": True}},
+        params={
+            "first_name": "Jane",
+            "last_name": "Diaz",
+            "relationship": {"representative": True},
+        },
     )
     assert rep.object == "person" and rep.id.startswith("person_") and rep.account == account.id
     assert rep.requirements.currently_due == [
@@ -113,9 +115,7 @@ def test_company_needs_a_representative_and_owners_until_given(server, client):
     assert updated and "000000000" not in json.dumps(updated)
     assert updated[0]["data"]["previous_attributes"]["ssn_last_4_provided"] is False
     account_updates = _events(server, account.id, "account.updated")
-    assert any(
-        "requirements" in e["data"].get("previous_attributes", {}) for e in account_updates
-    )
+    assert any("requirements" in e["data"].get("previous_attributes", {}) for e in account_updates)
 
 
 def test_owners_with_enough_ownership_provide_the_owners(client):
@@ -198,9 +198,7 @@ def test_one_representative_and_list_filters(server, client):
 
 
 def test_directors_and_executives_outside_the_us(client):
-    params = onboarded_account_params(
-        business_type="company", company=dict(COMPANY), country="DE"
-    )
+    params = onboarded_account_params(business_type="company", company=dict(COMPANY), country="DE")
     del params["individual"]
     account = client.v1.accounts.create(params=params)
     due = account.requirements.currently_due

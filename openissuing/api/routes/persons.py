@@ -10,7 +10,9 @@ TYPE = "person"
 
 @route("POST", "/v1/accounts/{account}/persons")
 def create(call: Call) -> dict:
-    return call.render(TYPE, persons.create(call.uow, call.scope, call.path["account"], call.params))
+    return call.render(
+        TYPE, persons.create(call.uow, call.scope, call.path["account"], call.params)
+    )
 
 
 @route("GET", "/v1/accounts/{account}/persons")

@@ -25,7 +25,11 @@ PERSON_GROUPS = {
     "directors": "director",
     "executives": "executive",
 }
-ACCEPTANCES = ("tos_acceptance", "settings.card_issuing.tos_acceptance", "settings.treasury.tos_acceptance")
+ACCEPTANCES = (
+    "tos_acceptance",
+    "settings.card_issuing.tos_acceptance",
+    "settings.treasury.tos_acceptance",
+)
 SECRET_FIELDS = {"ssn_last_4", "id_number", "tax_id"}
 BUSINESS_TYPES = ("individual", "company", "non_profit", "government_entity")
 LABELS = {
@@ -97,8 +101,10 @@ def _collapse(requirement: str) -> str:
 
 def _kind(name: str) -> str:
     leaf = name.rsplit(".", 1)[-1]
-    if name in ACCEPTANCES or leaf in ("executive", "owners_provided") or name.endswith(
-        "_provided"
+    if (
+        name in ACCEPTANCES
+        or leaf in ("executive", "owners_provided")
+        or name.endswith("_provided")
     ):
         return "checkbox"
     if leaf == "dob":
@@ -114,11 +120,61 @@ def _label(name: str) -> str:
     if name in LABELS:
         return LABELS[name]
     tail = name.split(".", 1)[1] if "." in name else name
-    return LABELS.get(tail, LABELS.get(tail.rsplit(".", 1)[-1], tail.replace("_", " ").capitalize()))
+    return LABELS.get(
+        tail, LABELS.get(tail.rsplit(".", 1)[-1], tail.replace("_", " ").capitalize())
+    )
+
+
+# The order a person fills a form in (Stripe's lists are alphabetical).
+SECTION_ORDER = (
+    "account",
+    "individual",
+    "company",
+    "representative",
+    "person_",
+    "owners",
+    "executives",
+    "directors",
+    "terms",
+)
+FIELD_ORDER = (
+    "business_type",
+    "business_profile",
+    "name",
+    "tax_id",
+    "address",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "dob",
+    "address.line1",
+    "address.city",
+    "address.postal_code",
+    "relationship.title",
+    "relationship.executive",
+    "ssn_last_4",
+    "id_number",
+)
+
+
+def _rank(field: Field) -> tuple[int, int, str]:
+    section = next(
+        (i for i, name in enumerate(SECTION_ORDER) if field.section.startswith(name)),
+        len(SECTION_ORDER),
+    )
+    tail = field.name.split(".", 1)[1] if "." in field.name else field.name
+    if field.section == "account":
+        tail = field.name.split(".", 1)[0]
+    order = next(
+        (i for i, name in enumerate(FIELD_ORDER) if tail == name),
+        next((i for i, name in enumerate(FIELD_ORDER) if tail.startswith(name)), len(FIELD_ORDER)),
+    )
+    return section, order, field.name
 
 
 def fields(currently_due: list[str]) -> list[Field]:
-    """The inputs for these requirements, in the order first named, one per collapsed name."""
+    """The inputs for these requirements, one per collapsed name, in form order (``_rank``)."""
     out: list[Field] = []
     seen: set[str] = set()
     for requirement in currently_due:
@@ -129,7 +185,7 @@ def fields(currently_due: list[str]) -> list[Field]:
         kind = _kind(name)
         options = BUSINESS_TYPES if kind == "select" else ()
         out.append(Field(name, _label(name), kind, _section(name), options))
-    return out
+    return sorted(out, key=_rank)
 
 
 @dataclass
@@ -156,9 +212,7 @@ def _dob(value: str, param: str) -> dict[str, int]:
     return {"day": born.day, "month": born.month, "year": born.year}
 
 
-def submission(
-    form_fields: list[Field], values: dict[str, str], now: int, ip: str
-) -> Submission:
+def submission(form_fields: list[Field], values: dict[str, str], now: int, ip: str) -> Submission:
     """The params the submitted ``values`` (by field name) stand for; empty inputs skipped."""
     result = Submission({}, {}, {})
     for field in form_fields:
