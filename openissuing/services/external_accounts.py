@@ -108,6 +108,29 @@ def create(
     return record
 
 
+def attach_from_account_params(
+    uow: UnitOfWork, scope: Scope, account_id: str, value: Any
+) -> dict[str, Any]:
+    """``external_account`` given to POST /v1/accounts(/{id}): as on Stripe, it becomes the
+    default for its currency and the old default for that currency is deleted."""
+    before = {r["id"] for r in _all(uow, account_id) if r["default_for_currency"]}
+    record = create(
+        uow, scope, account_id, {"external_account": value, "default_for_currency": True}
+    )
+    for old in _all(uow, account_id):
+        if old["id"] in before and old["currency"] == record["currency"]:
+            uow.docs.delete(old["id"])
+            events.record(
+                uow,
+                scope,
+                "account.external_account.deleted",
+                old["object"],
+                old,
+                account=account_id,
+            )
+    return record
+
+
 def update(
     uow: UnitOfWork, scope: Scope, account_id: str, object_id: str, params: dict[str, Any]
 ) -> dict[str, Any]:

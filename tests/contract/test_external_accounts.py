@@ -9,7 +9,7 @@ import pytest
 import stripe
 
 from openissuing.storage.uow import transaction
-from tests.flows import activated_account
+from tests.flows import activated_account, onboarded_account_params
 
 BANK_HASH = {
     "object": "bank_account",
@@ -275,3 +275,24 @@ def test_external_accounts_are_isolated(server, client, make_sandbox):
         own.v1.accounts.external_accounts.create(
             acct, params={"external_account": "btok_us_verified"}
         )
+
+
+def test_external_account_param_of_the_account_attaches_and_replaces_the_default(server, client):
+    params = onboarded_account_params(external_account="btok_us_verified")
+    account = client.v1.accounts.create(params=params)
+    (first,) = account.external_accounts.data
+    assert isinstance(first, stripe.BankAccount) and first.default_for_currency is True
+    assert account.payouts_enabled is True
+    account = client.v1.accounts.update(
+        account.id, params={"external_account": "btok_us_verified_noAccount"}
+    )
+    (second,) = account.external_accounts.data
+    assert second.id != first.id and second.last4 == "1116" and second.default_for_currency
+    deleted = _events(server, account.id, "account.external_account.deleted")
+    assert [e["data"]["object"]["id"] for e in deleted] == [first.id]
+    with pytest.raises(stripe.InvalidRequestError) as bad:
+        client.v1.accounts.update(account.id, params={"external_account": "btok_nope"})
+    assert bad.value.param == "external_account"
+    assert [e.id for e in client.v1.accounts.retrieve(account.id).external_accounts.data] == [
+        second.id
+    ]

@@ -2,7 +2,9 @@
 
 The record is the wire object (every field present, ``null`` where unset) plus private keys
 starting with ``_`` that the serializer strips: ``_capabilities`` / ``_rejected`` (see
-``capabilities``) and ``_external_account`` (whether one was given; we keep no bank details).
+``capabilities``), ``_external_account`` (whether it has a bank account or debit card),
+``_persons`` (a summary of a company's persons, ``persons.summary``) and ``_provided`` (the
+``company.*_provided`` flags the platform declared; the wire values are derived).
 Secrets are never stored: a company's tax id or a person's id number only set ``*_provided``.
 Statuses, requirements and the ``*_enabled`` flags are derived by ``refresh`` after every change.
 """

@@ -38,8 +38,10 @@ The legal entity depends on ``business_type``: ``individual`` needs ``individual
 ``individual.last_name``, ``individual.email``, ``individual.dob.day/.month/.year`` and
 ``individual.address.line1/.city/.postal_code``; ``company``, ``non_profit`` and
 ``government_entity`` need ``company.name``, ``company.tax_id`` and
-``company.address.line1/.city/.postal_code``. Until ``business_type`` is known it alone stands
-for the entity.
+``company.address.line1/.city/.postal_code``, and their persons (``person_requirements``: a
+representative, the owners or ``company.owners_provided``, outside the US also directors and
+executives, and each listed person's missing fields as ``person_….field``). Until
+``business_type`` is known it alone stands for the entity.
 
 Treasury's docs also ask for ``card_payments`` before ``treasury``, and Issuing's for
 ``transfers`` beside ``card_issuing``; we require only ``transfers`` for ``treasury`` (the flow the
