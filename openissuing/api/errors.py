@@ -22,6 +22,8 @@ ERROR_TABLE: list[tuple[type[errors.StripeError], int, str]] = [
     (errors.InsufficientFunds, 400, "invalid_request_error"),
     (errors.InvalidStatusTransition, 400, "invalid_request_error"),
     (errors.AlreadyDisputed, 400, "invalid_request_error"),
+    (errors.FeatureNotEnabled, 400, "invalid_request_error"),
+    (errors.FinancialAccountNotOpen, 400, "invalid_request_error"),
     (errors.InvalidRequest, 400, "invalid_request_error"),
     (errors.AuthenticationFailed, 401, "invalid_request_error"),
     (errors.CardDeclined, 402, "card_error"),

@@ -165,3 +165,25 @@ class AlreadyDisputed(InvalidRequest):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, param="transaction")
+
+
+# ------------------------------------------------------------------ Treasury gating
+
+
+class FeatureNotEnabled(InvalidRequest):
+    """A money flow its financial account may not send or receive: the feature it needs is not
+    active, or the platform restricted that direction (``platform_restrictions``).
+
+    Stripe's name for this refusal (its money-management API answers ``feature_not_enabled``).
+    """
+
+    code = "feature_not_enabled"
+
+
+class FinancialAccountNotOpen(InvalidRequest):
+    """A money flow from or to a closed financial account."""
+
+    code = "financial_account_not_open"
+
+    def __init__(self, fa_id: str, *, param: str | None = None) -> None:
+        super().__init__(f"The financial account {fa_id} is not open.", param=param)
