@@ -21,7 +21,6 @@ Destinations:
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from dataclasses import dataclass
 from typing import Any
@@ -301,23 +300,61 @@ def _carry_out(
     """Move the money of ``step``, then write the record and its events."""
     flow_type = rules.FLOW_TYPES[object_type]
     network = rules.network_of(record)
+    _move(uow, scope, record, step, network, now, return_code)
+    before = record["expected_arrival_date"]
+    rules.apply(record, step, now)
+    later = rules.expected_arrival(network, now)
+    moved = step.status == "posted" and later > before
+    if moved:  # posted later than first planned: the money arrives later too
+        record["expected_arrival_date"] = later
+    uow.docs.update(record, rules.filter_keys(record))
+    events.record(uow, scope, f"treasury.{flow_type}.{step.event}", object_type, record)
+    if moved:
+        events.record(
+            uow,
+            scope,
+            f"treasury.{flow_type}.expected_arrival_date_updated",
+            object_type,
+            record,
+            previous_attributes={"expected_arrival_date": before},
+        )
+
+
+def _move(
+    uow: UnitOfWork,
+    scope: Scope,
+    record: dict[str, Any],
+    step: rules.Plan,
+    network: str,
+    now: int,
+    return_code: str | None,
+) -> None:
+    """The plan's ledger steps, each with its Treasury entry: settle or release the hold on
+    the flow's transaction, then (a return) a new posted credit with its own transaction."""
+    flow_type = rules.FLOW_TYPES[record["object"]]
     pair = _pair(uow, scope.account, record, network, now)
     flow, amount = record["id"], record["amount"]
     live = movements.Hold(f"{flow}:hold", amount)
-    if step.settle:
-        posting = rules.entry_type(flow_type, "posting")
-        batch = movements.settle(pair, live, amount, flow)
+    if step.settle or step.release:
+        kind = "posting" if step.settle else rules.RELEASE_ENTRY[step.status]
+        entry = rules.entry_type(flow_type, kind)
+        batch = (
+            movements.settle(pair, live, amount, flow)
+            if step.settle
+            else movements.release(pair, live, flow)
+        )
         money.step(
-            uow, scope.account, record["transaction"], pair, batch, now,
-            held=posting, released=posting, posting=True,
-        )  # fmt: skip
-    if step.release:
-        released = rules.entry_type(flow_type, rules.RELEASE_ENTRY[step.status])
-        batch = movements.release(pair, live, flow)
-        money.step(
-            uow, scope.account, record["transaction"], pair, batch, now,
-            held=released, released=released, closing=True,
-        )  # fmt: skip
+            uow,
+            scope.account,
+            record["transaction"],
+            pair,
+            batch,
+            now,
+            held=entry,
+            released=entry,
+            posting=step.settle,
+            closing=step.release,
+        )
     if step.credit_back:
         trail = money.Trail(
             scope.account,
@@ -333,23 +370,6 @@ def _carry_out(
             "code": return_code or rules.DEFAULT_RETURN_CODE,
             "transaction": trxn["id"],
         }
-    before = copy.deepcopy(record)
-    rules.apply(record, step, now)
-    later = rules.expected_arrival(network, now)
-    moved = step.status == "posted" and later > record["expected_arrival_date"]
-    if moved:  # posted later than first planned: the money arrives later too
-        record["expected_arrival_date"] = later
-    uow.docs.update(record, rules.filter_keys(record))
-    events.record(uow, scope, f"treasury.{flow_type}.{step.event}", object_type, record)
-    if moved:
-        events.record(
-            uow,
-            scope,
-            f"treasury.{flow_type}.expected_arrival_date_updated",
-            object_type,
-            record,
-            previous_attributes={"expected_arrival_date": before["expected_arrival_date"]},
-        )
 
 
 def update_tracking(

@@ -439,12 +439,16 @@ def test_a_financial_account_of_another_platform_is_not_found(server, client, ma
     )
     _refused(
         lambda: transfer(
-            client, acct, fa, 1_000, destination_payment_method=None,
+            client,
+            acct,
+            fa,
+            1_000,
+            destination_payment_method=None,
             destination_payment_method_data=data,
         ),
         "resource_missing",
         status=404,
-    )  # fmt: skip
+    )
     assert_books(client, acct, fa, cash=10_000)
 
 
