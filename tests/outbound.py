@@ -83,3 +83,40 @@ def entries(client, acct: str, fa: str, trxn: str) -> list[tuple[str, int, int, 
         )
         for e in reversed(page.data)
     ]
+
+
+def walk_outbound_events(client, clock, acct: str) -> None:
+    """Emit every treasury.outbound_payment.* and treasury.outbound_transfer.* event type in
+    ``acct`` (``clock`` is the test's sandbox clock: a late posting moves the arrival date)."""
+    o = {"stripe_account": acct}
+    fa = outbound_account(client, acct, funds=20_000)
+    savings = outbound_account(client, acct)
+    payments = client.v1.test_helpers.treasury.outbound_payments
+    transfers = client.v1.test_helpers.treasury.outbound_transfers
+    kinds = (
+        (client.v1.treasury.outbound_payments, payments, payments.return_outbound_payment, pay),
+        (client.v1.treasury.outbound_transfers, transfers, transfers.return_outbound_transfer)
+        + (transfer,),
+    )
+    late = []
+    for api, helpers, back, send in kinds:
+        returning = send(client, acct, fa, 1_000, metadata={"walk": "returned"})
+        helpers.post(returning.id, options=o)
+        tracking = {"type": "ach", "ach": {"trace_id": "TRACE1"}}
+        helpers.update(returning.id, params={"tracking_details": tracking}, options=o)
+        back(returning.id, params={"returned_details": {"code": "no_account"}}, options=o)
+        api.cancel(send(client, acct, fa, 500).id, options=o)
+        helpers.fail(send(client, acct, fa, 500).id, options=o)
+        late.append((helpers, send(client, acct, fa, 700)))
+    # Over the stripe network: posted at once, a received credit in the savings account.
+    transfer(
+        client,
+        acct,
+        fa,
+        300,
+        destination_payment_method=None,
+        destination_payment_method_data={"type": "financial_account", "financial_account": savings},
+    )
+    clock.advance(3 * 86400)  # posted three days late: the expected arrival date moves
+    for helpers, flow in late:
+        helpers.post(flow.id, options=o)

@@ -729,3 +729,52 @@ def test_the_features_fixture_requests_every_outbound_feature(server, client):
         "intra_stripe_flows",
     } <= set(active)
     assert OUTBOUND_FEATURES["intra_stripe_flows"] == {"requested": True}
+
+
+def _sdk_missing(cls, obj: dict, path: str = "") -> list[str]:
+    """Fields the SDK's class declares (nested classes too) that ``obj`` lacks."""
+    missing = []
+    inner = getattr(cls, "_inner_class_types", {})
+    for name in vars(cls).get("__annotations__", {}):
+        if name.startswith("_") or name == "OBJECT_NAME":
+            continue
+        if name not in obj:
+            missing.append(path + name)
+        elif isinstance(obj[name], dict) and name in inner:
+            missing += _sdk_missing(inner[name], obj[name], f"{path}{name}.")
+    return missing
+
+
+def test_every_field_the_sdk_declares_is_present(server, client):
+    from stripe.treasury import OutboundPayment, OutboundTransfer
+
+    acct, fa = outbound_setup(client)
+    o = {"stripe_account": acct}
+    helpers = client.v1.test_helpers.treasury
+    tracking = {"tracking_details": {"type": "us_domestic_wire", "us_domestic_wire": {}}}
+    wire = {"us_bank_account": {"network": "us_domestic_wire"}}
+    savings = outbound_account(client, acct)
+    to_savings = {"type": "financial_account", "financial_account": savings}
+    for cls, send, flows in (
+        (OutboundPayment, pay, helpers.outbound_payments),
+        (OutboundTransfer, transfer, helpers.outbound_transfers),
+    ):
+        flow = send(client, acct, fa, 100, destination_payment_method_options=wire)
+        flows.post(flow.id, options=o)
+        tracking["tracking_details"]["us_domestic_wire"] = {"imad": "I1"}
+        shown = flows.update(flow.id, params=tracking, options=o).to_dict()
+        assert _sdk_missing(cls, shown) == [], cls
+        intra = (
+            send(client, acct, fa, 100, destination_payment_method_data=to_savings)
+            if cls is OutboundPayment
+            else send(
+                client,
+                acct,
+                fa,
+                100,
+                destination_payment_method=None,
+                destination_payment_method_data=to_savings,
+            )
+        )
+        assert _sdk_missing(cls, intra.to_dict()) == [], cls
+        assert intra.status == "posted"
