@@ -167,23 +167,32 @@ class AlreadyDisputed(InvalidRequest):
         super().__init__(message, param="transaction")
 
 
-# ------------------------------------------------------------------ Treasury gating
-
-
-class FeatureNotEnabled(InvalidRequest):
-    """A money flow its financial account may not send or receive: the feature it needs is not
-    active, or the platform restricted that direction (``platform_restrictions``).
-
-    Stripe's name for this refusal (its money-management API answers ``feature_not_enabled``).
-    """
-
-    code = "feature_not_enabled"
+# ------------------------------------------------------------------ Treasury flows
 
 
 class FinancialAccountNotOpen(InvalidRequest):
-    """A money flow from or to a closed financial account."""
+    """A money movement asked of a closed financial account (Stripe's v2 code for this)."""
 
     code = "financial_account_not_open"
 
-    def __init__(self, fa_id: str, *, param: str | None = None) -> None:
-        super().__init__(f"The financial account {fa_id} is not open.", param=param)
+    def __init__(self, fa_id: str, param: str = "financial_account") -> None:
+        super().__init__(
+            f"The financial account {fa_id} is closed: no money can move through it.", param=param
+        )
+
+
+class FeatureNotEnabled(InvalidRequest):
+    """The financial account's feature for this flow is not active (Stripe's v2 code)."""
+
+    code = "feature_not_enabled"
+
+    def __init__(self, message: str, param: str = "financial_account") -> None:
+        super().__init__(message, param=param)
+
+
+class ReversalRestricted(InvalidRequest):
+    """A received flow that cannot be reversed; ``reason`` is its ``restricted_reason``."""
+
+    def __init__(self, message: str, reason: str, param: str) -> None:
+        super().__init__(message, param=param)
+        self.reason = reason

@@ -22,6 +22,7 @@ from openissuing.wire import (
     financial_accounts,
     issuing_money,
     treasury_flows,
+    treasury_inbound,
     treasury_outbound,
     webhook_endpoints,
 )
@@ -151,7 +152,23 @@ _ENTRIES = (
             "treasury.outbound_transfer.tracking_details_updated",
         ),
     ),
-    ObjectType("treasury.credit_reversal", "credrev", _plain("treasury.credit_reversal")),
+    ObjectType(
+        "treasury.inbound_transfer",
+        "ibt",
+        treasury_inbound.inbound_transfer,
+        (
+            "treasury.inbound_transfer.created",
+            "treasury.inbound_transfer.succeeded",
+            "treasury.inbound_transfer.failed",
+            "treasury.inbound_transfer.canceled",
+        ),
+    ),
+    ObjectType(
+        "treasury.credit_reversal",
+        "credrev",
+        treasury_inbound.credit_reversal,
+        ("treasury.credit_reversal.created", "treasury.credit_reversal.posted"),
+    ),
     ObjectType("balance_transaction", "txn", _plain("balance_transaction")),
 )
 

@@ -103,6 +103,32 @@ def objects(client_module):
     entry = c.v1.treasury.transaction_entries.list(
         params={"financial_account": fa.id, "limit": 1}, options=o
     ).data[0]
+    c.v1.treasury.financial_accounts.update(
+        fa.id, params={"features": {"inbound_transfers": {"ach": {"requested": True}}}}, options=o
+    )
+    inbound = c.v1.treasury.inbound_transfers.create(
+        params={
+            "financial_account": fa.id,
+            "amount": 500,
+            "currency": "usd",
+            "origin_payment_method": "pm_example",
+        },
+        options=o,
+    )
+    reversal = c.v1.treasury.credit_reversals.create(
+        params={
+            "received_credit": c.v1.test_helpers.treasury.received_credits.create(
+                params={
+                    "financial_account": fa.id,
+                    "amount": 300,
+                    "currency": "usd",
+                    "network": "ach",
+                },
+                options=o,
+            ).id
+        },
+        options=o,
+    )
     endpoint = c.v1.webhook_endpoints.create(
         params={"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]}
     )
@@ -124,6 +150,8 @@ def objects(client_module):
         "issuing.dispute": dispute,
         "event": c.v1.events.list(params={"limit": 1}, options=o).data[0],
         "webhook_endpoint": endpoint,
+        "treasury.inbound_transfer": inbound,
+        "treasury.credit_reversal": reversal,
     }
     if dispute.treasury and dispute.treasury.debit_reversal:
         found["treasury.debit_reversal"] = c.v1.treasury.debit_reversals.retrieve(
@@ -180,6 +208,8 @@ def client_module(module_server):
         "treasury.debit_reversal",
         "treasury.outbound_payment",
         "treasury.outbound_transfer",
+        "treasury.inbound_transfer",
+        "treasury.credit_reversal",
         "event",
         "webhook_endpoint",
     ],

@@ -22,17 +22,6 @@ import sdk_surface  # noqa: E402
 # Endpoints still to build (issue 9). Each slice that lands one removes it here; the test also
 # fails when a listed endpoint already answers, so the list can only shrink to nothing.
 NOT_YET: set[str] = {
-    # Treasury money in: inbound transfers and credit reversals
-    "client.v1.test_helpers.treasury.inbound_transfers.fail",
-    "client.v1.test_helpers.treasury.inbound_transfers.return_inbound_transfer",
-    "client.v1.test_helpers.treasury.inbound_transfers.succeed",
-    "client.v1.treasury.credit_reversals.create",
-    "client.v1.treasury.credit_reversals.list",
-    "client.v1.treasury.credit_reversals.retrieve",
-    "client.v1.treasury.inbound_transfers.cancel",
-    "client.v1.treasury.inbound_transfers.create",
-    "client.v1.treasury.inbound_transfers.list",
-    "client.v1.treasury.inbound_transfers.retrieve",
     #
     # The Issuing balance: balance and top-ups
     "client.v1.balance.retrieve",
