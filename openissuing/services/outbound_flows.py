@@ -16,7 +16,9 @@ Destinations:
   network ``stripe``. A transfer may only reach a financial account of the same account; a
   payment any financial account under the same platform. The money arrives there at once, in
   this same transaction, as a ``treasury.received_credit`` (network ``stripe``,
-  ``linked_flows.source_flow`` naming this flow), and the flow is posted when created.
+  ``linked_flows.source_flow`` naming this flow), and the flow is posted when created. If the
+  receiver reverses that credit, the flow is returned to its sender
+  (``return_reversed_credit``).
 """
 
 from __future__ import annotations
@@ -370,6 +372,27 @@ def _move(
             "code": return_code or rules.DEFAULT_RETURN_CODE,
             "transaction": trxn["id"],
         }
+
+
+def return_reversed_credit(uow: UnitOfWork, scope: Scope, credit: dict[str, Any]) -> None:
+    """The receiver reversed ``credit`` (services.credit_reversals): if a stripe-network
+    outbound payment or transfer made it, that flow is returned to its sender — status
+    ``returned``, ``returned_details.code=declined``, the amount credited back to the sending
+    financial account with its own Treasury transaction — in this same transaction."""
+    linked = credit.get("linked_flows") or {}
+    flow_id = linked.get("source_flow")
+    object_type = {flow: name for name, flow in rules.FLOW_TYPES.items()}.get(
+        linked.get("source_flow_type") or ""
+    )
+    found = uow.docs.owner_of(flow_id) if flow_id else None
+    if object_type is None or found is None or found[0] != object_type:
+        return
+    sender = dataclasses.replace(scope, account=found[1])
+    record = load(uow, sender, object_type, flow_id, for_update=True)
+    step = rules.plan_reversal_return(record, object_type)
+    _carry_out(
+        uow, sender, object_type, record, step, scope.now(), return_code=rules.REVERSED_RETURN_CODE
+    )
 
 
 def update_tracking(

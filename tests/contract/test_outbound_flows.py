@@ -382,6 +382,47 @@ def test_a_payment_to_another_accounts_financial_account_arrives_as_a_received_c
     assert_audit_clean(server)
 
 
+def test_reversing_the_received_credit_returns_the_payment_to_its_sender(server, client):
+    payer, source = outbound_setup(client)
+    payee = activated_account(client)
+    destination = outbound_account(client, payee)
+    o, po = {"stripe_account": payer}, {"stripe_account": payee}
+    data = {"type": "financial_account", "financial_account": destination}
+    obp = pay(client, payer, source, 4_000, destination_payment_method_data=data)
+    (credit,) = client.v1.treasury.received_credits.list(
+        params={"financial_account": destination}, options=po
+    ).data
+    assert credit.reversal_details.restricted_reason is None  # stripe, from an OutboundPayment
+    reversal = client.v1.treasury.credit_reversals.create(
+        params={"received_credit": credit.id}, options=po
+    )
+    assert reversal.status == "posted" and reversal.network == "stripe"
+    assert_books(client, payee, destination, cash=0)
+    assert_books(client, payer, source, cash=10_000)
+    returned = client.v1.treasury.outbound_payments.retrieve(obp.id, options=o)
+    assert returned.status == "returned" and returned.returned_details.code == "declined"
+    assert returned.status_transitions.returned_at is not None
+    assert entries(client, payer, source, returned.returned_details.transaction) == [
+        ("outbound_payment_return", 4_000, 0, 0)
+    ]
+    assert _event_types(client, payer, obp.id)[-1] == "treasury.outbound_payment.returned"
+    # An intra-account transfer's credit is not reversible (source_flow_restricted).
+    savings = outbound_account(client, payer)
+    transfer(
+        client,
+        payer,
+        source,
+        1_000,
+        destination_payment_method=None,
+        destination_payment_method_data={"type": "financial_account", "financial_account": savings},
+    )
+    (kept,) = client.v1.treasury.received_credits.list(
+        params={"financial_account": savings}, options=o
+    ).data
+    assert kept.reversal_details.restricted_reason == "source_flow_restricted"
+    assert_audit_clean(server)
+
+
 def test_a_restricted_or_featureless_destination_is_refused_before_anything_moves(server, client):
     payer, source = outbound_setup(client)
     payee = activated_account(client)

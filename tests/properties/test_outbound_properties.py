@@ -5,8 +5,9 @@ Each hypothesis example gets two fresh financial accounts (``a`` and ``b``, ever
 feature active) in one module-wide onboarded account, and runs up to 14 operations: received
 credits, outbound payments and transfers to a bank account (ach or wire) or to the other
 financial account (the stripe network: posted at once, arriving as a received credit), and on a
-random earlier flow: cancel, and the test helpers post, fail and return. ``Model`` is a naive
-bookkeeper: cash and outbound_pending per financial account, and each flow's status.
+random earlier flow: cancel, the test helpers post, fail and return, and (stripe-network flows)
+the receiver reversing the received credit, which returns a payment to its sender. ``Model``
+is a naive bookkeeper: cash and outbound_pending per financial account, each flow's status.
 
 The lifecycle it believes (README): a bank flow is processing until posted, failed, canceled
 or returned; a posted one can still be returned; a stripe-network flow is posted at once and
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import stripe
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from openissuing.storage.ledger_audit import audit
@@ -97,8 +98,8 @@ class Model:
 OPS = st.lists(
     st.tuples(
         st.sampled_from(
-            ["fund", "pay", "pay", "transfer", "transfer", "intra", "post", "post"]
-            + ["fail", "cancel", "return", "return"]
+            ["fund", "pay", "pay", "transfer", "transfer", "intra", "intra", "post", "post"]
+            + ["fail", "cancel", "return", "return", "reverse", "reverse"]
         ),
         st.sampled_from(["a", "b"]),
         st.integers(min_value=1, max_value=4_000),
@@ -194,6 +195,36 @@ class Runner:
         self.model.apply(flow, action)
         assert shown.status == flow.status
 
+    def reverse(self, pick: int) -> None:
+        """The receiver reverses the received credit of a random stripe-network flow: allowed
+        once, for payments only, if the receiver's cash covers it; the payment is returned."""
+        over_stripe = [flow for flow in self.model.flows if flow.stripe]
+        if not over_stripe:
+            return
+        flow = over_stripe[pick % len(over_stripe)]
+        to = "b" if flow.fa == "a" else "a"
+        credits = self.c.v1.treasury.received_credits.list(
+            params={"financial_account": self.fas[to], "limit": 100}, options=self.s.o
+        )
+        (credit,) = [c for c in credits.data if c.linked_flows.source_flow == flow.id]
+        allowed = flow.kind == "payment" and flow.status == "posted"
+        covered = flow.amount <= self.model.cash[to]
+        try:
+            self.c.v1.treasury.credit_reversals.create(
+                params={"received_credit": credit.id}, options=self.s.o
+            )
+        except stripe.InvalidRequestError as refused:
+            assert not (allowed and covered), refused
+            if allowed:
+                assert refused.code == "insufficient_funds"
+            event(f"reversal refused: {refused.code}")
+            return
+        assert allowed and covered
+        event("reversal returned a payment")
+        self.model.cash[to] -= flow.amount
+        self.model.cash[flow.fa] += flow.amount
+        flow.status = "returned"
+
     def run(self, op: tuple[str, str, int, int, bool]) -> None:
         name, fa, amount, pick, flag = op
         if name == "fund":
@@ -204,6 +235,8 @@ class Runner:
             self.create(kind, fa, amount, to_other=False, wire=flag)
         elif name == "intra":
             self.create("payment" if flag else "transfer", fa, amount, to_other=True, wire=False)
+        elif name == "reverse":
+            self.reverse(pick)
         else:
             self.act(name, pick)
 

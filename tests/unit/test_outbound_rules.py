@@ -376,3 +376,18 @@ def test_a_new_record_carries_every_field():
     assert rules.entry_type("outbound_payment", "") == "outbound_payment"
     assert rules.entry_type("outbound_transfer", "return") == "outbound_transfer_return"
     assert Kind.PENDING.value == "pending"
+
+
+def test_a_reversed_stripe_credit_returns_its_posted_flow():
+    posted = _record("posted", network=rules.STRIPE)
+    step = rules.plan_reversal_return(posted, PAYMENT)
+    assert (step.status, step.settle, step.release, step.credit_back) == (
+        "returned",
+        False,
+        False,
+        True,
+    )
+    rules.apply(posted, step, 7)
+    assert posted["status_transitions"]["returned_at"] == 7
+    with pytest.raises(InvalidStatusTransition):
+        rules.plan_reversal_return(posted, PAYMENT)  # returned already

@@ -17,7 +17,9 @@ the service carries the plan out.
 A destination that is another financial account travels over Stripe's own network
 (``stripe``, the ``intra_stripe_flows`` feature): the money arrives at once as a received
 credit there, so such a flow is posted when it is created and no test helper may move it
-again (there is nothing left in flight to fail, cancel or return).
+again (there is nothing left in flight to fail, cancel or return). Only the receiver can
+send it back, by reversing that received credit (a CreditReversal): the flow is then
+``returned`` to its sender (``plan_reversal_return``).
 
 Everything here is pure: gating (which feature a flow needs and whether the financial
 accounts allow it), expected arrival dates, and the wire shapes of the nested objects.
@@ -91,6 +93,20 @@ class Plan:
 
 # A flow over the stripe network: its money arrives as it is sent, so creating it posts it.
 INSTANT = Plan("posted", "posted_at", settle=True, release=False, credit_back=False, event="posted")
+
+
+# The receiver reversed the received credit a stripe-network flow made (a CreditReversal):
+# the flow is returned to its sender, the money credited back there.
+REVERSED = Plan(
+    "returned", "returned_at", settle=False, release=False, credit_back=True, event="returned"
+)
+REVERSED_RETURN_CODE = "declined"
+
+
+def plan_reversal_return(record: Mapping[str, Any], object_type: str) -> Plan:
+    """The plan when the credit a stripe-network flow made is reversed by its receiver."""
+    transition(record, "returned", NOUNS[object_type], "returned")
+    return REVERSED
 
 
 def transition(record: Mapping[str, Any], status: str, noun: str, verb: str) -> None:
