@@ -98,8 +98,19 @@ class Model:
 OPS = st.lists(
     st.tuples(
         st.sampled_from(
-            ["fund", "pay", "pay", "transfer", "transfer", "intra", "intra", "post", "post"]
-            + ["fail", "cancel", "return", "return", "reverse", "reverse"]
+            [
+                "fund",
+                "pay",
+                "pay",
+                "transfer",
+                "transfer",
+                "intra",
+                "intra",
+                "intra",
+                "post",
+                "post",
+            ]
+            + ["fail", "cancel", "return", "return", "reverse", "reverse", "reverse"]
         ),
         st.sampled_from(["a", "b"]),
         st.integers(min_value=1, max_value=4_000),
@@ -257,8 +268,9 @@ class Runner:
 @given(opening=st.integers(min_value=0, max_value=10_000), ops=OPS)
 def test_random_outbound_flows_keep_the_books(shared, opening, ops):
     runner = Runner(shared)
-    if opening:
+    if opening:  # both accounts start with money, so either can send
         runner.run(("fund", "a", opening, 0, False))
+        runner.run(("fund", "b", opening, 0, False))
     runner.check()
     for op in ops:
         runner.run(op)
