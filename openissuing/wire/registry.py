@@ -24,6 +24,7 @@ from openissuing.wire import (
     issuing_money,
     treasury_flows,
     treasury_inbound,
+    treasury_outbound,
     webhook_endpoints,
 )
 
@@ -122,6 +123,34 @@ _ENTRIES = (
             "treasury.debit_reversal.created",
             "treasury.debit_reversal.initial_credit_granted",
             "treasury.debit_reversal.completed",
+        ),
+    ),
+    ObjectType(
+        "treasury.outbound_payment",
+        "obp",
+        treasury_outbound.outbound_payment,
+        (
+            "treasury.outbound_payment.created",
+            "treasury.outbound_payment.canceled",
+            "treasury.outbound_payment.failed",
+            "treasury.outbound_payment.posted",
+            "treasury.outbound_payment.returned",
+            "treasury.outbound_payment.expected_arrival_date_updated",
+            "treasury.outbound_payment.tracking_details_updated",
+        ),
+    ),
+    ObjectType(
+        "treasury.outbound_transfer",
+        "obt",
+        treasury_outbound.outbound_transfer,
+        (
+            "treasury.outbound_transfer.created",
+            "treasury.outbound_transfer.canceled",
+            "treasury.outbound_transfer.failed",
+            "treasury.outbound_transfer.posted",
+            "treasury.outbound_transfer.returned",
+            "treasury.outbound_transfer.expected_arrival_date_updated",
+            "treasury.outbound_transfer.tracking_details_updated",
         ),
     ),
     ObjectType(

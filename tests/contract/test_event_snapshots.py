@@ -18,6 +18,7 @@ import pytest
 from openissuing.storage.uow import transaction
 from openissuing.wire import registry
 from tests.contract.test_financial_accounts import account_without_card_issuing_terms
+from tests.outbound import walk_outbound_events
 from tests.webhook_fixtures import eventually
 from tests.webhook_receiver import Reply, WebhookReceiver
 
@@ -44,6 +45,8 @@ RETRIEVE = {
     "treasury.received_credit": "/v1/treasury/received_credits/{id}",
     "treasury.received_debit": "/v1/treasury/received_debits/{id}",
     "treasury.debit_reversal": "/v1/treasury/debit_reversals/{id}",
+    "treasury.outbound_payment": "/v1/treasury/outbound_payments/{id}",
+    "treasury.outbound_transfer": "/v1/treasury/outbound_transfers/{id}",
     "issuing.token": "/v1/issuing/tokens/{id}",
     "issuing.personalization_design": "/v1/issuing/personalization_designs/{id}",
     "treasury.inbound_transfer": "/v1/treasury/inbound_transfers/{id}",
@@ -67,7 +70,7 @@ def api(server):
         yield session
 
 
-def _walk_every_event_type(client, endpoints, decider) -> dict:
+def _walk_every_event_type(client, endpoints, decider, clock) -> dict:
     """Emit every event type once at least, in one connected account."""
     acct = account_without_card_issuing_terms(client)  # account + capability events
     o = {"stripe_account": acct}
@@ -145,6 +148,7 @@ def _walk_every_event_type(client, endpoints, decider) -> dict:
         params={"financial_account": other.id, "amount": 100, "currency": "usd", "network": "ach"},
         options=o,
     )
+    walk_outbound_events(client, clock, acct)  # money out: payments and transfers
     return {"acct": acct, "fa": fa.id}
 
 
@@ -217,7 +221,7 @@ def test_every_event_type_shows_the_object_as_it_was(
 ):
     dispatcher = dispatchers(start=False)  # deliveries wait until the objects have changed
     endpoints(receiver, connect=True)  # the platform's Connect endpoint hears the account
-    walked = _walk_every_event_type(client, endpoints, decider)
+    walked = _walk_every_event_type(client, endpoints, decider, server.clock)
     acct = walked["acct"]
 
     before = _events(api, acct)
