@@ -160,10 +160,10 @@ def balance_available(uow: UnitOfWork, scope: Scope) -> None:
 
 def _instructions(uow: UnitOfWork, scope: Scope, kind: str, currency: str) -> dict[str, Any]:
     """Create or retrieve: one set per (account, currency), the same on every call."""
+    fresh = rules.funding_instructions(scope.account, kind, currency)  # checks the pair first
     for existing in uow.docs.find(FUNDING, scope.account, "currency", currency):
         return existing
-    record = {"id": registry.id_for(FUNDING)}
-    record.update(rules.funding_instructions(scope.account, kind, currency))
+    record = {"id": registry.id_for(FUNDING), "created": scope.now(), **fresh}
     uow.docs.insert(FUNDING, scope.account, record, {"currency": currency})
     return record
 

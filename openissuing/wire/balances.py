@@ -1,7 +1,7 @@
 """balance, balance_transaction, topup and funding_instructions on the wire.
 
 The balance is computed from the ledger (``services.issuing_balance.balance``) and has no id;
-funding instructions are stored under an internal id that Stripe's object does not show.
+funding instructions are stored under an id and a creation time Stripe's object does not show.
 """
 
 from __future__ import annotations
@@ -25,6 +25,6 @@ def topup(record: dict, view: View) -> dict:
 
 
 def funding_instructions(record: dict, view: View) -> dict:
-    out = {k: v for k, v in public(record).items() if k != "id"}
+    out = {k: v for k, v in public(record).items() if k not in ("id", "created")}
     out["object"] = "funding_instructions"
     return out
