@@ -122,7 +122,9 @@ def test_top_up_then_purchase_capture_refund_on_the_issuing_balance(connected):
     w = connected
     topup = w.topup(10_000, description="Fund cards", metadata={"batch": "1"})
     assert (topup.object, topup.status, topup.balance_transaction) == ("topup", "pending", None)
-    assert topup.expected_availability_date == topup.created and topup.metadata.to_dict() == {"batch": "1"}
+    assert topup.expected_availability_date == topup.created and topup.metadata.to_dict() == {
+        "batch": "1"
+    }
     # The next request sees it settled: succeeded, its balance transaction, the money available.
     topup = w.client.v1.topups.retrieve(topup.id, options=w.o)
     assert topup.status == "succeeded" and topup.balance_transaction.startswith("txn_")
@@ -156,7 +158,10 @@ def test_top_up_then_purchase_capture_refund_on_the_issuing_balance(connected):
     captured = w.helpers().capture(auth.id, params={"capture_amount": 2_500}, options=w.o)
     assert captured.status == "closed"
     kinds = [(b.type, b.amount) for b in captured.balance_transactions]
-    assert kinds == [("issuing_authorization_hold", -3_000), ("issuing_authorization_release", 3_000)]
+    assert kinds == [
+        ("issuing_authorization_hold", -3_000),
+        ("issuing_authorization_release", 3_000),
+    ]
     [txn] = captured.transactions
     assert txn.amount == -2_500 and txn.treasury is None
     txn_bt = w.client.v1.balance_transactions.retrieve(txn.balance_transaction, options=w.o)
@@ -170,7 +175,11 @@ def test_top_up_then_purchase_capture_refund_on_the_issuing_balance(connected):
     )
     refund = w.client.v1.issuing.authorizations.retrieve(auth.id, options=w.o).transactions[-1]
     refund_bt = w.client.v1.balance_transactions.retrieve(refund.balance_transaction, options=w.o)
-    assert (refund_bt.type, refund_bt.amount, refund.amount) == ("issuing_transaction", 1_000, 1_000)
+    assert (refund_bt.type, refund_bt.amount, refund.amount) == (
+        "issuing_transaction",
+        1_000,
+        1_000,
+    )
     assert refund.type == "refund" and refund_bt.source == refund.id
     w.check(usd=1_000)
 
@@ -407,7 +416,11 @@ def test_funding_instructions_and_the_fund_balance_test_helper(server):
         funding_type="bank_transfer",
     )
     assert made["object"] == "funding_instructions" and "id" not in made
-    assert (made["currency"], made["funding_type"], made["livemode"]) == ("eur", "bank_transfer", False)
+    assert (made["currency"], made["funding_type"], made["livemode"]) == (
+        "eur",
+        "bank_transfer",
+        False,
+    )
     [address] = made["bank_transfer"]["financial_addresses"]
     assert address["type"] == "iban" and address["iban"]["iban"].startswith("DE")
     assert address["supported_networks"] == ["sepa"]
@@ -453,7 +466,12 @@ def test_funding_instructions_and_the_fund_balance_test_helper(server):
         assert (raised.value.http_status, raised.value.param) == (400, param)
 
     funded = _raw(
-        client, "post", "/v1/test_helpers/issuing/fund_balance", w.acct, amount=4_242, currency="eur"
+        client,
+        "post",
+        "/v1/test_helpers/issuing/fund_balance",
+        w.acct,
+        amount=4_242,
+        currency="eur",
     )
     assert funded == made
     w.check(eur=4_242, usd=0)
