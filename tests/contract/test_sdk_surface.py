@@ -52,14 +52,6 @@ NOT_YET: set[str] = {
     "client.v1.treasury.inbound_transfers.list",
     "client.v1.treasury.inbound_transfers.retrieve",
     #
-    # The Issuing balance: balance and top-ups
-    "client.v1.balance.retrieve",
-    "client.v1.topups.cancel",
-    "client.v1.topups.create",
-    "client.v1.topups.list",
-    "client.v1.topups.retrieve",
-    "client.v1.topups.update",
-    #
     # Connect: persons, external accounts, login links, account links
     "client.v1.account_links.create",
     "client.v1.accounts.external_accounts.create",
