@@ -42,11 +42,15 @@ def load(
     return uow.docs.require(TYPE, auth_id, scope.account, param=param, for_update=for_update)
 
 
-def _available(uow: UnitOfWork, owner: str, fa_id: str | None, currency: str) -> int:
+def _available(uow: UnitOfWork, fa_id: str | None, currency: str) -> int:
+    return 0 if fa_id is None else balances.cash(uow, fa_id, currency)
+
+
+def _funds(uow: UnitOfWork, scope: Scope, fa_id: str | None, currency: str) -> int:
     """The card's money: its financial account's cash, else its account's Issuing balance."""
     if fa_id is None:
-        return issuing_balance.available(uow, owner, currency)
-    return balances.cash(uow, fa_id, currency)
+        return issuing_balance.available(uow, scope.account, currency)
+    return _available(uow, fa_id, currency)
 
 
 def _request(
@@ -92,7 +96,7 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
         cardholder,
         fa,
         now=now,
-        available=_available(uow, scope.account, fa and fa["id"], request.currency),
+        available=_funds(uow, scope, fa and fa["id"], request.currency),
         card_spent=lambda since, cats: card_spend.spent(
             uow, card=card["id"], since=since, categories=cats
         ),
@@ -339,7 +343,7 @@ def conclude(
     decision = outcome.decision
     # Read only when it matters: a decline holds nothing.
     fa_id, currency = record["_financial_account"], record["currency"]
-    available = _available(uow, scope.account, fa_id, currency) if decision.approved else 0
+    available = _funds(uow, scope, fa_id, currency) if decision.approved else 0
     state = lifecycle.State.of(record)
     plan = lifecycle.conclude(state, decision, outcome.amount, record["_requested"], available)
     record_decision(uow, scope, record, plan, now, insert=False)
