@@ -66,6 +66,10 @@ REPORTING_CATEGORIES = {
     "topup": "topup",
 }
 
+# The currencies a Stripe balance is kept in here (cards are issued in usd; EU and UK Issuing
+# balances are funded by bank transfer in eur and gbp).
+CURRENCIES = ("usd", "eur", "gbp")
+
 # Funding instructions: bank_transfer[type] -> the currency it receives.
 BANK_TRANSFER_CURRENCY = {"eu_bank_transfer": "eur", "gb_bank_transfer": "gbp"}
 
@@ -80,6 +84,16 @@ def destination(params: Record) -> str:
     return value
 
 
+def currency(value: str, param: str = "currency") -> str:
+    code = value.lower()
+    if code not in CURRENCIES:
+        raise InvalidRequest(
+            f"Invalid currency: {value}. Balances here are kept in {', '.join(CURRENCIES)}.",
+            param=param,
+        )
+    return code
+
+
 def new_topup(topup_id: str, params: Record, now: int, metadata: dict[str, str]) -> Record:
     source = params.get("source") or None
     return {
@@ -88,7 +102,7 @@ def new_topup(topup_id: str, params: Record, now: int, metadata: dict[str, str])
         "amount": params["amount"],
         "balance_transaction": None,
         "created": now,
-        "currency": params["currency"].lower(),
+        "currency": currency(params["currency"]),
         "description": params.get("description") or None,
         "expected_availability_date": now,
         "failure_code": None,

@@ -102,6 +102,12 @@ def objects(client_module):
     entry = c.v1.treasury.transaction_entries.list(
         params={"financial_account": fa.id, "limit": 1}, options=o
     ).data[0]
+    # The Issuing balance (cards without a financial account): a top-up's balance transaction.
+    topup = c.v1.topups.create(
+        params={"amount": 1_000, "currency": "usd", "destination_balance": "issuing"}, options=o
+    )
+    topup = c.v1.topups.retrieve(topup.id, options=o)
+    balance_transaction = c.v1.balance_transactions.retrieve(topup.balance_transaction, options=o)
     endpoint = c.v1.webhook_endpoints.create(
         params={"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]}
     )
@@ -123,6 +129,7 @@ def objects(client_module):
         "issuing.dispute": dispute,
         "event": c.v1.events.list(params={"limit": 1}, options=o).data[0],
         "webhook_endpoint": endpoint,
+        "balance_transaction": balance_transaction,
     }
     if dispute.treasury and dispute.treasury.debit_reversal:
         found["treasury.debit_reversal"] = c.v1.treasury.debit_reversals.retrieve(
@@ -156,6 +163,7 @@ def client_module(module_server):
         "treasury.debit_reversal",
         "event",
         "webhook_endpoint",
+        "balance_transaction",
     ],
 )
 def test_every_example_field_is_present(objects, object_type):

@@ -10,6 +10,7 @@ import pytest
 import stripe
 
 from tests.flows import ADDRESS, activated_account, assert_audit_clean
+from tests.webhook_receiver import Reply, WebhookReceiver
 
 DAY = 86400
 
@@ -288,6 +289,29 @@ def test_real_time_and_network_fallback_do_not_change_the_rules(connected):
     w.check()
 
 
+@pytest.fixture()
+def decider():
+    """The platform's real-time decision endpoint: approves every authorization request."""
+    with WebhookReceiver() as running:
+        headers = {"Content-Type": "application/json", "Stripe-Version": "2026-10-28.endive"}
+        running.responder = lambda request: Reply(200, b'{"approved": true}', headers)
+        yield running
+
+
+def test_a_real_time_approval_holds_from_the_issuing_balance(connected, endpoints, decider):
+    w = connected
+    w.topup(1_000)
+    w.check(usd=1_000)
+    endpoints(decider, events=["issuing_authorization.request"], account=w.acct)
+    auth = w.authorize(600)
+    assert auth.approved is True and len(decider.requests) == 1
+    assert [b.amount for b in auth.balance_transactions] == [-600]
+    w.check(usd=-600)
+    # The built-in checks decline before asking the platform: 400 left, 600 asked.
+    assert _reason(w.authorize(600)) == "insufficient_funds" and len(decider.requests) == 1
+    w.check()
+
+
 def test_accounts_are_isolated(server):
     client = server.client()
     a = Issuing(client, server, activated_account(client))
@@ -382,6 +406,10 @@ def test_top_up_lifecycle_update_list_cancel_and_failures(connected, server):
     with pytest.raises(stripe.InvalidRequestError) as raised:
         w.topup(100, destination_balance="elsewhere")
     assert raised.value.param == "destination_balance"
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        w.topup(100, currency="xyz")
+    assert raised.value.param == "currency"
+    w.check()
 
 
 def test_a_plain_top_up_funds_the_payments_balance_not_the_issuing_one(connected):
