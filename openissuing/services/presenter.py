@@ -183,6 +183,12 @@ def _transaction_entry(
     return _flow_details(uow, scope, record, view)
 
 
+def _received_credit(
+    uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View
+) -> dict[str, Any]:
+    return {"now": scope.now()}
+
+
 def _event(uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View) -> dict[str, Any]:
     stored = record.get("data") or {}
     obj = stored.get("object") or {}
@@ -199,6 +205,7 @@ _LOADERS: dict[str, Loader] = {
     "issuing.card": _card,
     "issuing.authorization": _authorization,
     "treasury.financial_account": _financial_account,
+    "treasury.received_credit": _received_credit,
     "treasury.transaction": _treasury_transaction,
     "treasury.transaction_entry": _transaction_entry,
     "event": _event,

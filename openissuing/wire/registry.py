@@ -23,6 +23,7 @@ from openissuing.wire import (
     financial_accounts,
     issuing_money,
     treasury_flows,
+    treasury_inbound,
     webhook_endpoints,
 )
 
@@ -123,7 +124,23 @@ _ENTRIES = (
             "treasury.debit_reversal.completed",
         ),
     ),
-    ObjectType("treasury.credit_reversal", "credrev", _plain("treasury.credit_reversal")),
+    ObjectType(
+        "treasury.inbound_transfer",
+        "ibt",
+        treasury_inbound.inbound_transfer,
+        (
+            "treasury.inbound_transfer.created",
+            "treasury.inbound_transfer.succeeded",
+            "treasury.inbound_transfer.failed",
+            "treasury.inbound_transfer.canceled",
+        ),
+    ),
+    ObjectType(
+        "treasury.credit_reversal",
+        "credrev",
+        treasury_inbound.credit_reversal,
+        ("treasury.credit_reversal.created", "treasury.credit_reversal.posted"),
+    ),
     ObjectType("balance_transaction", "txn", balances.balance_transaction),
     ObjectType("balance", None, balances.balance, ("balance.available",)),
     ObjectType(

@@ -44,6 +44,8 @@ RETRIEVE = {
     "treasury.received_credit": "/v1/treasury/received_credits/{id}",
     "treasury.received_debit": "/v1/treasury/received_debits/{id}",
     "treasury.debit_reversal": "/v1/treasury/debit_reversals/{id}",
+    "treasury.inbound_transfer": "/v1/treasury/inbound_transfers/{id}",
+    "treasury.credit_reversal": "/v1/treasury/credit_reversals/{id}",
     "topup": "/v1/topups/{id}",
     "balance": "/v1/balance",  # no id: the account's balance, computed when read
 }
@@ -122,6 +124,7 @@ def _walk_every_event_type(client, endpoints, decider, clock) -> dict:
     endpoint = endpoints(decider, events=["issuing_authorization.request"], account=acct)
     helpers.create(params={"card": card.id, "amount": 300}, options=o)
     client.v1.webhook_endpoints.delete(endpoint.id, options=o)
+    _walk_money_in(client, o, fa.id)
     # A second financial account, closed; a credit to it fails.
     other = client.v1.treasury.financial_accounts.create(
         params={"supported_currencies": ["usd"], "features": features}, options=o
@@ -145,6 +148,26 @@ def _walk_every_event_type(client, endpoints, decider, clock) -> dict:
     clock.advance(-3_600)
     client.v1.topups.cancel(pending.id, options=o)
     return {"acct": acct, "fa": fa.id}
+
+
+def _walk_money_in(client, o: dict, fa: str) -> None:
+    """Inbound transfers (succeeded then returned, failed, canceled) and a credit reversal."""
+    client.v1.treasury.financial_accounts.update(
+        fa, params={"features": {"inbound_transfers": {"ach": {"requested": True}}}}, options=o
+    )
+    transfers = client.v1.treasury.inbound_transfers
+    helpers = client.v1.test_helpers.treasury.inbound_transfers
+    params = {"financial_account": fa, "currency": "usd", "origin_payment_method": "pm_snap"}
+    succeeded = transfers.create(params={**params, "amount": 700}, options=o)
+    helpers.succeed(succeeded.id, options=o)
+    helpers.return_inbound_transfer(succeeded.id, options=o)
+    helpers.fail(transfers.create(params={**params, "amount": 800}, options=o).id, options=o)
+    transfers.cancel(transfers.create(params={**params, "amount": 900}, options=o).id, options=o)
+    credit = client.v1.test_helpers.treasury.received_credits.create(
+        params={"financial_account": fa, "amount": 600, "currency": "usd", "network": "ach"},
+        options=o,
+    )
+    client.v1.treasury.credit_reversals.create(params={"received_credit": credit.id}, options=o)
 
 
 def _key(obj: dict) -> tuple[str, str | None]:

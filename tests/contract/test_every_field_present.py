@@ -102,6 +102,32 @@ def objects(client_module):
     entry = c.v1.treasury.transaction_entries.list(
         params={"financial_account": fa.id, "limit": 1}, options=o
     ).data[0]
+    c.v1.treasury.financial_accounts.update(
+        fa.id, params={"features": {"inbound_transfers": {"ach": {"requested": True}}}}, options=o
+    )
+    inbound = c.v1.treasury.inbound_transfers.create(
+        params={
+            "financial_account": fa.id,
+            "amount": 500,
+            "currency": "usd",
+            "origin_payment_method": "pm_example",
+        },
+        options=o,
+    )
+    reversal = c.v1.treasury.credit_reversals.create(
+        params={
+            "received_credit": c.v1.test_helpers.treasury.received_credits.create(
+                params={
+                    "financial_account": fa.id,
+                    "amount": 300,
+                    "currency": "usd",
+                    "network": "ach",
+                },
+                options=o,
+            ).id
+        },
+        options=o,
+    )
     # The Issuing balance (cards without a financial account): a top-up's balance transaction.
     topup = c.v1.topups.create(
         params={"amount": 1_000, "currency": "usd", "destination_balance": "issuing"}, options=o
@@ -129,6 +155,8 @@ def objects(client_module):
         "issuing.dispute": dispute,
         "event": c.v1.events.list(params={"limit": 1}, options=o).data[0],
         "webhook_endpoint": endpoint,
+        "treasury.inbound_transfer": inbound,
+        "treasury.credit_reversal": reversal,
         "balance_transaction": balance_transaction,
     }
     if dispute.treasury and dispute.treasury.debit_reversal:
@@ -161,6 +189,8 @@ def client_module(module_server):
         "issuing.transaction",
         "issuing.dispute",
         "treasury.debit_reversal",
+        "treasury.inbound_transfer",
+        "treasury.credit_reversal",
         "event",
         "webhook_endpoint",
         "balance_transaction",

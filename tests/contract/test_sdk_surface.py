@@ -40,18 +40,6 @@ NOT_YET: set[str] = {
     "client.v1.treasury.outbound_transfers.list",
     "client.v1.treasury.outbound_transfers.retrieve",
     #
-    # Treasury money in: inbound transfers and credit reversals
-    "client.v1.test_helpers.treasury.inbound_transfers.fail",
-    "client.v1.test_helpers.treasury.inbound_transfers.return_inbound_transfer",
-    "client.v1.test_helpers.treasury.inbound_transfers.succeed",
-    "client.v1.treasury.credit_reversals.create",
-    "client.v1.treasury.credit_reversals.list",
-    "client.v1.treasury.credit_reversals.retrieve",
-    "client.v1.treasury.inbound_transfers.cancel",
-    "client.v1.treasury.inbound_transfers.create",
-    "client.v1.treasury.inbound_transfers.list",
-    "client.v1.treasury.inbound_transfers.retrieve",
-    #
     # Connect: persons, external accounts, login links, account links
     "client.v1.account_links.create",
     "client.v1.accounts.external_accounts.create",
