@@ -19,6 +19,7 @@ from openissuing.domain.issuing import authorizations as auth_domain
 from openissuing.domain.issuing import lifecycle
 from openissuing.services import (
     authorizations,
+    card_lifecycle,
     card_spend,
     events,
     issuing_balance,
@@ -154,6 +155,7 @@ def capture(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any])
         purchase_details=params.get("purchase_details"),
         auth_code=code,
     )
+    txn["token"], txn["wallet"] = record.get("token"), record.get("wallet")
     flow = _move_money(
         uow,
         scope,
@@ -165,6 +167,7 @@ def capture(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any])
         now,
     )
     _insert(uow, scope, txn)
+    card_lifecycle.captured(uow, scope, card, record["id"])
     record.setdefault("_transactions", []).append(txn["id"])
     if flow is not None:
         record["treasury"]["received_debits"].append(flow["id"])
@@ -203,6 +206,8 @@ def _unlinked(uow: UnitOfWork, scope: Scope, params: dict[str, Any], kind: str) 
     signed = amount if kind == "capture" else -amount
     card_spend.add(uow, card["id"], card["cardholder"], merchant["category"], signed, now)
     _insert(uow, scope, txn)
+    if kind == "capture":  # a force capture is a payment (lifecycle controls)
+        card_lifecycle.captured(uow, scope, card, None)
     return txn
 
 

@@ -21,6 +21,7 @@ from openissuing.wire import (
     disputes,
     events,
     financial_accounts,
+    issuing_extra,
     issuing_money,
     treasury_flows,
     treasury_inbound,
@@ -124,6 +125,27 @@ _ENTRIES = (
             "treasury.debit_reversal.completed",
         ),
     ),
+    ObjectType(
+        "issuing.token",
+        "intok",
+        issuing_extra.token,
+        ("issuing_token.created", "issuing_token.updated"),
+    ),
+    ObjectType(
+        "issuing.personalization_design",
+        "ipcd",
+        issuing_extra.personalization_design,
+        (
+            "issuing_personalization_design.activated",
+            "issuing_personalization_design.deactivated",
+            "issuing_personalization_design.rejected",
+            "issuing_personalization_design.updated",
+        ),
+    ),
+    ObjectType("issuing.physical_bundle", "ics", issuing_extra.physical_bundle),
+    ObjectType("ephemeral_key", "ephkey", issuing_extra.ephemeral_key),
+    # What Stripe.js's createEphemeralKeyNonce returns: the public nonce is its id.
+    ObjectType("ephemeral_key_nonce", "ekn", issuing_extra.ephemeral_key_nonce),
     ObjectType(
         "treasury.inbound_transfer",
         "ibt",

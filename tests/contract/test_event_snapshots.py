@@ -44,6 +44,8 @@ RETRIEVE = {
     "treasury.received_credit": "/v1/treasury/received_credits/{id}",
     "treasury.received_debit": "/v1/treasury/received_debits/{id}",
     "treasury.debit_reversal": "/v1/treasury/debit_reversals/{id}",
+    "issuing.token": "/v1/issuing/tokens/{id}",
+    "issuing.personalization_design": "/v1/issuing/personalization_designs/{id}",
     "treasury.inbound_transfer": "/v1/treasury/inbound_transfers/{id}",
     "treasury.credit_reversal": "/v1/treasury/credit_reversals/{id}",
     "topup": "/v1/topups/{id}",
@@ -120,6 +122,19 @@ def _walk_every_event_type(client, endpoints, decider, clock) -> dict:
     client.v1.issuing.disputes.update(dispute.id, params={"metadata": {"k": "v"}}, options=o)
     client.v1.issuing.disputes.submit(dispute.id, options=o)
     client.v1.issuing.disputes.retrieve(dispute.id, options=o)  # won: the debit reversal
+    # A wallet purchase provisions a network token; suspending it updates it.
+    token = helpers.create(
+        params={"card": card.id, "amount": 100, "wallet": "apple_pay"}, options=o
+    ).token
+    client.v1.issuing.tokens.update(token, params={"status": "suspended"}, options=o)
+    # A personalization design through Stripe's review: every design event.
+    designs = client.v1.issuing.personalization_designs
+    review = client.v1.test_helpers.issuing.personalization_designs
+    design = designs.create(params={"physical_bundle": "ics_standard_black"}, options=o)
+    review.activate(design.id, options=o)
+    review.deactivate(design.id, options=o)
+    designs.update(design.id, params={"card_logo": "file_snapshot"}, options=o)
+    review.reject(design.id, params={"rejection_reasons": {"card_logo": ["other"]}}, options=o)
     # A real-time decision: the request event is sent synchronously, while the purchase waits.
     endpoint = endpoints(decider, events=["issuing_authorization.request"], account=acct)
     helpers.create(params={"card": card.id, "amount": 300}, options=o)

@@ -87,6 +87,14 @@ def objects(client_module):
     )
     auth = c.v1.test_helpers.issuing.authorizations.capture(auth.id, options=o)
     txn = auth.transactions[0]
+    wallet = c.v1.test_helpers.issuing.authorizations.create(
+        params={"card": card.id, "amount": 500, "wallet": "google_pay"}, options=o
+    )
+    token = c.v1.issuing.tokens.retrieve(wallet.token, options=o)
+    design = c.v1.issuing.personalization_designs.create(
+        params={"physical_bundle": "ics_standard_white", "lookup_key": "every_field"}, options=o
+    )
+    bundle = c.v1.issuing.physical_bundles.retrieve("ics_standard_white", options=o)
     dispute = c.v1.issuing.disputes.create(
         params={
             "transaction": txn.id,
@@ -153,6 +161,9 @@ def objects(client_module):
         "issuing.authorization": auth,
         "issuing.transaction": txn,
         "issuing.dispute": dispute,
+        "issuing.token": token,
+        "issuing.personalization_design": design,
+        "issuing.physical_bundle": bundle,
         "event": c.v1.events.list(params={"limit": 1}, options=o).data[0],
         "webhook_endpoint": endpoint,
         "treasury.inbound_transfer": inbound,
@@ -188,6 +199,9 @@ def client_module(module_server):
         "issuing.authorization",
         "issuing.transaction",
         "issuing.dispute",
+        "issuing.token",
+        "issuing.personalization_design",
+        "issuing.physical_bundle",
         "treasury.debit_reversal",
         "treasury.inbound_transfer",
         "treasury.credit_reversal",

@@ -54,22 +54,6 @@ NOT_YET: set[str] = {
     "client.v1.accounts.persons.retrieve",
     "client.v1.accounts.persons.update",
     #
-    # Issuing: tokens, personalization designs, physical bundles, ephemeral keys
-    "client.v1.ephemeral_keys.create",
-    "client.v1.ephemeral_keys.delete",
-    "client.v1.issuing.personalization_designs.create",
-    "client.v1.issuing.personalization_designs.list",
-    "client.v1.issuing.personalization_designs.retrieve",
-    "client.v1.issuing.personalization_designs.update",
-    "client.v1.issuing.physical_bundles.list",
-    "client.v1.issuing.physical_bundles.retrieve",
-    "client.v1.issuing.tokens.list",
-    "client.v1.issuing.tokens.retrieve",
-    "client.v1.issuing.tokens.update",
-    "client.v1.test_helpers.issuing.personalization_designs.activate",
-    "client.v1.test_helpers.issuing.personalization_designs.deactivate",
-    "client.v1.test_helpers.issuing.personalization_designs.reject",
-    #
 }
 
 ENDPOINTS = sdk_surface.endpoints()
