@@ -14,6 +14,7 @@ from openissuing.wire import (
     Serializer,
     View,
     accounts,
+    balances,
     base,
     cardholders,
     cards,
@@ -191,7 +192,15 @@ _ENTRIES = (
         treasury_inbound.credit_reversal,
         ("treasury.credit_reversal.created", "treasury.credit_reversal.posted"),
     ),
-    ObjectType("balance_transaction", "txn", _plain("balance_transaction")),
+    ObjectType("balance_transaction", "txn", balances.balance_transaction),
+    ObjectType("balance", None, balances.balance, ("balance.available",)),
+    ObjectType(
+        "topup",
+        "tu",
+        balances.topup,
+        ("topup.created", "topup.succeeded", "topup.failed", "topup.canceled"),
+    ),
+    ObjectType("funding_instructions", "fundins", balances.funding_instructions),
 )
 
 TYPES: dict[str, ObjectType] = {entry.name: entry for entry in _ENTRIES}

@@ -137,6 +137,12 @@ def objects(client_module):
         },
         options=o,
     )
+    # The Issuing balance (cards without a financial account): a top-up's balance transaction.
+    topup = c.v1.topups.create(
+        params={"amount": 1_000, "currency": "usd", "destination_balance": "issuing"}, options=o
+    )
+    topup = c.v1.topups.retrieve(topup.id, options=o)
+    balance_transaction = c.v1.balance_transactions.retrieve(topup.balance_transaction, options=o)
     endpoint = c.v1.webhook_endpoints.create(
         params={"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]}
     )
@@ -163,6 +169,7 @@ def objects(client_module):
         "webhook_endpoint": endpoint,
         "treasury.inbound_transfer": inbound,
         "treasury.credit_reversal": reversal,
+        "balance_transaction": balance_transaction,
     }
     if dispute.treasury and dispute.treasury.debit_reversal:
         found["treasury.debit_reversal"] = c.v1.treasury.debit_reversals.retrieve(
@@ -226,6 +233,7 @@ def client_module(module_server):
         "treasury.credit_reversal",
         "event",
         "webhook_endpoint",
+        "balance_transaction",
     ],
 )
 def test_every_example_field_is_present(objects, object_type):
