@@ -14,6 +14,7 @@ from openissuing.wire import (
     Serializer,
     View,
     accounts,
+    balances,
     base,
     cardholders,
     cards,
@@ -25,6 +26,7 @@ from openissuing.wire import (
     issuing_money,
     treasury_flows,
     treasury_inbound,
+    treasury_outbound,
     webhook_endpoints,
 )
 
@@ -143,6 +145,34 @@ _ENTRIES = (
         ),
     ),
     ObjectType(
+        "treasury.outbound_payment",
+        "obp",
+        treasury_outbound.outbound_payment,
+        (
+            "treasury.outbound_payment.created",
+            "treasury.outbound_payment.canceled",
+            "treasury.outbound_payment.failed",
+            "treasury.outbound_payment.posted",
+            "treasury.outbound_payment.returned",
+            "treasury.outbound_payment.expected_arrival_date_updated",
+            "treasury.outbound_payment.tracking_details_updated",
+        ),
+    ),
+    ObjectType(
+        "treasury.outbound_transfer",
+        "obt",
+        treasury_outbound.outbound_transfer,
+        (
+            "treasury.outbound_transfer.created",
+            "treasury.outbound_transfer.canceled",
+            "treasury.outbound_transfer.failed",
+            "treasury.outbound_transfer.posted",
+            "treasury.outbound_transfer.returned",
+            "treasury.outbound_transfer.expected_arrival_date_updated",
+            "treasury.outbound_transfer.tracking_details_updated",
+        ),
+    ),
+    ObjectType(
         "issuing.token",
         "intok",
         issuing_extra.token,
@@ -180,7 +210,15 @@ _ENTRIES = (
         treasury_inbound.credit_reversal,
         ("treasury.credit_reversal.created", "treasury.credit_reversal.posted"),
     ),
-    ObjectType("balance_transaction", "txn", _plain("balance_transaction")),
+    ObjectType("balance_transaction", "txn", balances.balance_transaction),
+    ObjectType("balance", None, balances.balance, ("balance.available",)),
+    ObjectType(
+        "topup",
+        "tu",
+        balances.topup,
+        ("topup.created", "topup.succeeded", "topup.failed", "topup.canceled"),
+    ),
+    ObjectType("funding_instructions", "fundins", balances.funding_instructions),
 )
 
 TYPES: dict[str, ObjectType] = {entry.name: entry for entry in _ENTRIES}

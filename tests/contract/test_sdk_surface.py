@@ -22,31 +22,6 @@ import sdk_surface  # noqa: E402
 # Endpoints still to build (issue 9). Each slice that lands one removes it here; the test also
 # fails when a listed endpoint already answers, so the list can only shrink to nothing.
 NOT_YET: set[str] = {
-    # Treasury money out: outbound payments and transfers
-    "client.v1.test_helpers.treasury.outbound_payments.fail",
-    "client.v1.test_helpers.treasury.outbound_payments.post",
-    "client.v1.test_helpers.treasury.outbound_payments.return_outbound_payment",
-    "client.v1.test_helpers.treasury.outbound_payments.update",
-    "client.v1.test_helpers.treasury.outbound_transfers.fail",
-    "client.v1.test_helpers.treasury.outbound_transfers.post",
-    "client.v1.test_helpers.treasury.outbound_transfers.return_outbound_transfer",
-    "client.v1.test_helpers.treasury.outbound_transfers.update",
-    "client.v1.treasury.outbound_payments.cancel",
-    "client.v1.treasury.outbound_payments.create",
-    "client.v1.treasury.outbound_payments.list",
-    "client.v1.treasury.outbound_payments.retrieve",
-    "client.v1.treasury.outbound_transfers.cancel",
-    "client.v1.treasury.outbound_transfers.create",
-    "client.v1.treasury.outbound_transfers.list",
-    "client.v1.treasury.outbound_transfers.retrieve",
-    #
-    # The Issuing balance: balance and top-ups
-    "client.v1.balance.retrieve",
-    "client.v1.topups.cancel",
-    "client.v1.topups.create",
-    "client.v1.topups.list",
-    "client.v1.topups.retrieve",
-    "client.v1.topups.update",
     #
 }
 
