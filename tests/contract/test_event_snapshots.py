@@ -45,6 +45,8 @@ RETRIEVE = {
     "treasury.received_credit": "/v1/treasury/received_credits/{id}",
     "treasury.received_debit": "/v1/treasury/received_debits/{id}",
     "treasury.debit_reversal": "/v1/treasury/debit_reversals/{id}",
+    "person": "/v1/accounts/{acct}/persons/{id}",
+    "bank_account": "/v1/accounts/{acct}/external_accounts/{id}",
     "treasury.outbound_payment": "/v1/treasury/outbound_payments/{id}",
     "treasury.outbound_transfer": "/v1/treasury/outbound_transfers/{id}",
     "issuing.token": "/v1/issuing/tokens/{id}",
@@ -53,6 +55,15 @@ RETRIEVE = {
     "treasury.credit_reversal": "/v1/treasury/credit_reversals/{id}",
     "topup": "/v1/topups/{id}",
     "balance": "/v1/balance",  # no id: the account's balance, computed when read
+}
+REPRESENTATIVE = {
+    "first_name": "Snap",
+    "last_name": "Shot",
+    "email": "snap@example.com",
+    "dob": {"day": 1, "month": 2, "year": 1980},
+    "address": ADDRESS,
+    "ssn_last_4": "0000",
+    "relationship": {"representative": True, "executive": True, "title": "CEO"},
 }
 # Objects with no document of their own to edit: they change when money moves.
 COMPUTED = {"balance"}
@@ -166,7 +177,30 @@ def _walk_every_event_type(client, endpoints, decider, clock) -> dict:
     pending = client.v1.topups.create(params={"amount": 200, "currency": "usd"}, options=o)
     clock.advance(-3_600)
     client.v1.topups.cancel(pending.id, options=o)
+    _walk_connect(client, acct)
     return {"acct": acct, "fa": fa.id}
+
+
+def _walk_connect(client, acct: str) -> None:
+    """Persons and external accounts: the account becomes a company and is completed again."""
+    company = {
+        "name": "Snap Co",
+        "tax_id": "000000000",
+        "address": ADDRESS,
+        "owners_provided": True,
+    }
+    client.v1.accounts.update(acct, params={"business_type": "company", "company": company})
+    person = client.v1.accounts.persons.create(acct, params={"first_name": "Snap"})
+    client.v1.accounts.persons.update(acct, person.id, params=REPRESENTATIVE)
+    gone = client.v1.accounts.persons.create(acct, params={"first_name": "Gone"})
+    client.v1.accounts.persons.delete(acct, gone.id)
+    first = client.v1.accounts.external_accounts.create(
+        acct, params={"external_account": "btok_us_verified"}
+    )
+    client.v1.accounts.external_accounts.create(
+        acct, params={"external_account": "btok_us_verified", "default_for_currency": True}
+    )
+    client.v1.accounts.external_accounts.delete(acct, first.id)  # no longer the default
 
 
 def _walk_money_in(client, o: dict, fa: str) -> None:
@@ -262,8 +296,13 @@ def test_every_event_type_shows_the_object_as_it_was(
     ]
     assert created["data"]["object"]["balance"]["cash"] == {"usd": 0}
 
-    # Now change everything the events name, and move more money.
-    named = {_key(e["data"]["object"]) for e in before.values()}
+    # Now change everything the events name (and still exists), and move more money.
+    deleted = {e["data"]["object"]["id"] for e in before.values() if e["type"].endswith(".deleted")}
+    named = {
+        _key(e["data"]["object"])
+        for e in before.values()
+        if e["data"]["object"].get("id") not in deleted
+    }
     _change_behind_the_events(server, named)
     client.v1.test_helpers.treasury.received_credits.create(
         params={"financial_account": walked["fa"], "amount": 4_242, "currency": "usd"}
@@ -304,7 +343,8 @@ def test_every_event_type_shows_the_object_as_it_was(
             then = event["data"]["object"]
             assert after[event["id"]]["data"]["object"] == then, event_type
             assert delivered[event["id"]]["data"]["object"] == then, event_type
-            now = current[_key(then)]
+            # (a deleted object is gone now: None, which differs from what the event shows)
+            now = current[_key(then)] if then.get("id") not in deleted else None
             old_state_seen = old_state_seen or now != then
             assert CHANGED not in json.dumps(then), event_type
         assert old_state_seen, f"{event_type}: no event of the type differs from the object now"

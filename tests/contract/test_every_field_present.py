@@ -146,7 +146,10 @@ def objects(client_module):
     endpoint = c.v1.webhook_endpoints.create(
         params={"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]}
     )
+    company = c.v1.accounts.create(params={"type": "custom", "business_type": "company"})
+    person = c.v1.accounts.persons.create(company.id, params={"first_name": "Jane"})
     found = {
+        "person": c.v1.accounts.persons.retrieve(company.id, person.id),
         "account": c.v1.accounts.retrieve(acct),
         "capability": c.v1.accounts.capabilities.retrieve(acct, "card_issuing"),
         "treasury.financial_account": c.v1.treasury.financial_accounts.retrieve(fa.id, options=o),
@@ -211,6 +214,7 @@ def client_module(module_server):
     "object_type",
     [
         "account",
+        "person",
         "capability",
         "treasury.financial_account",
         "treasury.financial_account_features",
