@@ -24,6 +24,7 @@ from openissuing.services import (
     card_spend,
     events,
     faults,
+    issuing_balance,
     issuing_tokens,
     money,
 )
@@ -52,6 +53,13 @@ def load(
 
 def _available(uow: UnitOfWork, fa_id: str | None, currency: str) -> int:
     return 0 if fa_id is None else balances.cash(uow, fa_id, currency)
+
+
+def _funds(uow: UnitOfWork, scope: Scope, fa_id: str | None, currency: str) -> int:
+    """The card's money: its financial account's cash, else its account's Issuing balance."""
+    if fa_id is None:
+        return issuing_balance.available(uow, scope.account, currency)
+    return _available(uow, fa_id, currency)
 
 
 def _request(
@@ -98,7 +106,7 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
         cardholder,
         fa,
         now=now,
-        available=_available(uow, fa and fa["id"], request.currency),
+        available=_funds(uow, scope, fa and fa["id"], request.currency),
         card_spent=lambda since, cats: card_spend.spent(
             uow, card=card["id"], since=since, categories=cats
         ),
@@ -129,8 +137,6 @@ def _stand_in(
     """Stripe unreachable, the network decides alone: no built-in checks, no real-time call."""
     approve = fault.outcome != "decline"
     decision = domain.NETWORK_APPROVED if approve else domain.NETWORK_DECLINED
-    if approve and not card.get("financial_account"):
-        decision = domain.NETWORK_DECLINED  # nothing to hold against (no Issuing balance here)
     record = _new_record(scope, params, card, merchant, request, now, token)
     plan = lifecycle.stand_in(lifecycle.State.of(record, new=True), request.amount, decision)
     record_decision(uow, scope, record, plan, now, insert=True)
@@ -213,6 +219,11 @@ def record_decision(
         return
     pair = _pair(uow, scope, record, now)
     batch = _hold_batch(pair, record, plan.hold)
+    if record["_financial_account"] is None:  # the Issuing balance: a balance transaction
+        issuing_balance.note_hold(uow, scope.account, record, batch.impact(pair.customer), now)
+        finish(uow, scope, record, plan, now, insert=insert)
+        money.execute_last(uow, pair, batch, now)
+        return
     trxn = money.open_transaction(
         uow,
         money.Trail(
@@ -234,6 +245,8 @@ def record_decision(
 
 
 def _pair(uow: UnitOfWork, scope: Scope, record: dict[str, Any], now: int) -> Pair:
+    if record["_financial_account"] is None:
+        return issuing_balance.pair(uow, scope.account, record["currency"], now)
     return money.pair(
         uow, scope.account, record["_financial_account"], record["currency"], money.CARD, now
     )
@@ -293,7 +306,7 @@ def change_hold(
     if plan.hold is None or (plan.hold.live is None and plan.hold.new is None):
         return
     pair = _pair(uow, scope, record, now)
-    money.step(
+    impact = money.step(
         uow,
         scope.account,
         (record.get("treasury") or {}).get("transaction"),
@@ -304,6 +317,8 @@ def change_hold(
         released="issuing_authorization_release",
         closing=plan.closing,
     )
+    if record["_financial_account"] is None:
+        issuing_balance.note_hold(uow, scope.account, record, impact, now)
 
 
 def carry_out(
@@ -349,7 +364,7 @@ def conclude(
     decision = outcome.decision
     # Read only when it matters: a decline holds nothing.
     fa_id, currency = record["_financial_account"], record["currency"]
-    available = _available(uow, fa_id, currency) if decision.approved else 0
+    available = _funds(uow, scope, fa_id, currency) if decision.approved else 0
     state = lifecycle.State.of(record)
     plan = lifecycle.conclude(state, decision, outcome.amount, record["_requested"], available)
     record_decision(uow, scope, record, plan, now, insert=False)
