@@ -63,16 +63,6 @@ def bracket(path: Path) -> str:
     return bracket_path(path)
 
 
-# Endpoints Stripe.js calls that no server SDK has (so the generated spec cannot list them).
-STRIPE_JS_ENDPOINTS: dict[str, Any] = {
-    # stripe.createEphemeralKeyNonce({issuingCard}) for Issuing Elements.
-    "POST /v1/ephemeral_key_nonces": {
-        "type": "object",
-        "fields": {"issuing_card": {"required": True, "schema": {"type": "string"}}},
-    },
-}
-
-
 @cache
 def _spec() -> dict[str, Any]:
     """The SDK-derived spec, with ``param_spec_extra.json`` merged over it: what Stripe
@@ -90,7 +80,6 @@ def _spec() -> dict[str, Any]:
         if set(fields) & set(known):
             raise RuntimeError(f"param_spec_extra.json redefines fields of {endpoint}")
         known.update(fields)
-    spec["endpoints"] = {**STRIPE_JS_ENDPOINTS, **spec["endpoints"]}
     return spec
 
 
