@@ -112,7 +112,7 @@ def new_topup(topup_id: str, params: Record, now: int, metadata: dict[str, str])
         "metadata": metadata,
         "payment_method": None,
         "payment_method_options": None,
-        "source": None if source is None else _source(source),
+        "source": None if source is None else _source(source, now),
         "statement_descriptor": params.get("statement_descriptor") or None,
         "status": PENDING,
         "transfer_group": params.get("transfer_group") or None,
@@ -121,16 +121,30 @@ def new_topup(topup_id: str, params: Record, now: int, metadata: dict[str, str])
     }
 
 
-def _source(token: str) -> Record:
+# Every field of Stripe's (deprecated) source object; its per-type details stay null here.
+_SOURCE_FIELDS = (
+    "ach_credit_transfer ach_debit acss_debit alipay allow_redisplay amount au_becs_debit "
+    "bancontact card card_present code_verification customer eps giropay ideal klarna metadata "
+    "multibanco owner p24 receiver redirect sepa_credit_transfer sepa_debit sofort source_order "
+    "statement_descriptor three_d_secure wechat"
+).split()
+
+
+def _source(token: str, now: int) -> Record:
     """The (deprecated) ``source`` object of a top-up paid from a test bank token."""
+    digest = hashlib.sha256(token.encode()).hexdigest()
     return {
-        "id": "src_" + hashlib.sha256(token.encode()).hexdigest()[:24],
+        **dict.fromkeys(_SOURCE_FIELDS),
+        "id": "src_" + digest[:24],
         "object": "source",
-        "type": "ach_debit",
+        "client_secret": f"src_client_secret_{digest[24:48]}",
+        "created": now,
         "currency": "usd",
-        "status": "chargeable",
-        "usage": "reusable",
+        "flow": "none",
         "livemode": False,
+        "status": "chargeable",
+        "type": "ach_debit",
+        "usage": "reusable",
     }
 
 
@@ -190,6 +204,10 @@ def bt_keys(record: Record) -> dict[str, str]:
     return {"type": record["type"], "source": record["source"], "currency": record["currency"]}
 
 
+# A financial address names every kind of address, null but its own.
+_NO_OTHER_ADDRESS = {"aba": None, "spei": None, "swift": None, "zengin": None}
+
+
 def funding_instructions(account: str, bank_transfer_type: str, currency: str) -> Record:
     """Test-mode instructions: an address derived from the account, the same on every call."""
     expected = BANK_TRANSFER_CURRENCY[bank_transfer_type]
@@ -221,6 +239,7 @@ def funding_instructions(account: str, bank_transfer_type: str, currency: str) -
             "sort_code": None,
             "supported_networks": ["sepa"],
             "type": "iban",
+            **_NO_OTHER_ADDRESS,
         }
     else:
         country = "GB"
@@ -235,6 +254,7 @@ def funding_instructions(account: str, bank_transfer_type: str, currency: str) -
             },
             "supported_networks": ["bacs", "fps"],
             "type": "sort_code",
+            **_NO_OTHER_ADDRESS,
         }
     return {
         "object": "funding_instructions",

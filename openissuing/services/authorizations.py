@@ -14,7 +14,7 @@ from typing import Any
 
 from openissuing.domain.errors import AmountNotPositive, ParameterMissing, ResourceMissing
 from openissuing.domain.issuing import authorizations as domain
-from openissuing.domain.issuing import lifecycle
+from openissuing.domain.issuing import details, lifecycle
 from openissuing.domain.issuing import realtime as realtime_rules
 from openissuing.domain.ledger import money as movements
 from openissuing.domain.ledger.money import Pair
@@ -150,7 +150,7 @@ def _new_record(
         "id": registry.id_for(TYPE),
         "object": TYPE,
         "amount": request.amount,
-        "amount_details": params.get("amount_details"),
+        "amount_details": details.shape(details.AMOUNT_DETAILS, params.get("amount_details")),
         "approved": False,
         "authorization_method": params.get("authorization_method", "online"),
         "balance_transactions": [],
@@ -159,9 +159,9 @@ def _new_record(
         "cardholder": card["cardholder"],
         "created": now,
         "currency": request.currency,
-        "fleet": params.get("fleet"),
+        "fleet": details.shape(details.AUTHORIZATION_FLEET, params.get("fleet")),
         "fraud_challenges": [],
-        "fuel": params.get("fuel"),
+        "fuel": details.shape(details.AUTHORIZATION_FUEL, params.get("fuel")),
         "livemode": False,
         "merchant_amount": params.get("merchant_amount", request.amount),
         "merchant_currency": (params.get("merchant_currency") or request.currency).lower(),

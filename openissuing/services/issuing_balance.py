@@ -191,7 +191,7 @@ def balance(uow: UnitOfWork, owner: str) -> dict[str, Any]:
     return {
         "object": "balance",
         "available": [_entry(payments.get(c, 0), c) for c in currencies],
-        "connect_reserved": [_entry(0, c, source_types=False) for c in currencies],
+        "connect_reserved": [_entry(0, c) for c in currencies],
         "instant_available": [
             {**_entry(payments.get(c, 0), c), "net_available": []} for c in currencies
         ],

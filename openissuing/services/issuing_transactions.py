@@ -16,7 +16,7 @@ from openissuing.domain.errors import (
     ResourceMissing,
 )
 from openissuing.domain.issuing import authorizations as auth_domain
-from openissuing.domain.issuing import lifecycle
+from openissuing.domain.issuing import details, lifecycle
 from openissuing.services import (
     authorizations,
     card_lifecycle,
@@ -78,7 +78,7 @@ def _record(
             "processing_date": dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d"),
             "transaction_id": None,
         },
-        "purchase_details": purchase_details,
+        "purchase_details": details.shape(details.PURCHASE_DETAILS, purchase_details),
         "token": None,
         "treasury": {"received_credit": None, "received_debit": None},
         "type": kind,

@@ -17,7 +17,9 @@ def balance(record: dict, view: View) -> dict:
 
 
 def balance_transaction(record: dict, view: View) -> dict:
-    return base(public(record), "balance_transaction")
+    out = base(public(record), "balance_transaction")
+    out.pop("livemode", None)  # a balance transaction has none (Stripe's object, the SDK's class)
+    return out
 
 
 def topup(record: dict, view: View) -> dict:
