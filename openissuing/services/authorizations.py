@@ -88,6 +88,11 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     card = uow.docs.get(CARD, params["card"], scope.account)
     if card is None:
         raise ResourceMissing("issuing.card", params["card"], param="card")
+    if card_lifecycle.counts(card):
+        # Its payments are counted: lock it before the checks, so purchases racing on it are
+        # counted and refused at the limit one after another (SQLite's write lock already
+        # does this; on PostgreSQL the row lock does). Other cards are never locked here.
+        card = uow.docs.get(CARD, card["id"], scope.account, for_update=True)
     cardholder = uow.docs.get(CARDHOLDER, card["cardholder"], scope.account)
     fa = (
         uow.docs.get(FA, card["financial_account"], scope.account)
