@@ -43,11 +43,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(database_url: str, workdir: str) -> tuple[subprocess.Popen, str]:
+def start_server(
+    database_url: str, workdir: str, *, prefix: list[str] | None = None, timeout: float = 60
+) -> tuple[subprocess.Popen, str]:
+    """``prefix`` runs the server under another program (bench/hotpath.py: valgrind)."""
     port = free_port()
     env = dict(os.environ, OPENISSUING_WEBHOOK_DISPATCHER="false")
     process = subprocess.Popen(
         [
+            *(prefix or []),
             sys.executable,
             "-m",
             "openissuing.cli",
@@ -65,11 +69,13 @@ def start_server(database_url: str, workdir: str) -> tuple[subprocess.Popen, str
         stderr=open(Path(workdir) / "server.log", "w"),
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             httpx.get(
-                url + "/v1/account", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=1
+                url + "/v1/account",
+                headers={"Authorization": f"Bearer {API_KEY}"},
+                timeout=max(1, timeout / 60),
             )
             return process, url
         except httpx.HTTPError:
