@@ -99,7 +99,7 @@ class LedgerStore:
         self.after_commit.append(remember)
 
     def _account_id(self, kind: str, reference: str, currency: str) -> str | None:
-        row = self.raw.one(_FIND_ID_SQL, (reference, kind, currency))
+        row = self.raw.one(_FIND_ID_SQL, (reference, kind, currency), independent=True)
         return None if row is None else row[0]
 
     def lock(self, account_ids: Iterable[str]) -> dict[str, Account]:
@@ -111,19 +111,21 @@ class LedgerStore:
             # row lock below is what keeps the books correct either way.
             for account_id in wanted:
                 self.raw.execute(
-                    "SELECT pg_advisory_xact_lock(?)", (_lock_key(account_id),)
+                    "SELECT pg_advisory_xact_lock(?)", (_lock_key(account_id),), independent=True
                 ).close()
         sql = _READ_SQL.format(placeholders(len(wanted))) + (
             " FOR UPDATE" if self._postgres else ""
         )
-        return {row[0]: _account_tuple(row) for row in self.raw.all(sql, wanted)}
+        return {row[0]: _account_tuple(row) for row in self.raw.all(sql, wanted, independent=True)}
 
     def read(self, account_ids: Iterable[str]) -> dict[str, Account]:
         """Accounts without locking them (reports and tests)."""
         wanted = list(account_ids)
         return {
             row[0]: _account_tuple(row)
-            for row in self.raw.all(_READ_SQL.format(placeholders(len(wanted))), wanted)
+            for row in self.raw.all(
+                _READ_SQL.format(placeholders(len(wanted))), wanted, independent=True
+            )
         }
 
     def count(self) -> int:
@@ -131,7 +133,7 @@ class LedgerStore:
         return 0 if row is None else int(row[0])
 
     def find_account(self, kind: str, reference: str, currency: str) -> Account | None:
-        row = self.raw.one(_FIND_SQL, (reference, kind, currency))
+        row = self.raw.one(_FIND_SQL, (reference, kind, currency), independent=True)
         return None if row is None else _account_tuple(row)
 
     def transfers(self, transfer_ids: Iterable[str]) -> dict[str, Transfer]:
@@ -139,7 +141,7 @@ class LedgerStore:
         if not wanted:
             return {}
         sql = _TRANSFERS_SQL.format(placeholders(len(wanted)))
-        return {row[0]: _transfer_tuple(row) for row in self.raw.all(sql, wanted)}
+        return {row[0]: _transfer_tuple(row) for row in self.raw.all(sql, wanted, independent=True)}
 
     def resolved(self, pending_ids: Iterable[str]) -> set[str]:
         wanted = [p for p in set(pending_ids) if p]
@@ -149,7 +151,7 @@ class LedgerStore:
             "SELECT pending_id FROM ledger_transfers WHERE pending_id IN "
             f"({placeholders(len(wanted))})"
         )
-        return {row[0] for row in self.raw.all(sql, wanted)}
+        return {row[0] for row in self.raw.all(sql, wanted, independent=True)}
 
     def write(self, new_transfers: list[Transfer], deltas: dict[str, Totals], now: int) -> None:
         if new_transfers:
@@ -170,6 +172,7 @@ class LedgerStore:
                     )
                     for t in new_transfers
                 ],
+                independent=True,
             )
         changes = [
             (*(getattr(delta, c) for c in TOTAL_COLUMNS), account_id)
@@ -177,7 +180,7 @@ class LedgerStore:
             if any(getattr(delta, c) for c in TOTAL_COLUMNS)
         ]
         if changes:
-            self.raw.executemany(_ADD_TOTALS_SQL, changes)
+            self.raw.executemany(_ADD_TOTALS_SQL, changes, independent=True)
 
     def flow_transfers(self, flow: str) -> list[Transfer]:
         rows = self.raw.all(

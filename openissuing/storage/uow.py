@@ -16,9 +16,11 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from openissuing.storage import raw
 from openissuing.storage.db import is_serializable
 from openissuing.storage.documents import Documents
 
@@ -80,6 +82,12 @@ def _is_retryable(error: Exception) -> bool:
     return isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig)
 
 
+@event.listens_for(Engine, "before_cursor_execute")
+def _flush_before_sqlalchemy_statements(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+    """Statements sent through SQLAlchemy see the documents a unit of work buffered."""
+    raw.before_statement(conn.connection.dbapi_connection, statement)
+
+
 _sqlite_writers: dict[int, threading.Lock] = {}
 
 
@@ -119,7 +127,12 @@ def transaction(
                     conn.info["sqlite_begin"] = "IMMEDIATE" if write else "DEFERRED"
                 with conn.begin():
                     uow = UnitOfWork(conn)
-                    result = work(uow)
+                    unregister = raw.register(conn, uow.docs)
+                    try:
+                        result = work(uow)
+                        uow.docs.flush()  # the buffered documents, before the commit
+                    finally:
+                        unregister()
             for callback in uow.after_commit:
                 callback()
             return result
