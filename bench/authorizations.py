@@ -44,11 +44,16 @@ def free_port() -> int:
 
 
 def start_server(
-    database_url: str, workdir: str, *, prefix: list[str] | None = None, timeout: float = 60
+    database_url: str,
+    workdir: str,
+    *,
+    prefix: list[str] | None = None,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen, str]:
     """``prefix`` runs the server under another program (bench/hotpath.py: valgrind)."""
     port = free_port()
-    env = dict(os.environ, OPENISSUING_WEBHOOK_DISPATCHER="false")
+    env = dict(os.environ, OPENISSUING_WEBHOOK_DISPATCHER="false", **(env or {}))
     process = subprocess.Popen(
         [
             *(prefix or []),
