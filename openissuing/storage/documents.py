@@ -72,7 +72,8 @@ class Documents:
     statements (one INSERT into ``objects``, one into ``object_keys``, the updates) just
     before any statement that could see them (``storage.raw``: everything that does not
     declare itself independent of documents) and at commit (``flush``). An update of a
-    document inserted and not yet written only changes the row to insert.
+    document inserted and not yet written only changes the row to insert. Writes of other
+    tables that nothing reads back first (``Raw.defer``) follow them, in order.
     """
 
     def __init__(self, conn: Connection) -> None:
@@ -90,6 +91,7 @@ class Documents:
         self._updates: dict[str, str] = {}
         self._keys: dict[str, list[tuple[str, str, str]]] = {}
         self._replaced: set[str] = set()
+        self._deferred: list[tuple[str, Sequence[Any]]] = []
         # Reads of documents by type answered once per transaction (``read_of_type``).
         self._typed_reads: dict[tuple[str, str, tuple[Any, ...]], list[tuple[Any, ...]]] = {}
         self._flushing = False
@@ -222,19 +224,32 @@ class Documents:
         if head in ("UPDATE", "DELETE") and "objects" in sql:
             self.forget()
 
+    def defer(self, sql: str, params: Sequence[Any]) -> None:
+        """A write of another table sent with the next flush (``storage.raw.Raw.defer``)."""
+        self._deferred.append((sql, params))
+
     def flush(self) -> None:
-        """Write the buffered inserts, updates and keys (multi-row statements)."""
-        if not (self._inserts or self._updates or self._keys):
+        """Write the buffered inserts, updates and keys (multi-row statements), then the
+        deferred writes."""
+        if not (self._inserts or self._updates or self._keys or self._deferred):
             return
         self._flushing = True
         try:
-            self._write_buffer()
+            if self.raw.postgres:
+                # One round trip for all of them: psycopg's pipeline mode sends the statements
+                # back to back and reads the answers at the end.
+                with self.raw.dbapi.pipeline():
+                    self._write_buffer()
+            else:
+                self._write_buffer()
         finally:
             self._flushing = False
 
     def _write_buffer(self) -> None:
         inserts, updates, keys, replaced = self._inserts, self._updates, self._keys, self._replaced
+        deferred = self._deferred
         self._inserts, self._updates, self._keys, self._replaced = {}, {}, {}, set()
+        self._deferred = []
         raw = self.raw
         for chunk in _chunks(list(inserts.values())):
             raw.execute(
@@ -262,6 +277,8 @@ class Documents:
                 [value for row in chunk for value in row],
                 independent=True,
             ).close()
+        for sql, params in deferred:
+            raw.execute(sql, params, independent=True).close()
 
     def find(self, object_type: str, owner: str, key: str, value: str) -> list[Record]:
         """All of an owner's objects of a type whose filter key equals value."""

@@ -37,7 +37,8 @@ from openissuing.storage.tables import idempotency_keys as table
 MAX_KEY_LENGTH = 255
 
 # Plain SQL on the transaction's cursor (storage/raw.py): both run on every idempotent POST.
-# Independent of documents: a buffered document never changes their answer.
+# The record is deferred to the unit of work's flush, just before the commit (a concurrent
+# request with the same key makes that flush fail on the primary key, as the insert did).
 _FIND = (
     "SELECT request_hash, created, response_status, response_body FROM idempotency_keys "
     'WHERE scope = ? AND "key" = ?'
@@ -92,7 +93,7 @@ def find(
     ``recover`` is asked about a placeholder without an answer, given when it was made (its
     request may have died between its two transactions, ``api.resume``): an answer it
     returns is replayed; ``RUN_AFRESH`` means it dropped the placeholder."""
-    found = Raw(conn).one(_FIND, (scope, key), independent=True)
+    found = Raw(conn).one(_FIND, (scope, key))
     if found is None:
         return None
     row = _Row(*found)
@@ -138,13 +139,13 @@ def record(
     body: str,
     box: SecretBox | None = None,
 ) -> None:
-    Raw(conn).run(_INSERT, (scope, key, digest, now, status, _sealed(body, box)), independent=True)
+    Raw(conn).defer(_INSERT, (scope, key, digest, now, status, _sealed(body, box)))
 
 
 def placeholder(conn: Connection, scope: str, key: str, digest: str, now: int) -> None:
     """Claim the key before a request leaves its first transaction (real-time authorizations):
     a duplicate arriving meanwhile finds a row without an answer and gets 409."""
-    Raw(conn).run(_INSERT, (scope, key, digest, now, None, None), independent=True)
+    Raw(conn).defer(_INSERT, (scope, key, digest, now, None, None))
 
 
 def complete(

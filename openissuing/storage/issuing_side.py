@@ -17,8 +17,8 @@ from openissuing.storage import outbox
 from openissuing.storage.documents import Documents
 from openissuing.storage.raw import Raw, placeholders
 
-# Plain SQL on the transaction's cursor, independent of documents (storage/raw.py): both
-# tables are written on every authorization.
+# Plain SQL on the transaction's cursor, deferred to the unit of work's flush (storage/raw.py):
+# both tables are written on every authorization, and read only by statements that flush.
 _INSERT_EXPIRY = (
     "INSERT INTO authorization_expiries (authorization_id, owner, expires_at) VALUES (?, ?, ?)"
 )
@@ -36,18 +36,16 @@ class Expiries:
         self._conn, self._raw = conn, raw
 
     def add(self, authorization_id: str, owner: str, expires_at: int) -> None:
-        self._raw.run(_INSERT_EXPIRY, (authorization_id, owner, expires_at), independent=True)
+        self._raw.defer(_INSERT_EXPIRY, (authorization_id, owner, expires_at))
 
     def remove(self, authorization_id: str) -> None:
-        self._raw.run(
-            "DELETE FROM authorization_expiries WHERE authorization_id = ?",
-            (authorization_id,),
-            independent=True,
+        self._raw.defer(
+            "DELETE FROM authorization_expiries WHERE authorization_id = ?", (authorization_id,)
         )
 
     def due(self, owner: str, now: int, limit: int) -> list[str]:
         """The ids of ``owner``'s authorizations due by ``now``, oldest deadline first."""
-        return [row[0] for row in self._raw.all(_DUE, (owner, now, limit), independent=True)]
+        return [row[0] for row in self._raw.all(_DUE, (owner, now, limit))]
 
 
 class Spend:
@@ -56,7 +54,7 @@ class Spend:
         self._raw = raw or Raw(conn)
 
     def add(self, card: str, cardholder: str, category: str, amount: int, at: int) -> None:
-        self._raw.run(_INSERT_SPEND, (card, cardholder, category, amount, at), independent=True)
+        self._raw.defer(_INSERT_SPEND, (card, cardholder, category, amount, at))
 
     def total(
         self,
@@ -77,7 +75,7 @@ class Spend:
         if categories:
             sql += f" AND category IN ({placeholders(len(categories))})"
             params.extend(categories)
-        row = self._raw.one(sql, params, independent=True)
+        row = self._raw.one(sql, params)  # flushes: deferred spend rows count
         return 0 if row is None else int(row[0])
 
 

@@ -13,8 +13,10 @@ at commit. The buffer is registered here per DB-API connection for the unit of
 work's lifetime (``register`` / ``unregister``), and every statement sent here or
 through SQLAlchemy on that connection first flushes it — unless its caller
 declares it ``independent``: it neither reads nor writes ``objects`` and
-``object_keys`` nor references them (the ledger, card spend, expiries,
-idempotency keys), so the buffered rows cannot change its answer.
+``object_keys`` nor references them, nor reads what was deferred (the ledger),
+so the buffered rows cannot change its answer. Writes that nothing reads back
+before the commit (card spend, expiry rows, the idempotency record) are
+``defer``red into the same buffer and sent with the documents.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from sqlalchemy.engine import Connection
 class Buffer(Protocol):
     def before(self, sql: str) -> None:
         """Called before a statement that is not independent of the buffered documents."""
+
+    def defer(self, sql: str, params: Sequence[Any]) -> None:
+        """Keep a write for the next flush, after the buffered documents."""
 
 
 # DB-API connection (by id) → the write buffer of the unit of work running on it. A DB-API
@@ -105,6 +110,17 @@ class Raw:
         count: int = cursor.rowcount
         cursor.close()
         return count
+
+    def defer(self, sql: str, params: Sequence[Any]) -> None:
+        """A write nothing in this transaction reads back except through a statement that
+        flushes (one not declared independent): kept with the buffered documents and sent with
+        them, in order, at the next flush (on PostgreSQL in the same round trip). Executed at
+        once outside a unit of work."""
+        buffer = _buffers.get(self._key)
+        if buffer is None:
+            self.run(sql, params)
+        else:
+            buffer.defer(sql, params)
 
     def executemany(
         self, sql: str, rows: Iterable[Sequence[Any]], *, independent: bool = False

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from openissuing.storage import raw
 from openissuing.storage.db import is_serializable
@@ -69,6 +69,16 @@ def _driver_error(error: Exception) -> Exception | None:
     if isinstance(error, sqlite3.Error) or type(error).__module__.startswith("psycopg"):
         return error
     return None
+
+
+def is_integrity_error(error: BaseException) -> bool:
+    """A constraint refused a write (a primary key taken by a concurrent request, ...), whether
+    SQLAlchemy sent the statement or the raw cursor did (then the driver's own exception)."""
+    if isinstance(error, IntegrityError | sqlite3.IntegrityError):
+        return True
+    return type(error).__module__.startswith("psycopg") and str(
+        getattr(error, "sqlstate", "") or ""
+    ).startswith("23")
 
 
 def _is_retryable(error: Exception) -> bool:
