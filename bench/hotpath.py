@@ -266,12 +266,15 @@ def profile_layers(database_url: str | None, requests: int, rate: int, gil: bool
         totals: collections.Counter[str] = collections.Counter()
         sql: collections.Counter[str] = collections.Counter()
         leaves: collections.Counter[tuple[str, str]] = collections.Counter()
+        inclusive: collections.Counter[str] = collections.Counter()
         for line in out.read_text().splitlines():
             stack, _, count = line.rpartition(" ")
             frames = stack.split(";")[1:]  # the first is the process/thread name
             layer, in_sql = layer_of(frames)
             totals[layer] += int(count)
             leaves[(layer, " < ".join(reversed(frames[-3:])))] += int(count)
+            for name in {re.sub(r":\d+\)", ")", f) for f in frames}:
+                inclusive[name] += int(count)
             if in_sql:
                 sql[layer] += int(count)
         everything = sum(totals.values())
@@ -286,6 +289,9 @@ def profile_layers(database_url: str | None, requests: int, rate: int, gil: bool
         for name, count in totals.most_common():
             print(f"{name:<40} {count / everything:>6.1%} {sql[name] / max(count, 1):>19.0%}")
         print(f"{'all layers: inside SQL calls':<40} {sum(sql.values()) / everything:>6.1%}")
+        if os.environ.get("FUNCTIONS"):  # inclusive share per function (debugging aid)
+            for name, count in inclusive.most_common(60):
+                print(f"  {count / everything:>6.1%} {name[:120]}")
         if os.environ.get("LEAVES"):
             for (name, leaf), count in leaves.most_common(40):
                 print(f"  {count / everything:>6.1%} {name[:20]:<20} {leaf[:110]}")
@@ -294,7 +300,7 @@ def profile_layers(database_url: str | None, requests: int, rate: int, gil: bool
 # ------------------------------------------------------------------ instructions
 
 
-def count_instructions(database_url: str | None, requests: int) -> None:
+def count_instructions(database_url: str | None, requests: int, server: str | None) -> None:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise SystemExit("valgrind is not installed")
@@ -310,7 +316,10 @@ def count_instructions(database_url: str | None, requests: int) -> None:
             "--instr-atstart=no",
             f"--callgrind-out-file={out}",
         ]
-        process, base = bench.start_server(url, workdir, prefix=prefix, timeout=600)
+        if server is None:
+            process, base = bench.start_server(url, workdir, prefix=prefix, timeout=600)
+        else:  # one of bench/servers.py's HTTP servers, under callgrind
+            process, base = start_variant(server, url, Path(workdir), prefix)
         try:
             acct, card = bench.setup(base, funds=100 * (requests + 60))
             authorize_serially(base, acct, card, 20)
@@ -344,10 +353,34 @@ def count_instructions(database_url: str | None, requests: int) -> None:
         print(
             f"# {label}: instructions counted by callgrind over {requests} authorizations at "
             "concurrency 1 (the whole server process; independent of the machine's load)"
+            + (f"; server {server}" if server else "")
         )
         print(f"instructions per authorization: {everything / requests / 1e6:.2f} M")
         for name, count in totals.most_common(8):
             print(f"  {name:<40} {count / everything:>6.1%}")
+
+
+def start_variant(
+    kind: str, url: str, workdir: Path, prefix: list[str]
+) -> tuple[subprocess.Popen, str]:
+    port = bench.free_port()
+    process = subprocess.Popen(
+        [*prefix, sys.executable, str(Path(__file__).with_name("servers.py"))]
+        + ["--child", kind, "--port", str(port), "--database-url", url],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=open(workdir / "server.log", "w"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        try:
+            httpx.get(base + "/healthz", timeout=10)
+            return process, base
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    process.kill()
+    raise SystemExit((workdir / "server.log").read_text()[-2000:])
 
 
 def main() -> None:
@@ -362,6 +395,12 @@ def main() -> None:
         help="layers: sample every thread, waiting ones too (default: only the thread holding "
         "the GIL, i.e. Python's CPU time)",
     )
+    parser.add_argument(
+        "--server",
+        help="instructions: run the app under one of bench/servers.py's HTTP servers "
+        "(uvicorn-h11, uvicorn-httptools, uvicorn-httptools-uvloop, granian) instead of "
+        "`openissuing serve`",
+    )
     parser.add_argument("--quiet", action="store_true", help="statements: counts only")
     args = parser.parse_args()
     if args.view == "statements":
@@ -369,7 +408,7 @@ def main() -> None:
     elif args.view == "layers":
         profile_layers(args.database_url, args.requests or 1500, args.rate, not args.wall)
     else:
-        count_instructions(args.database_url, args.requests or 200)
+        count_instructions(args.database_url, args.requests or 200, args.server)
 
 
 if __name__ == "__main__":
