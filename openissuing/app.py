@@ -127,6 +127,10 @@ def create_app(runtime: Runtime) -> Starlette:
         lifespan=_lifespan(runtime),
     )
     app.state.runtime = runtime
+    # An unknown URL is Stripe's "Unrecognized request URL" (404 JSON), never a trailing-slash
+    # redirect: an id of "/" (``/v1/issuing/cards/%2F``, ``/_openissuing/sandboxes/%2F``) used
+    # to get Starlette's 307. The dashboard redirects its own entry URLs explicitly.
+    app.router.redirect_slashes = False
     app.add_middleware(
         AccessLog, platform_id=runtime.platform_id, enabled=runtime.settings.access_log
     )

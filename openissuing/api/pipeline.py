@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from openissuing import ids
-from openissuing.api import auth, edge, forms, ratelimit, resume, versions
+from openissuing.api import auth, edge, ephemeral, forms, ratelimit, resume, versions
 from openissuing.api import params as param_specs
 from openissuing.api.errors import error_body, internal_error_body
 from openissuing.api.routing import Call, Continuation, Endpoint
@@ -120,7 +120,14 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
     version = runtime.settings.api_version
     idem: Idempotency | None = None
     try:
-        sandbox = await auth.sandbox_for(request.headers.get("authorization"), runtime.sandboxes)
+        presented = auth.presented_key(request.headers.get("authorization"))
+        grant = None
+        if ephemeral.presents_ephemeral_key(presented):  # Issuing Elements, in a browser
+            sandbox, grant = await ephemeral.authenticate(runtime, str(presented))
+        else:
+            sandbox = await auth.sandbox_for(
+                request.headers.get("authorization"), runtime.sandboxes
+            )
         ratelimit.check(runtime, sandbox, request.scope)
         version = versions.checked(request.headers.get("stripe-version"), version)
         clock = runtime.sandboxes.clock(sandbox)
@@ -131,6 +138,9 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
             return _fault_response(fault, request_id, version)
         acting = request.headers.get("stripe-account") or sandbox.platform_account_id
         raw = await _read_params(request)
+        if grant is not None:
+            ephemeral.check(grant, endpoint.key, request.path_params, raw)
+            acting = grant.account
         params = param_specs.validate(endpoint.key, raw)
         edge.screen(endpoint.path, request.path_params, request.headers)
         expand = params.pop("expand", None) or []
@@ -166,6 +176,7 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
             expand,
             request.url.path,
             idem,
+            request.headers.get("stripe-version"),
         )
         if fault is not None:  # a hang: done and committed, the answer comes late
             await asyncio.sleep(fault.seconds)
@@ -210,10 +221,27 @@ def _fault_response(fault: Any, request_id: str, version: str) -> Response:
 
 
 def _execute(
-    runtime, endpoint, scope, params, path, expand, url_path, idem: Idempotency | None
+    runtime,
+    endpoint,
+    scope,
+    params,
+    path,
+    expand,
+    url_path,
+    idem: Idempotency | None,
+    stripe_version: str | None = None,
 ) -> tuple[int, str, bool]:
     def call_for(uow: UnitOfWork) -> Call:
-        return Call(scope, uow, params, path, expand, url_path, runtime=runtime)
+        return Call(
+            scope,
+            uow,
+            params,
+            path,
+            expand,
+            url_path,
+            runtime=runtime,
+            stripe_version=stripe_version,
+        )
 
     def work(uow: UnitOfWork):
         if idem is not None:

@@ -34,6 +34,8 @@ class Call:
     runtime: Any = None
     # Set when the answer reveals a secret: its stored idempotent copy is then sealed.
     reveals_secrets: bool = False
+    # The Stripe-Version header exactly as the request sent it (None when absent).
+    stripe_version: str | None = None
 
     def _ctx(self, reveal_secrets: bool = False) -> rendering.RenderContext:
         return rendering.RenderContext(self.uow, self.scope, reveal_secrets)

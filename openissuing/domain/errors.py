@@ -165,3 +165,34 @@ class AlreadyDisputed(InvalidRequest):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, param="transaction")
+
+
+# ------------------------------------------------------------------ Treasury flows
+
+
+class FinancialAccountNotOpen(InvalidRequest):
+    """A money movement asked of a closed financial account (Stripe's v2 code for this)."""
+
+    code = "financial_account_not_open"
+
+    def __init__(self, fa_id: str, param: str = "financial_account") -> None:
+        super().__init__(
+            f"The financial account {fa_id} is closed: no money can move through it.", param=param
+        )
+
+
+class FeatureNotEnabled(InvalidRequest):
+    """The financial account's feature for this flow is not active (Stripe's v2 code)."""
+
+    code = "feature_not_enabled"
+
+    def __init__(self, message: str, param: str = "financial_account") -> None:
+        super().__init__(message, param=param)
+
+
+class ReversalRestricted(InvalidRequest):
+    """A received flow that cannot be reversed; ``reason`` is its ``restricted_reason``."""
+
+    def __init__(self, message: str, reason: str, param: str) -> None:
+        super().__init__(message, param=param)
+        self.reason = reason

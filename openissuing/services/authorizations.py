@@ -18,7 +18,15 @@ from openissuing.domain.issuing import lifecycle
 from openissuing.domain.issuing import realtime as realtime_rules
 from openissuing.domain.ledger import money as movements
 from openissuing.domain.ledger.money import Pair
-from openissuing.services import balances, card_spend, events, faults, money
+from openissuing.services import (
+    balances,
+    card_lifecycle,
+    card_spend,
+    events,
+    faults,
+    issuing_tokens,
+    money,
+)
 from openissuing.services import realtime_authorizations as realtime
 from openissuing.services.scope import Scope
 from openissuing.storage.issuing_side import Expiries
@@ -80,9 +88,10 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     )
     merchant = domain.merchant_data(params.get("merchant_data"))
     request = _request(params, card, merchant)
+    token = issuing_tokens.for_wallet(uow, scope, card, params.get("wallet"), now)
     fallback = faults.use(uow, scope.faults, "network_fallback") if scope.faults else None
     if fallback is not None:
-        return _stand_in(uow, scope, params, card, merchant, request, fallback, now)
+        return _stand_in(uow, scope, params, card, merchant, request, fallback, now, token)
     decision = domain.decide(
         request,
         card,
@@ -97,7 +106,10 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
             uow, cardholder=cardholder["id"], since=since, categories=cats
         ),
     )
-    record = _new_record(scope, params, card, merchant, request, now)
+    # After the built-in checks: the wallet's token, then the card's lifecycle controls.
+    decision = issuing_tokens.rules.screen(token, decision)
+    decision = card_lifecycle.screen(card, request.amount, decision)
+    record = _new_record(scope, params, card, merchant, request, now, token)
     if decision.approved:
         # The platform's real-time decision, only for what the built-in checks approved.
         endpoint = realtime.find_endpoint(uow, scope)
@@ -111,19 +123,23 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     return record
 
 
-def _stand_in(uow, scope, params, card, merchant, request, fault, now: int) -> dict[str, Any]:
+def _stand_in(
+    uow, scope, params, card, merchant, request, fault, now: int, token
+) -> dict[str, Any]:
     """Stripe unreachable, the network decides alone: no built-in checks, no real-time call."""
     approve = fault.outcome != "decline"
     decision = domain.NETWORK_APPROVED if approve else domain.NETWORK_DECLINED
     if approve and not card.get("financial_account"):
         decision = domain.NETWORK_DECLINED  # nothing to hold against (no Issuing balance here)
-    record = _new_record(scope, params, card, merchant, request, now)
+    record = _new_record(scope, params, card, merchant, request, now, token)
     plan = lifecycle.stand_in(lifecycle.State.of(record, new=True), request.amount, decision)
     record_decision(uow, scope, record, plan, now, insert=True)
     return record
 
 
-def _new_record(scope, params, card, merchant, request: domain.Request, now: int) -> dict[str, Any]:
+def _new_record(
+    scope, params, card, merchant, request: domain.Request, now: int, token=None
+) -> dict[str, Any]:
     return {
         "id": registry.id_for(TYPE),
         "object": TYPE,
@@ -155,7 +171,7 @@ def _new_record(scope, params, card, merchant, request: domain.Request, now: int
         "pending_request": None,
         "request_history": [],
         "status": "closed",
-        "token": None,
+        "token": token and token["id"],
         "transactions": [],
         "treasury": None,
         "verification_data": domain.verification_data(params.get("verification_data")),
@@ -169,6 +185,8 @@ def _new_record(scope, params, card, merchant, request: domain.Request, now: int
         "_captured": 0,
         "_transactions": [],
         "_is_amount_controllable": bool(params.get("is_amount_controllable", False)),
+        # The card has lifecycle controls: its approvals are counted (card_lifecycle).
+        "_counts_payments": card_lifecycle.counts(card),
     }
 
 
@@ -262,6 +280,8 @@ def finish(
     if plan.status == lifecycle.PENDING:
         _expiries(uow).add(record["id"], scope.account, now + domain.expiry_seconds(category))
     events.record(uow, scope, "issuing_authorization.created", TYPE, record)
+    if decision.approved and record.get("_counts_payments"):
+        card_lifecycle.approved(uow, scope, record["card"], record["id"], record["amount"])
 
 
 def change_hold(

@@ -12,10 +12,11 @@ import secrets
 from typing import Any
 
 from openissuing.domain.errors import ResourceMissing
-from openissuing.domain.issuing import card_numbers
+from openissuing.domain.issuing import card_numbers, physical_bundles
 from openissuing.domain.issuing import cards as rules
+from openissuing.domain.issuing import personalization_designs as design_rules
 from openissuing.secrets_box import SecretBox
-from openissuing.services import cardholders, events
+from openissuing.services import cardholders, events, issuing_tokens
 from openissuing.services.scope import Scope
 from openissuing.storage import card_secrets
 from openissuing.storage.documents import Page
@@ -50,14 +51,21 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     rules.check_create(params, now)
     cardholder = cardholders.load(uow, scope, params["cardholder"], param="cardholder")
     _check_financial_account(uow, scope, params.get("financial_account"), params["currency"])
-    _check_design(uow, scope, params.get("personalization_design"))
+    design = _design_for(uow, scope, params)
     original = None
     if params.get("replacement_for"):
         original = load(
             uow, scope, params["replacement_for"], param="replacement_for", for_update=True
         )
         rules.check_replacement(original, cardholder["id"], params.get("replacement_reason"))
-    secret = card_numbers.generate(randbelow)
+    keeps_number = original is not None and params.get("replacement_reason") in rules.KEEPS_NUMBER
+    secret = (
+        card_numbers.reissue(_number_of(uow, scope, original["id"]), randbelow)
+        if keeps_number and original is not None
+        else card_numbers.generate(randbelow)
+    )
+    if design is not None:
+        params = {**params, "personalization_design": design["id"]}
     record = rules.new(
         registry.id_for(TYPE), now, params, cardholder=cardholder, last4=secret.last4
     )
@@ -68,6 +76,7 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     if original is not None:
         replaced = rules.mark_replaced(original, record)
         if rules.activation_cancels_original(None, record):
+            issuing_tokens.card_replaced(uow, scope, original["id"], record["id"])
             replaced = rules.cancel(replaced)
         _save(uow, scope, original, replaced)
     return record
@@ -77,15 +86,37 @@ def update(uow: UnitOfWork, scope: Scope, card_id: str, params: dict[str, Any]) 
     before = load(uow, scope, card_id, for_update=True)
     if params.get("financial_account"):
         _check_financial_account(uow, scope, params["financial_account"], before["currency"])
-    _check_design(uow, scope, params.get("personalization_design"))
+    if params.get("personalization_design") and before["type"] == "physical":
+        _design_for(uow, scope, {**params, "second_line": before.get("second_line")})
     after = rules.update(before, params)
     _save(uow, scope, before, after)
     if rules.activation_cancels_original(before, after):
-        # Lock order: the replacement (locked above), then the card it replaces.
+        # Lock order: the replacement (locked above), then the card it replaces, its tokens.
         original = uow.docs.get(TYPE, after["replacement_for"], scope.account, for_update=True)
         if original is not None:
+            issuing_tokens.card_replaced(uow, scope, original["id"], after["id"])
             _save(uow, scope, original, rules.cancel(original))
     return after
+
+
+def cancel(
+    uow: UnitOfWork, scope: Scope, card: dict[str, Any], reason: str | None = None
+) -> dict[str, Any]:
+    """Cancel a locked card (terminal): its shipment if not handed over, and its tokens."""
+    after = rules.cancel(card, reason)
+    _save(uow, scope, card, after)
+    return after
+
+
+def cancel_unprinted(uow: UnitOfWork, scope: Scope, design_id: str, reason: str) -> None:
+    """Cancel the cards printed with a design that Stripe has not handed to the printer yet."""
+    found = uow.docs.list(
+        TYPE, scope.account, filters={"personalization_design": design_id}, limit=None
+    ).records
+    for card_id in sorted(c["id"] for c in found):
+        card = load(uow, scope, card_id, for_update=True)
+        if card["status"] != "canceled" and (card.get("shipping") or {}).get("status") == "pending":
+            cancel(uow, scope, card, reason)
 
 
 def advance_shipping(uow: UnitOfWork, scope: Scope, card_id: str, action: str) -> dict[str, Any]:
@@ -108,9 +139,25 @@ def _seal(uow: UnitOfWork, box: SecretBox, card_id: str, secret: card_numbers.Ca
 def _save(uow: UnitOfWork, scope: Scope, before: dict[str, Any], after: dict[str, Any]) -> None:
     changed = events.changed_attributes(before, after)
     if not changed:
+        if after != before:  # private bookkeeping only (e.g. the lifecycle count): no event
+            uow.docs.update(after, rules.filter_keys(after))
         return
     uow.docs.update(after, rules.filter_keys(after))
     events.record(uow, scope, "issuing_card.updated", TYPE, after, previous_attributes=changed)
+    if after["status"] == "canceled" and before["status"] != "canceled":
+        issuing_tokens.card_canceled(uow, scope, after["id"])
+
+
+def save(uow: UnitOfWork, scope: Scope, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Store a locked card's change, with its event when a public field changed."""
+    _save(uow, scope, before, after)
+
+
+def _number_of(uow: UnitOfWork, scope: Scope, card_id: str) -> str:
+    sealed = card_secrets.sealed(uow.conn, card_id)
+    if sealed is None:  # every card is sealed in its create transaction
+        raise LookupError(f"card {card_id} has no sealed number")
+    return scope.box.open(sealed[0])
 
 
 def _check_financial_account(
@@ -125,6 +172,29 @@ def _check_financial_account(
     rules.check_financial_account(account, currency)
 
 
-def _check_design(uow: UnitOfWork, scope: Scope, design_id: str | None) -> None:
-    if design_id and uow.docs.get(PERSONALIZATION_DESIGN, design_id, scope.account) is None:
-        raise ResourceMissing(PERSONALIZATION_DESIGN, design_id, param="personalization_design")
+def _design_for(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The design a physical card is printed with: the one asked for (which must be active), or
+    the account's default, or, for a connected account without one, the platform's default."""
+    if params.get("type", "physical") != "physical":
+        return None
+    design_id = params.get("personalization_design")
+    if design_id:
+        design = uow.docs.get(PERSONALIZATION_DESIGN, design_id, scope.account)
+        if design is None:
+            raise ResourceMissing(PERSONALIZATION_DESIGN, design_id, param="personalization_design")
+        design_rules.require_active(design)
+    else:
+        design = _default_design(uow, scope.account) or (
+            None if scope.is_platform else _default_design(uow, scope.platform)
+        )
+    if design is not None:
+        bundle = physical_bundles.get(design["physical_bundle"])
+        rules.check_second_line(params.get("second_line") or None, bundle)
+    return design
+
+
+def _default_design(uow: UnitOfWork, owner: str) -> dict[str, Any] | None:
+    for design in uow.docs.find(PERSONALIZATION_DESIGN, owner, "is_default", "true"):
+        if design["status"] == "active":
+            return design
+    return None

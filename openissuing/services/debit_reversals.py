@@ -64,6 +64,14 @@ def _check_reversible(received: dict[str, Any], now: int) -> None:
             f"Received debits on the {received['network']} network cannot be reversed.",
             param="received_debit",
         )
+    if (received.get("reversal_details") or {}).get("restricted_reason") == (
+        "source_flow_restricted"
+    ):
+        raise InvalidRequest(
+            "This received debit cannot be reversed: its source flow (e.g. a returned inbound "
+            "transfer) is not reversible.",
+            param="received_debit",
+        )
     if received["status"] != "succeeded":
         raise InvalidRequest(
             "Only succeeded received debits can be reversed.", param="received_debit"

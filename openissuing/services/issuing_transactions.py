@@ -15,7 +15,7 @@ from openissuing.domain.errors import (
 )
 from openissuing.domain.issuing import authorizations as auth_domain
 from openissuing.domain.issuing import lifecycle
-from openissuing.services import authorizations, card_spend, events, received_flows
+from openissuing.services import authorizations, card_lifecycle, card_spend, events, received_flows
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
 from openissuing.wire import registry
@@ -144,6 +144,7 @@ def capture(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any])
         purchase_details=params.get("purchase_details"),
         auth_code=code,
     )
+    txn["token"], txn["wallet"] = record.get("token"), record.get("wallet")
     flow = _move_money(
         uow,
         scope,
@@ -155,6 +156,7 @@ def capture(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any])
         now,
     )
     _insert(uow, scope, txn)
+    card_lifecycle.captured(uow, scope, card, record["id"])
     record.setdefault("_transactions", []).append(txn["id"])
     record["treasury"]["received_debits"].append(flow["id"])
     authorizations.carry_out(uow, scope, record, plan, now)
@@ -192,6 +194,8 @@ def _unlinked(uow: UnitOfWork, scope: Scope, params: dict[str, Any], kind: str) 
     signed = amount if kind == "capture" else -amount
     card_spend.add(uow, card["id"], card["cardholder"], merchant["category"], signed, now)
     _insert(uow, scope, txn)
+    if kind == "capture":  # a force capture is a payment (lifecycle controls)
+        card_lifecycle.captured(uow, scope, card, None)
     return txn
 
 

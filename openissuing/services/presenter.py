@@ -21,6 +21,8 @@ from typing import Any
 
 import orjson
 
+from openissuing.domain.issuing import physical_bundles
+from openissuing.domain.issuing import tokens as token_rules
 from openissuing.services import balances, deliveries
 from openissuing.services.scope import Scope
 from openissuing.storage import card_secrets
@@ -28,13 +30,16 @@ from openissuing.storage.uow import UnitOfWork
 from openissuing.wire import View, registry
 from openissuing.wire import cards as card_wire
 from openissuing.wire import financial_accounts as fa_wire
+from openissuing.wire import issuing_extra as extra_wire
 from openissuing.wire import treasury_flows as flow_wire
 
 Json = dict[str, Any]
 Loader = Callable[[UnitOfWork, Scope, str, Json, View], dict[str, Any]]
 
 # Rendered from more than documents (ledger totals, delivery rows): never reused from memory.
-_NOT_REUSABLE = frozenset({"treasury.financial_account", "event"})
+_NOT_REUSABLE = frozenset(
+    {"treasury.financial_account", "event", "ephemeral_key", "ephemeral_key_nonce"}
+)
 
 
 def present(
@@ -93,7 +98,9 @@ def load_visible(uow: UnitOfWork, scope: Scope, object_id: str) -> tuple[str, Js
     """An object by id, only if it lives in the acting account (or is that account)."""
     found = uow.docs.owner_of(object_id)
     if found is None:
-        return None
+        # The physical bundles are one catalogue, the same for every account (never stored).
+        bundle = physical_bundles.get(object_id)
+        return None if bundle is None else (physical_bundles.TYPE, bundle)
     object_type, owner = found
     visible = owner == scope.account or object_id == scope.account
     if not visible or object_type not in registry.TYPES:
@@ -183,6 +190,12 @@ def _transaction_entry(
     return _flow_details(uow, scope, record, view)
 
 
+def _received_credit(
+    uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View
+) -> dict[str, Any]:
+    return {"now": scope.now()}
+
+
 def _event(uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View) -> dict[str, Any]:
     stored = record.get("data") or {}
     obj = stored.get("object") or {}
@@ -195,10 +208,36 @@ def _event(uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View) 
     return {"object": obj, "pending_webhooks": deliveries.pending_count(uow, record["id"])}
 
 
+def _token(uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View) -> dict[str, Any]:
+    # Stripe shows network_data only when explicitly expanded on a retrieve or an update, and
+    # only in the 24 hours after the token was created.
+    if not extra_wire.wants_network_data(view):
+        return {}
+    return {"network_data": token_rules.network_data(record, scope.now())}
+
+
+def _ephemeral_key(
+    uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View
+) -> dict[str, Any]:
+    # The secret exists only in the create response: the service hands it over once, on the
+    # record it returns (``_secret``), and stores only its digest.
+    return {"secret": record.get("_secret") if view.reveal_secrets else None}
+
+
+def _ephemeral_key_nonce(
+    uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View
+) -> dict[str, Any]:
+    return {"private_nonce": record.get("_private_nonce") if view.reveal_secrets else None}
+
+
 _LOADERS: dict[str, Loader] = {
+    "issuing.token": _token,
+    "ephemeral_key": _ephemeral_key,
+    "ephemeral_key_nonce": _ephemeral_key_nonce,
     "issuing.card": _card,
     "issuing.authorization": _authorization,
     "treasury.financial_account": _financial_account,
+    "treasury.received_credit": _received_credit,
     "treasury.transaction": _treasury_transaction,
     "treasury.transaction_entry": _transaction_entry,
     "event": _event,

@@ -18,6 +18,7 @@ from openissuing.domain.errors import (
     InvalidRequest,
 )
 from openissuing.domain.ledger import money as movements
+from openissuing.domain.treasury import inbound
 from openissuing.services import events, money
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
@@ -92,9 +93,12 @@ def _base(
         "initiating_payment_method_details": _initiating(params, issuing_card),
         "livemode": False,
         "network": network,
-        # Card flows are reversed through disputes, not by deadline-bound reversals.
+        # Only ACH flows have a reversal deadline; card flows are reversed through disputes,
+        # wires and RTP not at all (domain.treasury.inbound, "reversing received credits").
         "reversal_details": {
-            "deadline": None if issuing_card else now + 5 * 86400,
+            "deadline": None
+            if issuing_card or network != inbound.NETWORK
+            else now + inbound.ACH_REVERSAL_WINDOW_SECONDS,
             "restricted_reason": None,
         },
         "status": "succeeded",
@@ -151,8 +155,11 @@ def create_debit(
     network: str | None = None,
     allow_overdraft: bool = False,
     issuing_card: str | None = None,
+    reversal_details: dict | None = None,
 ) -> dict[str, Any]:
-    """A debit; card captures pass ``allow_overdraft`` (the platform covers a negative balance)."""
+    """A debit; card captures pass ``allow_overdraft`` (the platform covers a negative balance),
+    and so do returned inbound transfers (the bank has taken the money back). A flow that may
+    not be reversed passes its ``reversal_details``."""
     AmountNotPositive.check(params["amount"], "amount")
     fa = load_financial_account(uow, scope, params["financial_account"])
     currency = _check_currency(fa, params["currency"])
@@ -168,6 +175,8 @@ def create_debit(
         "topup": None,
         **(linked or {}),
     }
+    if reversal_details is not None:
+        record["reversal_details"] = reversal_details
     if fa["status"] != "open":
         record.update(status="failed", failure_code="account_closed")
     else:

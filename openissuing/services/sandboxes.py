@@ -217,3 +217,12 @@ class Directory:
 
     def clock(self, sandbox: Sandbox) -> SandboxClock:
         return clock_of(sandbox, self.base_clock)
+
+    def of_platform(self, platform_account_id: str) -> Sandbox | None:
+        """The sandbox of a platform account, read from the database (blocking; not cached:
+        only the rare ephemeral-key request asks)."""
+        return transaction(
+            self.engine,
+            lambda uow: _store(uow).by_platform(platform_account_id),
+            write=False,
+        )

@@ -10,7 +10,7 @@ found) and ``secrets`` (``(number, cvc)``, loaded only when ``wants_secrets``).
 
 from __future__ import annotations
 
-from openissuing.wire import View, base
+from openissuing.wire import View, base, public
 
 SECRET_FIELDS = ("number", "cvc")
 
@@ -22,7 +22,7 @@ def wants_secrets(record: dict, view: View) -> bool:
 
 
 def card(record: dict, view: View) -> dict:
-    out = base(record, "issuing.card")
+    out = base(public(record), "issuing.card")
     out["cardholder"] = view.related.get("cardholder", record["cardholder"])
     out["number"] = None
     out["cvc"] = None

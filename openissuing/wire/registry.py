@@ -20,8 +20,10 @@ from openissuing.wire import (
     disputes,
     events,
     financial_accounts,
+    issuing_extra,
     issuing_money,
     treasury_flows,
+    treasury_inbound,
     webhook_endpoints,
 )
 
@@ -122,7 +124,44 @@ _ENTRIES = (
             "treasury.debit_reversal.completed",
         ),
     ),
-    ObjectType("treasury.credit_reversal", "credrev", _plain("treasury.credit_reversal")),
+    ObjectType(
+        "issuing.token",
+        "intok",
+        issuing_extra.token,
+        ("issuing_token.created", "issuing_token.updated"),
+    ),
+    ObjectType(
+        "issuing.personalization_design",
+        "ipcd",
+        issuing_extra.personalization_design,
+        (
+            "issuing_personalization_design.activated",
+            "issuing_personalization_design.deactivated",
+            "issuing_personalization_design.rejected",
+            "issuing_personalization_design.updated",
+        ),
+    ),
+    ObjectType("issuing.physical_bundle", "ics", issuing_extra.physical_bundle),
+    ObjectType("ephemeral_key", "ephkey", issuing_extra.ephemeral_key),
+    # What Stripe.js's createEphemeralKeyNonce returns: the public nonce is its id.
+    ObjectType("ephemeral_key_nonce", "ekn", issuing_extra.ephemeral_key_nonce),
+    ObjectType(
+        "treasury.inbound_transfer",
+        "ibt",
+        treasury_inbound.inbound_transfer,
+        (
+            "treasury.inbound_transfer.created",
+            "treasury.inbound_transfer.succeeded",
+            "treasury.inbound_transfer.failed",
+            "treasury.inbound_transfer.canceled",
+        ),
+    ),
+    ObjectType(
+        "treasury.credit_reversal",
+        "credrev",
+        treasury_inbound.credit_reversal,
+        ("treasury.credit_reversal.created", "treasury.credit_reversal.posted"),
+    ),
     ObjectType("balance_transaction", "txn", _plain("balance_transaction")),
 )
 

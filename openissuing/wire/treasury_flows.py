@@ -1,17 +1,25 @@
 """Received credits/debits, Treasury transactions and entries on the wire.
 
-Relations: ``flow_details`` (includable: ``{"type": …, <type>: the rendered flow}``, loaded
+Relations: a received credit's ``now`` (its reversal details depend on the time);
+``flow_details`` (includable: ``{"type": …, <type>: the rendered flow}``, loaded
 only when ``flow_details`` is expanded) and, for a transaction, ``entries`` (its rendered
 entries, loaded only when ``entries`` is expanded).
 """
 
 from __future__ import annotations
 
+from openissuing.domain.treasury import inbound
 from openissuing.wire import View, base
 
 
 def received_credit(record: dict, view: View) -> dict:
-    return base(record, "treasury.received_credit")
+    """``reversal_details`` is derived when shown (``view.related["now"]``, the acting clock):
+    a deadline passes, and a credit reversal restricts it, without the credit being written."""
+    out = base(record, "treasury.received_credit")
+    now = view.related.get("now")
+    if now is not None:
+        out["reversal_details"] = inbound.reversal_details(record, now)
+    return out
 
 
 def received_debit(record: dict, view: View) -> dict:

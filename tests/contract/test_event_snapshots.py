@@ -44,6 +44,10 @@ RETRIEVE = {
     "treasury.received_credit": "/v1/treasury/received_credits/{id}",
     "treasury.received_debit": "/v1/treasury/received_debits/{id}",
     "treasury.debit_reversal": "/v1/treasury/debit_reversals/{id}",
+    "issuing.token": "/v1/issuing/tokens/{id}",
+    "issuing.personalization_design": "/v1/issuing/personalization_designs/{id}",
+    "treasury.inbound_transfer": "/v1/treasury/inbound_transfers/{id}",
+    "treasury.credit_reversal": "/v1/treasury/credit_reversals/{id}",
 }
 
 
@@ -114,10 +118,24 @@ def _walk_every_event_type(client, endpoints, decider) -> dict:
     client.v1.issuing.disputes.update(dispute.id, params={"metadata": {"k": "v"}}, options=o)
     client.v1.issuing.disputes.submit(dispute.id, options=o)
     client.v1.issuing.disputes.retrieve(dispute.id, options=o)  # won: the debit reversal
+    # A wallet purchase provisions a network token; suspending it updates it.
+    token = helpers.create(
+        params={"card": card.id, "amount": 100, "wallet": "apple_pay"}, options=o
+    ).token
+    client.v1.issuing.tokens.update(token, params={"status": "suspended"}, options=o)
+    # A personalization design through Stripe's review: every design event.
+    designs = client.v1.issuing.personalization_designs
+    review = client.v1.test_helpers.issuing.personalization_designs
+    design = designs.create(params={"physical_bundle": "ics_standard_black"}, options=o)
+    review.activate(design.id, options=o)
+    review.deactivate(design.id, options=o)
+    designs.update(design.id, params={"card_logo": "file_snapshot"}, options=o)
+    review.reject(design.id, params={"rejection_reasons": {"card_logo": ["other"]}}, options=o)
     # A real-time decision: the request event is sent synchronously, while the purchase waits.
     endpoint = endpoints(decider, events=["issuing_authorization.request"], account=acct)
     helpers.create(params={"card": card.id, "amount": 300}, options=o)
     client.v1.webhook_endpoints.delete(endpoint.id, options=o)
+    _walk_money_in(client, o, fa.id)
     # A second financial account, closed; a credit to it fails.
     other = client.v1.treasury.financial_accounts.create(
         params={"supported_currencies": ["usd"], "features": features}, options=o
@@ -128,6 +146,26 @@ def _walk_every_event_type(client, endpoints, decider) -> dict:
         options=o,
     )
     return {"acct": acct, "fa": fa.id}
+
+
+def _walk_money_in(client, o: dict, fa: str) -> None:
+    """Inbound transfers (succeeded then returned, failed, canceled) and a credit reversal."""
+    client.v1.treasury.financial_accounts.update(
+        fa, params={"features": {"inbound_transfers": {"ach": {"requested": True}}}}, options=o
+    )
+    transfers = client.v1.treasury.inbound_transfers
+    helpers = client.v1.test_helpers.treasury.inbound_transfers
+    params = {"financial_account": fa, "currency": "usd", "origin_payment_method": "pm_snap"}
+    succeeded = transfers.create(params={**params, "amount": 700}, options=o)
+    helpers.succeed(succeeded.id, options=o)
+    helpers.return_inbound_transfer(succeeded.id, options=o)
+    helpers.fail(transfers.create(params={**params, "amount": 800}, options=o).id, options=o)
+    transfers.cancel(transfers.create(params={**params, "amount": 900}, options=o).id, options=o)
+    credit = client.v1.test_helpers.treasury.received_credits.create(
+        params={"financial_account": fa, "amount": 600, "currency": "usd", "network": "ach"},
+        options=o,
+    )
+    client.v1.treasury.credit_reversals.create(params={"received_credit": credit.id}, options=o)
 
 
 def _events(api, acct: str) -> dict[str, dict]:

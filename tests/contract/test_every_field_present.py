@@ -87,6 +87,14 @@ def objects(client_module):
     )
     auth = c.v1.test_helpers.issuing.authorizations.capture(auth.id, options=o)
     txn = auth.transactions[0]
+    wallet = c.v1.test_helpers.issuing.authorizations.create(
+        params={"card": card.id, "amount": 500, "wallet": "google_pay"}, options=o
+    )
+    token = c.v1.issuing.tokens.retrieve(wallet.token, options=o)
+    design = c.v1.issuing.personalization_designs.create(
+        params={"physical_bundle": "ics_standard_white", "lookup_key": "every_field"}, options=o
+    )
+    bundle = c.v1.issuing.physical_bundles.retrieve("ics_standard_white", options=o)
     dispute = c.v1.issuing.disputes.create(
         params={
             "transaction": txn.id,
@@ -102,6 +110,32 @@ def objects(client_module):
     entry = c.v1.treasury.transaction_entries.list(
         params={"financial_account": fa.id, "limit": 1}, options=o
     ).data[0]
+    c.v1.treasury.financial_accounts.update(
+        fa.id, params={"features": {"inbound_transfers": {"ach": {"requested": True}}}}, options=o
+    )
+    inbound = c.v1.treasury.inbound_transfers.create(
+        params={
+            "financial_account": fa.id,
+            "amount": 500,
+            "currency": "usd",
+            "origin_payment_method": "pm_example",
+        },
+        options=o,
+    )
+    reversal = c.v1.treasury.credit_reversals.create(
+        params={
+            "received_credit": c.v1.test_helpers.treasury.received_credits.create(
+                params={
+                    "financial_account": fa.id,
+                    "amount": 300,
+                    "currency": "usd",
+                    "network": "ach",
+                },
+                options=o,
+            ).id
+        },
+        options=o,
+    )
     endpoint = c.v1.webhook_endpoints.create(
         params={"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]}
     )
@@ -121,8 +155,13 @@ def objects(client_module):
         "issuing.authorization": auth,
         "issuing.transaction": txn,
         "issuing.dispute": dispute,
+        "issuing.token": token,
+        "issuing.personalization_design": design,
+        "issuing.physical_bundle": bundle,
         "event": c.v1.events.list(params={"limit": 1}, options=o).data[0],
         "webhook_endpoint": endpoint,
+        "treasury.inbound_transfer": inbound,
+        "treasury.credit_reversal": reversal,
     }
     if dispute.treasury and dispute.treasury.debit_reversal:
         found["treasury.debit_reversal"] = c.v1.treasury.debit_reversals.retrieve(
@@ -153,7 +192,12 @@ def client_module(module_server):
         "issuing.authorization",
         "issuing.transaction",
         "issuing.dispute",
+        "issuing.token",
+        "issuing.personalization_design",
+        "issuing.physical_bundle",
         "treasury.debit_reversal",
+        "treasury.inbound_transfer",
+        "treasury.credit_reversal",
         "event",
         "webhook_endpoint",
     ],

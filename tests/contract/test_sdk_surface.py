@@ -40,18 +40,6 @@ NOT_YET: set[str] = {
     "client.v1.treasury.outbound_transfers.list",
     "client.v1.treasury.outbound_transfers.retrieve",
     #
-    # Treasury money in: inbound transfers and credit reversals
-    "client.v1.test_helpers.treasury.inbound_transfers.fail",
-    "client.v1.test_helpers.treasury.inbound_transfers.return_inbound_transfer",
-    "client.v1.test_helpers.treasury.inbound_transfers.succeed",
-    "client.v1.treasury.credit_reversals.create",
-    "client.v1.treasury.credit_reversals.list",
-    "client.v1.treasury.credit_reversals.retrieve",
-    "client.v1.treasury.inbound_transfers.cancel",
-    "client.v1.treasury.inbound_transfers.create",
-    "client.v1.treasury.inbound_transfers.list",
-    "client.v1.treasury.inbound_transfers.retrieve",
-    #
     # The Issuing balance: balance and top-ups
     "client.v1.balance.retrieve",
     "client.v1.topups.cancel",
@@ -73,22 +61,6 @@ NOT_YET: set[str] = {
     "client.v1.accounts.persons.list",
     "client.v1.accounts.persons.retrieve",
     "client.v1.accounts.persons.update",
-    #
-    # Issuing: tokens, personalization designs, physical bundles, ephemeral keys
-    "client.v1.ephemeral_keys.create",
-    "client.v1.ephemeral_keys.delete",
-    "client.v1.issuing.personalization_designs.create",
-    "client.v1.issuing.personalization_designs.list",
-    "client.v1.issuing.personalization_designs.retrieve",
-    "client.v1.issuing.personalization_designs.update",
-    "client.v1.issuing.physical_bundles.list",
-    "client.v1.issuing.physical_bundles.retrieve",
-    "client.v1.issuing.tokens.list",
-    "client.v1.issuing.tokens.retrieve",
-    "client.v1.issuing.tokens.update",
-    "client.v1.test_helpers.issuing.personalization_designs.activate",
-    "client.v1.test_helpers.issuing.personalization_designs.deactivate",
-    "client.v1.test_helpers.issuing.personalization_designs.reject",
     #
 }
 

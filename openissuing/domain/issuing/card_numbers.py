@@ -66,6 +66,11 @@ def generate(randbelow: RandBelow = secrets.randbelow) -> CardSecret:
     return CardSecret(payload + luhn_check_digit(payload), _digits(CVC_LENGTH, randbelow))
 
 
+def reissue(number: str, randbelow: RandBelow = secrets.randbelow) -> CardSecret:
+    """The same number with a new CVC: a replacement for an expired or damaged card."""
+    return CardSecret(number, _digits(CVC_LENGTH, randbelow))
+
+
 def default_expiry(now: int, years: int = VALID_YEARS) -> tuple[int, int]:
     """(exp_month, exp_year): the current UTC month, ``years`` years on."""
     today = datetime.fromtimestamp(now, tz=UTC)

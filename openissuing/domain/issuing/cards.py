@@ -19,7 +19,7 @@ from openissuing.domain.errors import (
     ParameterMissing,
     PhysicalCardsOnly,
 )
-from openissuing.domain.issuing import card_numbers, spending_controls
+from openissuing.domain.issuing import card_numbers, physical_bundles, spending_controls
 from openissuing.domain.treasury.financial_accounts import card_issuing_usable
 
 Record = dict[str, Any]
@@ -34,6 +34,9 @@ MAX_EXPIRY_YEARS = 10
 # canceled before it is replaced.
 CANCELED_ON_ACTIVATION = ("damaged", "expired")
 MUST_BE_CANCELED_FIRST = ("lost", "stolen")
+# An expired or damaged card's replacement keeps its number (new CVC and expiry); a lost or
+# stolen card's gets a new number (Stripe's replacement guide).
+KEEPS_NUMBER = CANCELED_ON_ACTIVATION
 
 
 # -- create ------------------------------------------------------------------
@@ -56,6 +59,10 @@ def check_create(params: dict[str, Any], now: int) -> None:
         for field in ("shipping", "personalization_design"):
             if field in params:
                 raise PhysicalCardsOnly(field)
+    if params.get("lifecycle_controls") is not None and physical:
+        raise InvalidRequest(
+            "`lifecycle_controls` can only be set on virtual cards.", param="lifecycle_controls"
+        )
     if params.get("replacement_reason") and not params.get("replacement_for"):
         raise InvalidRequest(
             "`replacement_reason` can only be set together with `replacement_for`.",
@@ -126,13 +133,22 @@ def check_replacement(original: Record, cardholder_id: str, reason: str | None) 
             f"The card {original['id']} has already been replaced by {original['replaced_by']}.",
             param="replacement_for",
         )
-    if reason in MUST_BE_CANCELED_FIRST and original["status"] != "canceled":
+    reported = original["status"] == "canceled" and original.get("cancellation_reason") in (
+        MUST_BE_CANCELED_FIRST
+    )
+    if reason in MUST_BE_CANCELED_FIRST and not reported:
         raise InvalidRequest(
             f"A card reported {reason} must be canceled before it is replaced: update "
             f"{original['id']} "
             f"with `status=canceled` and `cancellation_reason={reason}` first.",
             param="replacement_for",
         )
+
+
+def check_second_line(second_line: str | None, bundle: Record | None) -> None:
+    """A card printed on a bundle must honour its ``second_line`` feature."""
+    if bundle is not None:
+        physical_bundles.check_feature(bundle, "second_line", bool(second_line), "second_line")
 
 
 def new(

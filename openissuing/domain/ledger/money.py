@@ -8,9 +8,11 @@ executes them (``openissuing.services.money``), once, as one batch:
 
 =========  ===========================================================
 hold       reserve ``amount`` of the customer's cash (a pending transfer)
+expect     money on its way in: a pending credit (the customer's inbound_pending)
 resize     replace the live hold by one of a new amount (0 releases it)
 settle     post a hold, fully or partly; the rest of it is released
 release    void a hold
+           (``incoming=True``: the hold is an ``expect``, money coming in)
 debit      move money out now (posted, customer -> counterparty)
 credit     move money in now (posted, counterparty -> customer)
 reverse    undo a posted transfer with a new one in the other direction
@@ -62,11 +64,17 @@ class Batch:
         return total
 
 
-def _pending(pair: Pair, hold: Hold, flow: str) -> Transfer:
+def _direction(pair: Pair, incoming: bool) -> tuple[str, str]:
+    """(debit account, credit account): money out of the customer, or into it."""
+    return (pair.counterparty, pair.customer) if incoming else (pair.customer, pair.counterparty)
+
+
+def _pending(pair: Pair, hold: Hold, flow: str, incoming: bool = False) -> Transfer:
+    debit_account, credit_account = _direction(pair, incoming)
     return Transfer(
         hold.id,
-        pair.customer,
-        pair.counterparty,
+        debit_account,
+        credit_account,
         hold.amount,
         pair.currency,
         Kind.PENDING,
@@ -89,33 +97,41 @@ def hold(pair: Pair, hold_id: str, amount: int, flow: str, *, require_available:
     return Batch((transfer,))
 
 
-def release(pair: Pair, live: Hold, flow: str) -> Batch:
+def expect(pair: Pair, hold_id: str, amount: int, flow: str) -> Batch:
+    """Money announced but not arrived: a pending credit, the customer's ``inbound_pending``
+    (not spendable). ``settle(..., incoming=True)`` makes it cash, ``release`` drops it."""
+    return Batch((_pending(pair, Hold(hold_id, amount), flow, incoming=True),))
+
+
+def release(pair: Pair, live: Hold, flow: str, *, incoming: bool = False) -> Batch:
+    debit_account, credit_account = _direction(pair, incoming)
     transfer = Transfer(
         id=f"{live.id}:void",
-        debit_account=pair.customer,
-        credit_account=pair.counterparty,
+        debit_account=debit_account,
+        credit_account=credit_account,
         amount=live.amount,
         currency=pair.currency,
         kind=Kind.VOID_PENDING,
         pending_id=live.id,
         flow=flow,
     )
-    return Batch((transfer,), {live.id: _pending(pair, live, flow)})
+    return Batch((transfer,), {live.id: _pending(pair, live, flow, incoming)})
 
 
-def settle(pair: Pair, live: Hold, amount: int, flow: str) -> Batch:
+def settle(pair: Pair, live: Hold, amount: int, flow: str, *, incoming: bool = False) -> Batch:
     """Post ``amount`` (at most the hold) of a hold; the ledger releases the remainder."""
+    debit_account, credit_account = _direction(pair, incoming)
     transfer = Transfer(
         id=f"{live.id}:post",
-        debit_account=pair.customer,
-        credit_account=pair.counterparty,
+        debit_account=debit_account,
+        credit_account=credit_account,
         amount=amount,
         currency=pair.currency,
         kind=Kind.POST_PENDING,
         pending_id=live.id,
         flow=flow,
     )
-    return Batch((transfer,), {live.id: _pending(pair, live, flow)})
+    return Batch((transfer,), {live.id: _pending(pair, live, flow, incoming)})
 
 
 def resize(
