@@ -37,6 +37,7 @@ import authorizations as bench  # noqa: E402
 
 SERVERS = {
     "uvicorn-h11": ("uvicorn",),
+    "uvicorn-h11-uvloop": ("uvicorn", "uvloop"),
     "uvicorn-httptools": ("uvicorn", "httptools"),
     "uvicorn-httptools-uvloop": ("uvicorn", "httptools", "uvloop"),
     "granian": ("granian",),
@@ -67,7 +68,7 @@ def child(kind: str, database_url: str, port: int) -> None:
         return
     import uvicorn
 
-    http = "h11" if kind == "uvicorn-h11" else "httptools"
+    http = "h11" if kind.startswith("uvicorn-h11") else "httptools"
     loop = "uvloop" if kind.endswith("uvloop") else "asyncio"
     config = uvicorn.Config(
         app, port=port, http=http, loop=loop, log_level="warning", access_log=False

@@ -145,6 +145,12 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+# h11 even where httptools is installed: httptools answers a malformed header with a plain-text 400
+# of its own, where every answer must be Stripe-shaped JSON. The event loop is uvloop's when it is
+# installed (a dependency on CPython outside Windows): uvicorn's "auto" picks it.
+HTTP_PARSER = "h11"
+
+
 def _serve_one(runtime, create_app, sock: socket.socket, listening: str) -> None:
     import uvicorn
 
@@ -156,6 +162,7 @@ def _serve_one(runtime, create_app, sock: socket.socket, listening: str) -> None
 
     config = uvicorn.Config(
         create_app(runtime),
+        http=HTTP_PARSER,
         log_level="warning",
         access_log=False,
         lifespan="on",
@@ -186,6 +193,7 @@ def _serve_workers(
     config = uvicorn.Config(
         "openissuing.factory:create_app_from_environment",
         factory=True,
+        http=HTTP_PARSER,
         workers=settings.workers,
         log_level="warning",
         access_log=False,
