@@ -27,6 +27,13 @@ from openissuing.settings import Settings
 from openissuing.storage.sandboxes import SandboxStore
 from openissuing.storage.uow import transaction as db_transaction
 
+# Every JSON body the suite receives from the server is checked against the SDK's classes.
+from tests.shape_hooks import (  # noqa: E402, F401
+    pytest_runtest_makereport,
+    shapes_checked,
+    shapes_hooked,
+)
+
 # Shared fixtures every test module may ask for by name (webhook receivers and dispatchers).
 from tests.webhook_fixtures import dispatchers, endpoints, receiver  # noqa: E402, F401
 

@@ -26,6 +26,8 @@ from typing import Any
 
 import stripe
 
+from tests import shapes
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -136,6 +138,7 @@ class WebhookReceiver:
             if failing:
                 self._failures_left -= 1
         draft = Received(method, path, headers, body, time.time(), 0)
+        _check_shape(body, f"webhook {method} {path} ({_event_type(body)})")
         reply = (
             self._failure if failing else (self.responder and self.responder(draft)) or self.reply
         )
@@ -157,6 +160,24 @@ class WebhookReceiver:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _event_type(body: bytes) -> str:
+    try:
+        return str(json.loads(body).get("type"))
+    except (ValueError, AttributeError):
+        return "?"
+
+
+def _check_shape(body: bytes, where: str) -> None:
+    """Every body the server sends here is checked against the SDK's class for it; problems
+    fail the running test at its end (tests/shape_hooks.py), the answer is sent regardless."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        shapes.CURRENT.add([f"body: not JSON ({body[:80]!r})"], where)
+        return
+    shapes.report(parsed, where)
 
 
 class _Handler(BaseHTTPRequestHandler):

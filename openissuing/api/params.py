@@ -63,21 +63,23 @@ def bracket(path: Path) -> str:
     return bracket_path(path)
 
 
-# Endpoints Stripe.js calls that no server SDK has (so the generated spec cannot list them).
-STRIPE_JS_ENDPOINTS: dict[str, Any] = {
-    # stripe.createEphemeralKeyNonce({issuingCard}) for Issuing Elements.
-    "POST /v1/ephemeral_key_nonces": {
-        "type": "object",
-        "fields": {"issuing_card": {"required": True, "schema": {"type": "string"}}},
-    },
-}
-
-
 @cache
 def _spec() -> dict[str, Any]:
-    text = resources.files("openissuing.api").joinpath("param_spec.json").read_text("utf-8")
-    spec = json.loads(text)
-    spec["endpoints"] = {**STRIPE_JS_ENDPOINTS, **spec["endpoints"]}
+    """The SDK-derived spec, with ``param_spec_extra.json`` merged over it: what Stripe
+    documents beyond the pinned SDK (whole endpoints, and fields of known ones)."""
+    files = resources.files("openissuing.api")
+    spec = json.loads(files.joinpath("param_spec.json").read_text("utf-8"))
+    extra = json.loads(files.joinpath("param_spec_extra.json").read_text("utf-8"))
+    endpoints = spec["endpoints"]
+    for endpoint, schema in extra["endpoints"].items():
+        if endpoint in endpoints:
+            raise RuntimeError(f"param_spec_extra.json redefines {endpoint}; add fields instead")
+        endpoints[endpoint] = schema
+    for endpoint, fields in extra["fields"].items():
+        known = endpoints[endpoint]["fields"]
+        if set(fields) & set(known):
+            raise RuntimeError(f"param_spec_extra.json redefines fields of {endpoint}")
+        known.update(fields)
     return spec
 
 

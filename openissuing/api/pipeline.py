@@ -177,6 +177,7 @@ async def handle(runtime: Runtime, endpoint: Endpoint, request: Request) -> Resp
             request.url.path,
             idem,
             request.headers.get("stripe-version"),
+            str(request.base_url).rstrip("/"),
         )
         if fault is not None:  # a hang: done and committed, the answer comes late
             await asyncio.sleep(fault.seconds)
@@ -230,6 +231,7 @@ def _execute(
     url_path,
     idem: Idempotency | None,
     stripe_version: str | None = None,
+    base_url: str = "",
 ) -> tuple[int, str, bool]:
     def call_for(uow: UnitOfWork) -> Call:
         return Call(
@@ -241,6 +243,7 @@ def _execute(
             url_path,
             runtime=runtime,
             stripe_version=stripe_version,
+            base_url=base_url,
         )
 
     def work(uow: UnitOfWork):

@@ -36,6 +36,8 @@ class Call:
     reveals_secrets: bool = False
     # The Stripe-Version header exactly as the request sent it (None when absent).
     stripe_version: str | None = None
+    # Where the client reached this server (scheme://host:port): links that point back here.
+    base_url: str = ""
 
     def _ctx(self, reveal_secrets: bool = False) -> rendering.RenderContext:
         return rendering.RenderContext(self.uow, self.scope, reveal_secrets)

@@ -18,7 +18,7 @@ from typing import Any
 from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 
-from openissuing.dashboard.paths import PREFIX
+from openissuing.dashboard.paths import HOSTED_PREFIX, PREFIX
 
 
 class _LazyDashboard:
@@ -37,14 +37,31 @@ class _LazyDashboard:
         await self.app(scope, receive, send)
 
 
+class _LazyHosted:
+    """The hosted Connect pages (account and login links), built when first opened."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+        self.app: Any = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if self.app is None:
+            from openissuing.dashboard.hosted import build
+
+            self.app = build(self.runtime)
+        await self.app(scope, receive, send)
+
+
 async def _to_dashboard(request) -> RedirectResponse:
     return RedirectResponse(PREFIX + "/", status_code=307)
 
 
 def routes(runtime: Any, api_app: Callable[[], Any]) -> list[BaseRoute]:
-    """``/dashboard/…``, plus ``GET /`` and ``GET /dashboard`` redirecting to it."""
+    """``/dashboard/…``, plus ``GET /`` and ``GET /dashboard`` redirecting to it, and the hosted
+    Connect pages that account links and login links open (``/connect/…``)."""
     return [
         Route("/", _to_dashboard, methods=["GET"]),
         Route(PREFIX, _to_dashboard, methods=["GET"]),
         Mount(PREFIX, app=_LazyDashboard(runtime, api_app)),
+        Mount(HOSTED_PREFIX, app=_LazyHosted(runtime)),
     ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from openissuing import ids
 from openissuing.domain.connect import accounts as rules
 from openissuing.domain.connect import capabilities as capability_rules
 from openissuing.domain.errors import InvalidRequest, PermissionDenied, ResourceMissing
@@ -25,7 +24,7 @@ TYPE = "account"
 
 
 def _new_person_id() -> str:
-    return ids.new_id("person")
+    return registry.id_for("person")
 
 
 def _require_platform(scope: Scope) -> None:
@@ -56,7 +55,7 @@ def load(
     return record
 
 
-def _load_connected(uow: UnitOfWork, scope: Scope, account_id: str) -> dict[str, Any]:
+def load_connected(uow: UnitOfWork, scope: Scope, account_id: str) -> dict[str, Any]:
     """An account the platform may change: not the platform's own (it has no controller)."""
     record = load(uow, scope, account_id, for_update=True)
     _require_platform(scope)
@@ -83,13 +82,13 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
 def update(
     uow: UnitOfWork, scope: Scope, account_id: str, params: dict[str, Any]
 ) -> dict[str, Any]:
-    before = _load_connected(uow, scope, account_id)
+    before = load_connected(uow, scope, account_id)
     after = rules.update(before, params, scope.now(), person_id=_new_person_id())
     return _save(uow, scope, before, after)
 
 
 def delete(uow: UnitOfWork, scope: Scope, account_id: str) -> dict[str, Any]:
-    before = _load_connected(uow, scope, account_id)
+    before = load_connected(uow, scope, account_id)
     # A tombstone, not a removal: the id stays known so Stripe-Account for it is refused.
     uow.docs.update(rules.tombstone(before), rules.filter_keys(rules.tombstone(before)))
     return {"id": account_id, "object": "account", "deleted": True}
@@ -103,13 +102,27 @@ def list_(uow: UnitOfWork, scope: Scope, params: dict[str, Any], **page_args: An
 def reject(
     uow: UnitOfWork, scope: Scope, account_id: str, params: dict[str, Any]
 ) -> dict[str, Any]:
-    before = _load_connected(uow, scope, account_id)
+    before = load_connected(uow, scope, account_id)
     return _save(uow, scope, before, rules.reject(before, params["reason"]))
 
 
 def unreject(uow: UnitOfWork, scope: Scope, account_id: str) -> dict[str, Any]:
-    before = _load_connected(uow, scope, account_id)
+    before = load_connected(uow, scope, account_id)
     return _save(uow, scope, before, rules.unreject(before))
+
+
+def change_persons(
+    uow: UnitOfWork, scope: Scope, before: dict[str, Any], summaries: dict[str, Any]
+) -> dict[str, Any]:
+    """Re-derive a company's requirements after its persons changed (events if they moved)."""
+    return _save(uow, scope, before, rules.with_persons(before, summaries))
+
+
+def set_external_account(
+    uow: UnitOfWork, scope: Scope, before: dict[str, Any], has_one: bool
+) -> dict[str, Any]:
+    """Whether the account has an external account (what payouts_enabled needs) changed."""
+    return _save(uow, scope, before, rules.refresh({**before, "_external_account": has_one}))
 
 
 def _known_capability(name: str) -> None:
@@ -139,7 +152,7 @@ def retrieve_capability(
 def update_capability(
     uow: UnitOfWork, scope: Scope, account_id: str, name: str, params: dict[str, Any]
 ) -> dict[str, Any]:
-    before = _load_connected(uow, scope, account_id)
+    before = load_connected(uow, scope, account_id)
     _known_capability(name)
     after = before
     if "requested" in params:

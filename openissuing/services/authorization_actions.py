@@ -14,7 +14,7 @@ from typing import Any
 from openissuing.domain import metadata
 from openissuing.domain.errors import AmountNotPositive, InsufficientFunds, InvalidRequest
 from openissuing.domain.issuing import authorizations as domain
-from openissuing.domain.issuing import lifecycle, spending_controls
+from openissuing.domain.issuing import details, lifecycle, spending_controls
 from openissuing.services import card_spend
 from openissuing.services.authorizations import TYPE, carry_out, change_hold, expire, load, save
 from openissuing.services.scope import Scope
@@ -126,9 +126,13 @@ def finalize_amount(
     except InsufficientFunds:
         raise InsufficientFunds(param="final_amount") from None
     carry_out(uow, scope, record, plan, now)
-    for key in ("fleet", "fuel"):
-        if params.get(key) is not None:
-            record[key] = params[key]
+    # The pump's measurements update the authorization's fleet and fuel data, key by key.
+    for key, template in (
+        ("fleet", details.AUTHORIZATION_FLEET),
+        ("fuel", details.AUTHORIZATION_FUEL),
+    ):
+        if key in params:
+            record[key] = details.shape(template, params[key], record.get(key))
     save(uow, scope, before, record)
     return record
 

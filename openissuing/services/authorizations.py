@@ -14,7 +14,7 @@ from typing import Any
 
 from openissuing.domain.errors import AmountNotPositive, ParameterMissing, ResourceMissing
 from openissuing.domain.issuing import authorizations as domain
-from openissuing.domain.issuing import lifecycle
+from openissuing.domain.issuing import details, lifecycle
 from openissuing.domain.issuing import realtime as realtime_rules
 from openissuing.domain.ledger import money as movements
 from openissuing.domain.ledger.money import Pair
@@ -24,6 +24,7 @@ from openissuing.services import (
     card_spend,
     events,
     faults,
+    issuing_balance,
     issuing_tokens,
     money,
 )
@@ -54,6 +55,13 @@ def _available(uow: UnitOfWork, fa_id: str | None, currency: str) -> int:
     return 0 if fa_id is None else balances.cash(uow, fa_id, currency)
 
 
+def _funds(uow: UnitOfWork, scope: Scope, fa_id: str | None, currency: str) -> int:
+    """The card's money: its financial account's cash, else its account's Issuing balance."""
+    if fa_id is None:
+        return issuing_balance.available(uow, scope.account, currency)
+    return _available(uow, fa_id, currency)
+
+
 def _request(
     params: dict[str, Any], card: dict[str, Any], merchant: dict[str, Any]
 ) -> domain.Request:
@@ -80,6 +88,11 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     card = uow.docs.get(CARD, params["card"], scope.account)
     if card is None:
         raise ResourceMissing("issuing.card", params["card"], param="card")
+    if card_lifecycle.counts(card):
+        # Its payments are counted: lock it before the checks, so purchases racing on it are
+        # counted and refused at the limit one after another (SQLite's write lock already
+        # does this; on PostgreSQL the row lock does). Other cards are never locked here.
+        card = uow.docs.get(CARD, card["id"], scope.account, for_update=True)
     cardholder = uow.docs.get(CARDHOLDER, card["cardholder"], scope.account)
     fa = (
         uow.docs.get(FA, card["financial_account"], scope.account)
@@ -98,7 +111,7 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
         cardholder,
         fa,
         now=now,
-        available=_available(uow, fa and fa["id"], request.currency),
+        available=_funds(uow, scope, fa and fa["id"], request.currency),
         card_spent=lambda since, cats: card_spend.spent(
             uow, card=card["id"], since=since, categories=cats
         ),
@@ -129,8 +142,6 @@ def _stand_in(
     """Stripe unreachable, the network decides alone: no built-in checks, no real-time call."""
     approve = fault.outcome != "decline"
     decision = domain.NETWORK_APPROVED if approve else domain.NETWORK_DECLINED
-    if approve and not card.get("financial_account"):
-        decision = domain.NETWORK_DECLINED  # nothing to hold against (no Issuing balance here)
     record = _new_record(scope, params, card, merchant, request, now, token)
     plan = lifecycle.stand_in(lifecycle.State.of(record, new=True), request.amount, decision)
     record_decision(uow, scope, record, plan, now, insert=True)
@@ -144,7 +155,7 @@ def _new_record(
         "id": registry.id_for(TYPE),
         "object": TYPE,
         "amount": request.amount,
-        "amount_details": params.get("amount_details"),
+        "amount_details": details.shape(details.AMOUNT_DETAILS, params.get("amount_details")),
         "approved": False,
         "authorization_method": params.get("authorization_method", "online"),
         "balance_transactions": [],
@@ -153,9 +164,9 @@ def _new_record(
         "cardholder": card["cardholder"],
         "created": now,
         "currency": request.currency,
-        "fleet": params.get("fleet"),
+        "fleet": details.shape(details.AUTHORIZATION_FLEET, params.get("fleet")),
         "fraud_challenges": [],
-        "fuel": params.get("fuel"),
+        "fuel": details.shape(details.AUTHORIZATION_FUEL, params.get("fuel")),
         "livemode": False,
         "merchant_amount": params.get("merchant_amount", request.amount),
         "merchant_currency": (params.get("merchant_currency") or request.currency).lower(),
@@ -213,6 +224,11 @@ def record_decision(
         return
     pair = _pair(uow, scope, record, now)
     batch = _hold_batch(pair, record, plan.hold)
+    if record["_financial_account"] is None:  # the Issuing balance: a balance transaction
+        issuing_balance.note_hold(uow, scope.account, record, batch.impact(pair.customer), now)
+        finish(uow, scope, record, plan, now, insert=insert)
+        money.execute_last(uow, pair, batch, now)
+        return
     trxn = money.open_transaction(
         uow,
         money.Trail(
@@ -234,6 +250,8 @@ def record_decision(
 
 
 def _pair(uow: UnitOfWork, scope: Scope, record: dict[str, Any], now: int) -> Pair:
+    if record["_financial_account"] is None:
+        return issuing_balance.pair(uow, scope.account, record["currency"], now)
     return money.pair(
         uow, scope.account, record["_financial_account"], record["currency"], money.CARD, now
     )
@@ -293,7 +311,7 @@ def change_hold(
     if plan.hold is None or (plan.hold.live is None and plan.hold.new is None):
         return
     pair = _pair(uow, scope, record, now)
-    money.step(
+    impact = money.step(
         uow,
         scope.account,
         (record.get("treasury") or {}).get("transaction"),
@@ -304,6 +322,8 @@ def change_hold(
         released="issuing_authorization_release",
         closing=plan.closing,
     )
+    if record["_financial_account"] is None:
+        issuing_balance.note_hold(uow, scope.account, record, impact, now)
 
 
 def carry_out(
@@ -349,7 +369,7 @@ def conclude(
     decision = outcome.decision
     # Read only when it matters: a decline holds nothing.
     fa_id, currency = record["_financial_account"], record["currency"]
-    available = _available(uow, fa_id, currency) if decision.approved else 0
+    available = _funds(uow, scope, fa_id, currency) if decision.approved else 0
     state = lifecycle.State.of(record)
     plan = lifecycle.conclude(state, decision, outcome.amount, record["_requested"], available)
     record_decision(uow, scope, record, plan, now, insert=False)

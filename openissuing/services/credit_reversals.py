@@ -27,7 +27,7 @@ from openissuing.domain import metadata
 from openissuing.domain.errors import FinancialAccountNotOpen, InsufficientFunds, ResourceMissing
 from openissuing.domain.ledger import money as movements
 from openissuing.domain.treasury import inbound
-from openissuing.services import events, money, received_flows
+from openissuing.services import events, money, outbound_flows, received_flows
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
 from openissuing.wire import registry
@@ -91,6 +91,8 @@ def create(uow: UnitOfWork, scope: Scope, params: dict[str, Any]) -> dict[str, A
     events.record(uow, scope, f"{TYPE}.posted", TYPE, copy.deepcopy(record))
     credit["linked_flows"]["credit_reversal"] = record["id"]
     uow.docs.update(credit)
+    # A stripe-network credit from an OutboundPayment: the payment goes back to its sender.
+    outbound_flows.return_reversed_credit(uow, scope, credit)
     return record
 
 

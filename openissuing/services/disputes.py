@@ -23,8 +23,9 @@ The rules (evidence per reason, amounts, deadline, outcome) live in
 * Expiry is lazy: every dispute call first expires the acting account's unsubmitted disputes
   whose deadline (transaction ``created`` + 110 days, by the injected clock) has passed
   (``issuing_dispute.updated`` + ``issuing_dispute.closed``).
-* ``balance_transactions`` is always ``[]``: Treasury-backed cards move money through Treasury
-  objects, not Issuing balance transactions.
+* ``balance_transactions`` is ``[]`` for Treasury-backed cards (they move money through Treasury
+  objects); a won dispute on a card without a financial account credits its account's Issuing
+  balance and shows that ``issuing_dispute`` balance transaction here.
 """
 
 from __future__ import annotations
@@ -39,7 +40,13 @@ from openissuing.domain.errors import (
     ResourceMissing,
 )
 from openissuing.domain.issuing import disputes as rules
-from openissuing.services import debit_reversals, events, issuing_transactions, received_flows
+from openissuing.services import (
+    debit_reversals,
+    events,
+    issuing_balance,
+    issuing_transactions,
+    received_flows,
+)
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
 from openissuing.wire import registry
@@ -253,6 +260,8 @@ def _resolve(uow: UnitOfWork, scope: Scope, record: dict[str, Any]) -> None:
             uow, scope, received, record["amount"], dispute=record["id"]
         )
         treasury["debit_reversal"] = reversal["id"]
+    elif status == rules.WON:  # a card without a financial account: its Issuing balance
+        issuing_balance.credit_won_dispute(uow, scope.account, record, scope.now())
     _save(uow, scope, before, record, "issuing_dispute.updated")
     events.record(uow, scope, "issuing_dispute.closed", TYPE, rules.snapshot(record))
     if status == rules.WON:

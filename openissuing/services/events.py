@@ -32,7 +32,7 @@ def record(
     account: str | None = None,
 ) -> dict[str, Any]:
     """Store one event; ``account`` defaults to the acting connected account."""
-    if registry.EVENT_TYPES.get(event_type) != object_type:
+    if object_type not in registry.EVENT_OBJECT_TYPES.get(event_type, ()):
         raise UnknownEventType(f"{event_type} of {object_type} is not in wire.registry")
     owner = account or scope.account
     rendered = presenter.snapshot(uow, scope, object_type, obj, owner)

@@ -1,5 +1,7 @@
 """Issuing transactions: captures (negative amounts) and refunds (positive), each
-moving the ledger through a Treasury received debit or received credit."""
+moving the ledger through a Treasury received debit or received credit — or, for a card
+without a financial account, debiting or crediting its account's Issuing balance with a
+``balance_transaction`` (``services.issuing_balance``)."""
 
 from __future__ import annotations
 
@@ -14,8 +16,15 @@ from openissuing.domain.errors import (
     ResourceMissing,
 )
 from openissuing.domain.issuing import authorizations as auth_domain
-from openissuing.domain.issuing import lifecycle
-from openissuing.services import authorizations, card_lifecycle, card_spend, events, received_flows
+from openissuing.domain.issuing import details, lifecycle
+from openissuing.services import (
+    authorizations,
+    card_lifecycle,
+    card_spend,
+    events,
+    issuing_balance,
+    received_flows,
+)
 from openissuing.services.scope import Scope
 from openissuing.storage.uow import UnitOfWork
 from openissuing.wire import registry
@@ -69,7 +78,7 @@ def _record(
             "processing_date": dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d"),
             "transaction_id": None,
         },
-        "purchase_details": purchase_details,
+        "purchase_details": details.shape(details.PURCHASE_DETAILS, purchase_details),
         "token": None,
         "treasury": {"received_credit": None, "received_debit": None},
         "type": kind,
@@ -78,10 +87,12 @@ def _record(
     }
 
 
-def _move_money(uow, scope, card, txn, amount: int, currency: str, linked: dict, now: int) -> None:
-    """A capture is a received debit from the card's FA (overdraft allowed); a refund a credit."""
+def _move_money(uow, scope, card, txn, amount: int, currency: str, linked: dict, now: int):
+    """A capture is a received debit from the card's FA (overdraft allowed); a refund a credit.
+    A card without a FA settles on the Issuing balance instead (no Treasury flow: None)."""
     if not card.get("financial_account"):
-        raise InvalidRequest("This card has no financial account to settle against.", param="card")
+        issuing_balance.settle_transaction(uow, scope.account, txn, amount, currency, now)
+        return None
     params = {
         "amount": amount,
         "currency": currency,
@@ -158,7 +169,8 @@ def capture(uow: UnitOfWork, scope: Scope, auth_id: str, params: dict[str, Any])
     _insert(uow, scope, txn)
     card_lifecycle.captured(uow, scope, card, record["id"])
     record.setdefault("_transactions", []).append(txn["id"])
-    record["treasury"]["received_debits"].append(flow["id"])
+    if flow is not None:
+        record["treasury"]["received_debits"].append(flow["id"])
     authorizations.carry_out(uow, scope, record, plan, now)
     authorizations.save(uow, scope, before, record)
     return txn
@@ -256,7 +268,8 @@ def refund(uow: UnitOfWork, scope: Scope, txn_id: str, params: dict[str, Any]) -
     if original["authorization"]:
         auth = authorizations.load(uow, scope, original["authorization"], for_update=True)
         before = auth_domain.snapshot(auth)
-        auth["treasury"]["received_credits"].append(flow["id"])
+        if flow is not None:
+            auth["treasury"]["received_credits"].append(flow["id"])
         auth.setdefault("_transactions", []).append(txn["id"])
         authorizations.save(uow, scope, before, auth)
     return txn

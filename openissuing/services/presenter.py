@@ -208,6 +208,22 @@ def _event(uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View) 
     return {"object": obj, "pending_webhooks": deliveries.pending_count(uow, record["id"])}
 
 
+EXTERNAL_ACCOUNTS_SHOWN = 10  # the first page of account.external_accounts, as Stripe shows
+
+
+def _account(uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View) -> dict[str, Any]:
+    """An account's external accounts (they live in the account itself), newest first."""
+    found: list[Json] = []
+    for object_type in ("bank_account", "card"):
+        page = uow.docs.list(object_type, record["id"], limit=EXTERNAL_ACCOUNTS_SHOWN + 1)
+        found.extend(present(uow, scope, object_type, r, owner=record["id"]) for r in page.records)
+    found.sort(key=lambda item: item["id"], reverse=True)
+    return {
+        "external_accounts": found[:EXTERNAL_ACCOUNTS_SHOWN],
+        "external_accounts_more": len(found) > EXTERNAL_ACCOUNTS_SHOWN,
+    }
+
+
 def _token(uow: UnitOfWork, scope: Scope, owner: str, record: Json, view: View) -> dict[str, Any]:
     # Stripe shows network_data only when explicitly expanded on a retrieve or an update, and
     # only in the 24 hours after the token was created.
@@ -231,6 +247,7 @@ def _ephemeral_key_nonce(
 
 
 _LOADERS: dict[str, Loader] = {
+    "account": _account,
     "issuing.token": _token,
     "ephemeral_key": _ephemeral_key,
     "ephemeral_key_nonce": _ephemeral_key_nonce,

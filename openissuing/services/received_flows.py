@@ -114,13 +114,18 @@ def create_credit(
     linked: dict | None = None,
     network: str | None = None,
     issuing_card: str | None = None,
+    initiating: dict | None = None,
 ) -> dict[str, Any]:
+    """A received credit; ``initiating`` overrides who sent it (a financial account on the
+    stripe network, services.outbound_flows)."""
     AmountNotPositive.check(params["amount"], "amount")
     fa = load_financial_account(uow, scope, params["financial_account"])
     currency = _check_currency(fa, params["currency"])
     now = scope.now()
     network = network or params["network"]
     record = _base(CREDIT, params, fa, now, network, issuing_card)
+    if initiating is not None:
+        record["initiating_payment_method_details"] = initiating
     record["linked_flows"] = {
         "credit_reversal": None,
         "issuing_authorization": None,

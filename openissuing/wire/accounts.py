@@ -13,11 +13,11 @@ def account(record: dict, view: View) -> dict:
     out["object"] = "account"
     if out.get("individual"):
         out["individual"] = _percent_as_number(out["individual"])
-    # We keep no bank accounts or cards, so the list is always empty (but present and pageable).
+    # Its bank accounts and debit cards (the presenter loads the first page).
     out["external_accounts"] = {
         "object": "list",
-        "data": [],
-        "has_more": False,
+        "data": list(view.related.get("external_accounts") or []),
+        "has_more": bool(view.related.get("external_accounts_more")),
         "url": f"/v1/accounts/{record['id']}/external_accounts",
     }
     return out
@@ -39,3 +39,25 @@ def capability(record: dict, view: View) -> dict:
     out = dict(record)
     out["object"] = "capability"
     return out
+
+
+def person(record: dict, view: View) -> dict:
+    """A person of a company account; secrets were never kept (only ``*_provided``)."""
+    out = rules.public(rules._person(record["id"], record.get("account") or "", 0))
+    out.update(rules.public(record))
+    out["object"] = "person"
+    return _percent_as_number(out)
+
+
+def login_link(record: dict, view: View) -> dict:
+    """Built whole by the service (the url carries a secret that is never stored)."""
+    return {"object": "login_link", "created": record["created"], "url": record["url"]}
+
+
+def account_link(record: dict, view: View) -> dict:
+    return {
+        "object": "account_link",
+        "created": record["created"],
+        "expires_at": record["expires_at"],
+        "url": record["url"],
+    }

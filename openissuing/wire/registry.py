@@ -14,16 +14,19 @@ from openissuing.wire import (
     Serializer,
     View,
     accounts,
+    balances,
     base,
     cardholders,
     cards,
     disputes,
     events,
+    external_accounts,
     financial_accounts,
     issuing_extra,
     issuing_money,
     treasury_flows,
     treasury_inbound,
+    treasury_outbound,
     webhook_endpoints,
 )
 
@@ -45,9 +48,26 @@ def _plain(object_type: str) -> Serializer:
     return serialize
 
 
+# An external account's events: the same types whether it is a bank account or a debit card.
+SHARED_EVENTS = (
+    "account.external_account.created",
+    "account.external_account.updated",
+    "account.external_account.deleted",
+)
+
 _ENTRIES = (
     ObjectType("account", "acct", accounts.account, ("account.updated",)),
     ObjectType("capability", None, accounts.capability, ("capability.updated",)),
+    ObjectType("bank_account", "ba", external_accounts.bank_account, SHARED_EVENTS),
+    ObjectType("card", "card", external_accounts.card, SHARED_EVENTS),
+    ObjectType("login_link", None, accounts.login_link),
+    ObjectType("account_link", None, accounts.account_link),
+    ObjectType(
+        "person",
+        "person",
+        accounts.person,
+        ("person.created", "person.updated", "person.deleted"),
+    ),
     ObjectType("event", "evt", events.event),
     ObjectType("webhook_endpoint", "we", webhook_endpoints.webhook_endpoint),
     ObjectType(
@@ -125,6 +145,34 @@ _ENTRIES = (
         ),
     ),
     ObjectType(
+        "treasury.outbound_payment",
+        "obp",
+        treasury_outbound.outbound_payment,
+        (
+            "treasury.outbound_payment.created",
+            "treasury.outbound_payment.canceled",
+            "treasury.outbound_payment.failed",
+            "treasury.outbound_payment.posted",
+            "treasury.outbound_payment.returned",
+            "treasury.outbound_payment.expected_arrival_date_updated",
+            "treasury.outbound_payment.tracking_details_updated",
+        ),
+    ),
+    ObjectType(
+        "treasury.outbound_transfer",
+        "obt",
+        treasury_outbound.outbound_transfer,
+        (
+            "treasury.outbound_transfer.created",
+            "treasury.outbound_transfer.canceled",
+            "treasury.outbound_transfer.failed",
+            "treasury.outbound_transfer.posted",
+            "treasury.outbound_transfer.returned",
+            "treasury.outbound_transfer.expected_arrival_date_updated",
+            "treasury.outbound_transfer.tracking_details_updated",
+        ),
+    ),
+    ObjectType(
         "issuing.token",
         "intok",
         issuing_extra.token,
@@ -162,21 +210,36 @@ _ENTRIES = (
         treasury_inbound.credit_reversal,
         ("treasury.credit_reversal.created", "treasury.credit_reversal.posted"),
     ),
-    ObjectType("balance_transaction", "txn", _plain("balance_transaction")),
+    ObjectType("balance_transaction", "txn", balances.balance_transaction),
+    ObjectType("balance", None, balances.balance, ("balance.available",)),
+    ObjectType(
+        "topup",
+        "tu",
+        balances.topup,
+        ("topup.created", "topup.succeeded", "topup.failed", "topup.canceled"),
+    ),
+    ObjectType("funding_instructions", "fundins", balances.funding_instructions),
 )
 
 TYPES: dict[str, ObjectType] = {entry.name: entry for entry in _ENTRIES}
-# Every event type the server emits, with the object type of its data.object.
-EVENT_TYPES: dict[str, str] = {event: entry.name for entry in _ENTRIES for event in entry.events}
+# Every event type the server emits, with the object types its data.object may be: one, except
+# the external-account events, whose object is a bank_account or a card.
+EVENT_OBJECT_TYPES: dict[str, tuple[str, ...]] = {}
+for _entry in _ENTRIES:
+    for _event in _entry.events:
+        EVENT_OBJECT_TYPES[_event] = (*EVENT_OBJECT_TYPES.get(_event, ()), _entry.name)
+# Every event type with the (first) object type of its data.object.
+EVENT_TYPES: dict[str, str] = {event: types[0] for event, types in EVENT_OBJECT_TYPES.items()}
 
 
 def _check() -> None:
     """Duplicate names, prefixes or event types are a programming error: refuse to import."""
     prefixes = [entry.prefix for entry in _ENTRIES if entry.prefix is not None]
-    events_listed = [event for entry in _ENTRIES for event in entry.events]
     if len(TYPES) != len(_ENTRIES) or len(set(prefixes)) != len(prefixes):
         raise RuntimeError("object type registry: a type name or id prefix appears twice")
-    if len(EVENT_TYPES) != len(events_listed):
+    shared = {event for event, types in EVENT_OBJECT_TYPES.items() if len(types) > 1}
+    within = any(len(set(entry.events)) != len(entry.events) for entry in _ENTRIES)
+    if within or not shared <= set(SHARED_EVENTS):
         raise RuntimeError("object type registry: an event type appears twice")
 
 

@@ -23,6 +23,15 @@ GUIDE_CAPABILITIES = {
     name: {"requested": True} for name in ("card_issuing", "transfers", "treasury")
 }
 CUSTOM = {"type": "custom"}
+REPRESENTATIVE = {
+    "first_name": "Jane",
+    "last_name": "Diaz",
+    "email": "jane@example.com",
+    "dob": {"day": 4, "month": 7, "year": 1980},
+    "address": {"line1": "2 Market St", "city": "San Francisco", "postal_code": "94105"},
+    "ssn_last_4": "0000",
+    "relationship": {"representative": True, "executive": True, "title": "CEO"},
+}
 
 # Every field of Stripe's example objects (openapi fixtures3.json), as dotted paths.
 EXAMPLE_ACCOUNT_PATHS = """business_profile.annual_revenue.amount
@@ -251,6 +260,11 @@ def test_company_account_reports_tax_id_provided_never_the_id(client):
     params = onboarded_account_params(business_type="company", company=company)
     del params["individual"]
     account = client.v1.accounts.create(params=params)
+    # A company also owes its persons (tests/contract/test_persons.py): a representative, and
+    # its owners declared provided.
+    assert account.capabilities.card_issuing == "inactive"
+    client.v1.accounts.persons.create(account.id, params=REPRESENTATIVE)
+    account = client.v1.accounts.update(account.id, params={"company": {"owners_provided": True}})
     assert account.capabilities.to_dict() == {
         "card_issuing": "active",
         "transfers": "active",

@@ -190,3 +190,38 @@ def test_replacements_keep_or_change_the_number_as_stripe_does(client, world):
     )
     assert number(renewed.id).number != number(stolen.id).number
     assert cards.retrieve(stolen.id, options=_o(acct)).replaced_by == renewed.id
+
+
+@pytest.mark.parametrize("amount, payment_count", [(500, 3), (100, 2)])
+def test_concurrent_purchases_never_pass_the_payment_count(
+    client, world, server, amount, payment_count
+):
+    """Purchases racing on one card with lifecycle controls are counted one after another: exactly
+    ``payment_count`` are approved (over 1 USD: counted payments, then the card cancels itself;
+    1 USD or less: uncaptured small authorizations), the rest decline, and the books balance."""
+    import concurrent.futures
+    import uuid
+
+    import httpx
+
+    acct, fa, holder = world
+    card = _card(client, acct, fa, holder, payment_count).id
+    headers = {"Authorization": f"Bearer {server.api_key}", "Stripe-Account": acct}
+
+    def purchase(_: int) -> dict:
+        with httpx.Client(base_url=server.url, headers=headers, timeout=60) as http:
+            response = http.post(
+                "/v1/test_helpers/issuing/authorizations",
+                data={"card": card, "amount": amount},
+                headers={"Idempotency-Key": str(uuid.uuid4())},
+            )
+            assert response.status_code == 200, response.text
+            return response.json()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(purchase, range(16)))
+
+    assert sum(r["approved"] for r in results) == payment_count
+    held = payment_count * amount
+    assert_books(client, acct, fa, cash=100_000 - held, outbound_pending=held)
+    assert_audit_clean(server)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.flows import ADDRESS, activated_account
+from tests.outbound import outbound_account, pay, transfer
 
 EXAMPLES = json.loads(
     (Path(__file__).parents[1] / "data" / "stripe-example-objects.json").read_text()
@@ -136,10 +137,19 @@ def objects(client_module):
         },
         options=o,
     )
+    # The Issuing balance (cards without a financial account): a top-up's balance transaction.
+    topup = c.v1.topups.create(
+        params={"amount": 1_000, "currency": "usd", "destination_balance": "issuing"}, options=o
+    )
+    topup = c.v1.topups.retrieve(topup.id, options=o)
+    balance_transaction = c.v1.balance_transactions.retrieve(topup.balance_transaction, options=o)
     endpoint = c.v1.webhook_endpoints.create(
         params={"url": "http://127.0.0.1:9/hook", "enabled_events": ["*"]}
     )
+    company = c.v1.accounts.create(params={"type": "custom", "business_type": "company"})
+    person = c.v1.accounts.persons.create(company.id, params={"first_name": "Jane"})
     found = {
+        "person": c.v1.accounts.persons.retrieve(company.id, person.id),
         "account": c.v1.accounts.retrieve(acct),
         "capability": c.v1.accounts.capabilities.retrieve(acct, "card_issuing"),
         "treasury.financial_account": c.v1.treasury.financial_accounts.retrieve(fa.id, options=o),
@@ -162,13 +172,37 @@ def objects(client_module):
         "webhook_endpoint": endpoint,
         "treasury.inbound_transfer": inbound,
         "treasury.credit_reversal": reversal,
+        "balance_transaction": balance_transaction,
     }
     if dispute.treasury and dispute.treasury.debit_reversal:
         found["treasury.debit_reversal"] = c.v1.treasury.debit_reversals.retrieve(
             dispute.treasury.debit_reversal, options=o
         )
+    found.update(_outbound_flows(c, acct))
     yield {name: obj.to_dict() for name, obj in found.items()}
     c.v1.webhook_endpoints.delete(endpoint.id)
+
+
+def _outbound_flows(c, acct: str) -> dict:
+    """A returned outbound payment and transfer (tracking details set), so every part shows."""
+    o = {"stripe_account": acct}
+    fa = outbound_account(c, acct, funds=5_000)
+    tracking = {"tracking_details": {"type": "ach", "ach": {"trace_id": "T1"}}}
+    helpers = c.v1.test_helpers.treasury
+    obp = pay(c, acct, fa, 1_000)
+    helpers.outbound_payments.post(obp.id, options=o)
+    helpers.outbound_payments.update(obp.id, params=tracking, options=o)
+    obt = transfer(c, acct, fa, 1_000)
+    helpers.outbound_transfers.post(obt.id, options=o)
+    helpers.outbound_transfers.update(obt.id, params=tracking, options=o)
+    return {
+        "treasury.outbound_payment": helpers.outbound_payments.return_outbound_payment(
+            obp.id, options=o
+        ),
+        "treasury.outbound_transfer": helpers.outbound_transfers.return_outbound_transfer(
+            obt.id, options=o
+        ),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -180,6 +214,7 @@ def client_module(module_server):
     "object_type",
     [
         "account",
+        "person",
         "capability",
         "treasury.financial_account",
         "treasury.financial_account_features",
@@ -196,10 +231,13 @@ def client_module(module_server):
         "issuing.personalization_design",
         "issuing.physical_bundle",
         "treasury.debit_reversal",
+        "treasury.outbound_payment",
+        "treasury.outbound_transfer",
         "treasury.inbound_transfer",
         "treasury.credit_reversal",
         "event",
         "webhook_endpoint",
+        "balance_transaction",
     ],
 )
 def test_every_example_field_is_present(objects, object_type):

@@ -164,8 +164,11 @@ def test_restricted_outbound_flows_are_not_allowed():
     assert _decide(fa=inbound_only).approved is True
 
 
-def test_no_financial_account_means_nothing_to_spend():
-    assert _reason(fa=None) == "insufficient_funds"
+def test_no_financial_account_draws_on_the_issuing_balance():
+    # ``available`` is then the account's Issuing balance: empty declines, enough approves.
+    assert _reason(fa=None, available=0) == "insufficient_funds"
+    assert _reason(fa=None, available=999) == "insufficient_funds"
+    assert _decide(fa=None, available=1_000).approved is True
 
 
 def test_currency_other_than_the_cards_is_not_allowed():

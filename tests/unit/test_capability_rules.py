@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from openissuing.domain.connect import accounts, capabilities
+from openissuing.domain.connect import accounts, capabilities, persons
 from openissuing.domain.errors import InvalidRequest, ResourceMissing
 
 NOW = 1_700_000_000
@@ -20,6 +20,11 @@ COMPANY = {
     "name": "Rocket Rides",
     "tax_id": "123456789",
     "address": {"line1": "2 Market St", "city": "SF", "postal_code": "94105"},
+}
+REPRESENTATIVE = {
+    **INDIVIDUAL,
+    "ssn_last_4": "0000",
+    "relationship": {"representative": True, "executive": True, "title": "CEO"},
 }
 ALL = {
     "card_issuing": {"requested": True},
@@ -146,17 +151,42 @@ def test_issuing_and_treasury_need_their_own_terms():
     ]
 
 
-def test_company_needs_company_fields_and_tax_id_is_only_flagged():
-    record = onboarded(business_type="company", individual=None, company=COMPANY)
+def test_company_needs_company_fields_persons_and_tax_id_is_only_flagged():
+    bare = onboarded(business_type="company", individual=None, company=COMPANY)
+    assert bare["capabilities"]["card_issuing"] == "inactive"
+    representative = persons.new("person_rep", "acct_test", NOW, REPRESENTATIVE)
+    declared = accounts.update(bare, {"company": {"owners_provided": True}}, NOW, person_id="p")
+    record = accounts.with_persons(
+        declared, {representative["id"]: persons.summary(representative, "US")}
+    )
     assert record["capabilities"]["card_issuing"] == "active"
     assert record["company"]["tax_id_provided"] is True and "tax_id" not in record["company"]
     missing = onboarded(business_type="company", company={"name": "Rocket Rides"})
-    assert missing["requirements"]["currently_due"] == [
-        "company.address.city",
-        "company.address.line1",
-        "company.address.postal_code",
-        "company.tax_id",
+    basics = [
+        "address.city",
+        "address.line1",
+        "address.postal_code",
+        "dob.day",
+        "dob.month",
+        "dob.year",
+        "email",
+        "first_name",
+        "last_name",
     ]
+    assert missing["requirements"]["currently_due"] == sorted(
+        [
+            "company.address.city",
+            "company.address.line1",
+            "company.address.postal_code",
+            "company.owners_provided",
+            "company.tax_id",
+            *(f"owners.{field}" for field in basics),
+            *(f"representative.{field}" for field in basics),
+            "representative.relationship.executive",
+            "representative.relationship.title",
+            "representative.ssn_last_4",
+        ]
+    )
 
 
 def test_treasury_needs_transfers_requested():

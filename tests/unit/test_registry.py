@@ -20,9 +20,9 @@ from openissuing.wire import registry
 
 PACKAGE = Path(openissuing.__file__).parent
 # Internal row ids (not Stripe objects): ids.new_id(prefix) takes these directly.
-# Ids that are not Stripe objects: requests, deliveries, ledger accounts, persons, and the
-# control plane's sandboxes and faults.
-INTERNAL_PREFIXES = {"req", "wdl", "wda", "la", "person", "sbx", "flt"}
+# Ids that are not Stripe objects: requests, deliveries, ledger accounts, Connect links (whose
+# objects have no id on the wire), and the control plane's sandboxes and faults.
+INTERNAL_PREFIXES = {"req", "wdl", "wda", "la", "link", "sbx", "flt"}
 
 
 def _sources():

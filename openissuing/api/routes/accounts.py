@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from openissuing.api.routing import Call, route
-from openissuing.services import accounts
+from openissuing.services import account_setup, accounts
 
 TYPE = "account"
 CAPABILITY = "capability"
@@ -16,7 +16,7 @@ def retrieve_current(call: Call) -> dict:
 
 @route("POST", "/v1/accounts")
 def create(call: Call) -> dict:
-    return call.render(TYPE, accounts.create(call.uow, call.scope, call.params))
+    return call.render(TYPE, account_setup.create(call.uow, call.scope, call.params))
 
 
 @route("GET", "/v1/accounts")
@@ -34,7 +34,7 @@ def retrieve(call: Call) -> dict:
 @route("POST", "/v1/accounts/{account}")
 def update(call: Call) -> dict:
     return call.render(
-        TYPE, accounts.update(call.uow, call.scope, call.path["account"], call.params)
+        TYPE, account_setup.update(call.uow, call.scope, call.path["account"], call.params)
     )
 
 

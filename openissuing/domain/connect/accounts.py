@@ -2,7 +2,9 @@
 
 The record is the wire object (every field present, ``null`` where unset) plus private keys
 starting with ``_`` that the serializer strips: ``_capabilities`` / ``_rejected`` (see
-``capabilities``) and ``_external_account`` (whether one was given; we keep no bank details).
+``capabilities``), ``_external_account`` (whether it has a bank account or debit card),
+``_persons`` (a summary of a company's persons, ``persons.summary``) and ``_provided`` (the
+``company.*_provided`` flags the platform declared; the wire values are derived).
 Secrets are never stored: a company's tax id or a person's id number only set ``*_provided``.
 Statuses, requirements and the ``*_enabled`` flags are derived by ``refresh`` after every change.
 """
@@ -30,6 +32,8 @@ LEGACY_CONTROLLERS: dict[str, tuple[str, str, str, str]] = {
 }
 # Params that hold secrets: the record keeps only that they were provided.
 _COMPANY_SECRETS = {"tax_id": "tax_id_provided", "vat_id": "vat_id_provided"}
+# What the platform declared with company[owners_provided] etc.; the wire value is derived.
+_NOT_DECLARED = {"owners": False, "directors": False, "executives": False}
 _PERSON_SECRETS = {
     "id_number": "id_number_provided",
     "id_number_secondary": "id_number_secondary_provided",
@@ -224,6 +228,8 @@ def blank(account_id: str, now: int) -> Record:
         "_capabilities": {},
         "_external_account": False,
         "_rejected": None,
+        "_persons": {},
+        "_provided": dict(_NOT_DECLARED),
     }
 
 
@@ -303,9 +309,13 @@ def update(existing: Record, params: dict[str, Any], now: int, *, person_id: str
     if "company" in params or (
         record["business_type"] in capabilities.COMPANY_TYPES and record["company"] is None
     ):
-        record["company"] = _apply_company(
-            record["company"] or _company(), params.get("company") or {}
-        )
+        company_params = dict(params.get("company") or {})
+        record["_provided"] = _declared(record) | {
+            group: bool(company_params.pop(f"{group}_provided"))
+            for group in _NOT_DECLARED
+            if f"{group}_provided" in company_params
+        }
+        record["company"] = _apply_company(record["company"] or _company(), company_params)
     if "individual" in params or (
         record["business_type"] == "individual" and record["individual"] is None
     ):
@@ -379,7 +389,13 @@ def _apply_company(current: Record, params: dict[str, Any]) -> Record:
     return company
 
 
-def _apply_person(current: Record, params: dict[str, Any]) -> Record:
+def _param(prefix: str, name: str) -> str:
+    return f"{prefix}[{name}]" if prefix else name
+
+
+def _apply_person(
+    current: Record, params: dict[str, Any], *, param_prefix: str = "individual"
+) -> Record:
     params = dict(params)
     secrets = {flag: params.pop(name) for name, flag in _PERSON_SECRETS.items() if name in params}
     dob = params.pop("dob", None)
@@ -387,12 +403,12 @@ def _apply_person(current: Record, params: dict[str, Any]) -> Record:
     aliases = params.pop("full_name_aliases", None)
     relationship = params.pop("relationship", None)
     if "email" in params:
-        params["email"] = _email(params["email"], "individual[email]") or ""
+        params["email"] = _email(params["email"], _param(param_prefix, "email")) or ""
     person = merge(current, params)
     for flag, value in secrets.items():
         person[flag] = value not in ("", None)
     if dob is not None:
-        person["dob"] = _dob(dob)
+        person["dob"] = _dob(dob, _param(param_prefix, "dob"))
     if aliases is not None:
         person["full_name_aliases"] = [] if aliases == "" else list(aliases)
     if relationship:
@@ -405,18 +421,44 @@ def _apply_person(current: Record, params: dict[str, Any]) -> Record:
     return person
 
 
-def _dob(value: Any) -> Record:
+def _dob(value: Any, param: str) -> Record:
     if value == "":
         return {"day": None, "month": None, "year": None}
     day, month, year = value["day"], value["month"], value["year"]
     if not (1 <= day <= 31 and 1 <= month <= 12 and 1900 <= year <= 2100):
-        raise InvalidRequest("The date of birth is not a valid date.", param="individual[dob]")
+        raise InvalidRequest("The date of birth is not a valid date.", param=param)
     return {"day": day, "month": month, "year": year}
+
+
+def _declared(record: Record) -> dict[str, bool]:
+    """The ``*_provided`` flags the platform set (records from before persons: the stored ones)."""
+    if "_provided" in record:
+        return dict(record["_provided"])
+    company = record.get("company") or {}
+    return {group: bool(company.get(f"{group}_provided")) for group in _NOT_DECLARED}
+
+
+def _derive_company_flags(record: Record) -> Record:
+    """``company.owners_provided`` is true when declared or when the owners listed suffice;
+    directors and executives only when declared (Stripe never sets those by itself)."""
+    if record.get("company") is None:
+        return record
+    out = copy.deepcopy(record)
+    declared = _declared(out)
+    out["company"]["owners_provided"] = declared["owners"] or capabilities.owners_sufficient(out)
+    out["company"]["directors_provided"] = declared["directors"]
+    out["company"]["executives_provided"] = declared["executives"]
+    return out
+
+
+def with_persons(record: Record, summaries: dict[str, Record]) -> Record:
+    """The account after its persons changed (``summaries``: id → ``persons.summary``)."""
+    return refresh({**copy.deepcopy(record), "_persons": copy.deepcopy(summaries)})
 
 
 def refresh(record: Record) -> Record:
     """Derive statuses, requirements and flags from the record (after every change)."""
-    out = capabilities.evaluate(record)
+    out = capabilities.evaluate(_derive_company_flags(record))
     statuses = out["capabilities"]
     rejected = bool(out.get("_rejected"))
     out["charges_enabled"] = not rejected and statuses.get("card_payments") == "active"
@@ -510,6 +552,8 @@ def platform_account_record(account_id: str, now: int) -> dict[str, Any]:
         },
     }
     record = new(account_id, now, params, person_id="")
+    # The platform is onboarded by definition: it owes no persons.
+    record = refresh({**record, "_persons_exempt": True})
     # Stripe describes an account's own view of itself as controlled by the account.
     record["controller"] = {
         "fees": None,

@@ -38,8 +38,10 @@ The legal entity depends on ``business_type``: ``individual`` needs ``individual
 ``individual.last_name``, ``individual.email``, ``individual.dob.day/.month/.year`` and
 ``individual.address.line1/.city/.postal_code``; ``company``, ``non_profit`` and
 ``government_entity`` need ``company.name``, ``company.tax_id`` and
-``company.address.line1/.city/.postal_code``. Until ``business_type`` is known it alone stands
-for the entity.
+``company.address.line1/.city/.postal_code``, and their persons (``person_requirements``: a
+representative, the owners or ``company.owners_provided``, outside the US also directors and
+executives, and each listed person's missing fields as ``person_….field``). Until
+``business_type`` is known it alone stands for the entity.
 
 Treasury's docs also ask for ``card_payments`` before ``treasury``, and Issuing's for
 ``transfers`` beside ``card_issuing``; we require only ``transfers`` for ``treasury`` (the flow the
@@ -53,6 +55,7 @@ platform's rejection reason. Everything else is derived here.
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 Record = dict[str, Any]
@@ -131,6 +134,98 @@ ALTERNATIVES: dict[str, tuple[str, ...]] = {
 STORED_AS: dict[str, str] = {"company.tax_id": "company.tax_id_provided"}
 PREREQUISITES: dict[str, tuple[str, ...]] = {"treasury": ("transfers",)}
 
+# The persons of a company (``business_type`` company, non_profit or government_entity), by role:
+# what each must provide (``persons.py`` shows the table) and which groups a company must list.
+PERSON_ROLES = ("representative", "owner", "director", "executive")
+PERSON_NAMES = ("first_name", "last_name")
+PERSON_BASICS = (
+    *PERSON_NAMES,
+    "email",
+    "dob.day",
+    "dob.month",
+    "dob.year",
+    "address.line1",
+    "address.city",
+    "address.postal_code",
+)
+PERSON_ROLE_FIELDS: dict[str, tuple[str, ...]] = {
+    "representative": (*PERSON_BASICS, "relationship.executive", "relationship.title"),
+    "owner": PERSON_BASICS,
+    "executive": PERSON_BASICS,
+    "director": PERSON_NAMES,
+}
+# Stripe's US lists also ask the representative's SSN (last 4; a full id_number does too).
+PERSON_COUNTRY_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("representative", "US"): ("ssn_last_4",)
+}
+# A person requirement met by any of these flags (the secret itself is never kept).
+PERSON_SATISFIED_BY: dict[str, tuple[str, ...]] = {
+    "ssn_last_4": ("ssn_last_4_provided", "id_number_provided"),
+    "id_number": ("id_number_provided",),
+}
+# Which groups a company must list. Stripe's US country spec lists the representative and the
+# owners (``company.owners_provided``, ``owners.*``); elsewhere (where Stripe's lists vary by
+# country) we also ask for the directors and the executives.
+PERSON_GROUPS: dict[str, tuple[str, ...]] = {"US": ("representative", "owners")}
+DEFAULT_PERSON_GROUPS = ("representative", "owners", "directors", "executives")
+GROUP_ROLE = {
+    "representative": "representative",
+    "owners": "owner",
+    "directors": "director",
+    "executives": "executive",
+}
+# Owners count as provided without the flag once together they hold more than this: nobody
+# left could own the 25 % that makes someone an owner (Stripe: "determined using both the number
+# of owners provided and their total percent ownership").
+OWNERS_SUFFICIENT_PERCENT = Decimal(75)
+
+
+def person_role_fields(role: str, country: str) -> tuple[str, ...]:
+    return PERSON_ROLE_FIELDS[role] + PERSON_COUNTRY_FIELDS.get((role, country), ())
+
+
+def person_groups(country: str) -> tuple[str, ...]:
+    return PERSON_GROUPS.get(country, DEFAULT_PERSON_GROUPS)
+
+
+def owners_sufficient(record: Record) -> bool:
+    """Whether the owners listed together hold more than ``OWNERS_SUFFICIENT_PERCENT``."""
+    total = sum(
+        (
+            Decimal(str(person.get("percent_ownership") or 0))
+            for person in (record.get("_persons") or {}).values()
+            if "owner" in person["roles"]
+        ),
+        Decimal(0),
+    )
+    return total > OWNERS_SUFFICIENT_PERCENT
+
+
+def person_requirements(record: Record) -> list[str]:
+    """What a company still owes about its persons, as Stripe names it on the account.
+
+    A group with nobody in it lists its role's fields (``representative.first_name``); owners,
+    directors and executives also need ``company.<group>_provided`` until it is true (then an
+    empty group is fine); every listed person owes its own missing fields (``person_….email``).
+    """
+    if record.get("business_type") not in COMPANY_TYPES or record.get("_persons_exempt"):
+        return []
+    persons = record.get("_persons") or {}
+    country = record.get("country") or "US"
+    company = record.get("company") or {}
+    due: list[str] = []
+    for group in person_groups(country):
+        role = GROUP_ROLE[group]
+        held = any(role in person["roles"] for person in persons.values())
+        declared = group == "representative" or bool(company.get(f"{group}_provided"))
+        if not declared:
+            due.append(f"company.{group}_provided")
+        if not held and not (declared and group != "representative"):
+            due.extend(f"{group}.{field}" for field in person_role_fields(role, country))
+    for person_id, person in sorted(persons.items()):
+        due.extend(f"{person_id}.{field}" for field in person["due"])
+    return due
+
 
 def empty_requirements() -> Record:
     return {
@@ -174,6 +269,7 @@ def missing_fields(record: Record, name: str) -> list[str]:
         ):
             continue
         missing.append(field)
+    missing.extend(person_requirements(record))
     return sorted(missing)
 
 

@@ -11,7 +11,8 @@ first failure exactly as Stripe's ``request_history.reason`` does:
    restricted: authorizations are not allowed)
 4. currency: ``not_allowed`` when the request's currency is not the card's
 5. spending controls, card then cardholder: ``spending_controls``
-6. available cash: ``insufficient_funds`` (checked here on a read, and again
+6. available cash (the financial account's, or the Issuing balance's for a card without
+   one): ``insufficient_funds`` (checked here on a read, and again
    atomically by the ledger when the hold is placed)
 7. [the platform's real-time decision plugs in here, after the built-in checks]
 8. approved: ``card_active``
@@ -155,10 +156,7 @@ def _cardholder(cardholder: Record, now: int) -> Decision | None:
 
 def _financial_account(fa: Record | None) -> Decision | None:
     if fa is None:
-        # Without a Treasury financial account there is no balance to spend from here.
-        return Decision(
-            False, INSUFFICIENT_FUNDS.reason, "The card has no financial account to draw on."
-        )
+        return None  # the card draws on its account's Issuing balance (checked as ``available``)
     if fa["status"] != "open" or "card_issuing" not in (fa.get("active_features") or []):
         return Decision(
             False, "account_disabled", "The financial account's card_issuing feature is not active."
