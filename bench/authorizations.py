@@ -43,11 +43,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(database_url: str, workdir: str) -> tuple[subprocess.Popen, str]:
+def start_server(
+    database_url: str,
+    workdir: str,
+    *,
+    prefix: list[str] | None = None,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
+) -> tuple[subprocess.Popen, str]:
+    """``prefix`` runs the server under another program (bench/hotpath.py: valgrind)."""
     port = free_port()
-    env = dict(os.environ, OPENISSUING_WEBHOOK_DISPATCHER="false")
+    env = dict(os.environ, OPENISSUING_WEBHOOK_DISPATCHER="false", **(env or {}))
     process = subprocess.Popen(
         [
+            *(prefix or []),
             sys.executable,
             "-m",
             "openissuing.cli",
@@ -65,11 +74,13 @@ def start_server(database_url: str, workdir: str) -> tuple[subprocess.Popen, str
         stderr=open(Path(workdir) / "server.log", "w"),
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
+    deadline = time.time() + timeout
     while time.time() < deadline:
         try:
             httpx.get(
-                url + "/v1/account", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=1
+                url + "/v1/account",
+                headers={"Authorization": f"Bearer {API_KEY}"},
+                timeout=max(1, timeout / 60),
             )
             return process, url
         except httpx.HTTPError:
@@ -180,8 +191,15 @@ async def fire(
     for index in range(requests):
         queue.put_nowait(index)
 
+    # TCP_NODELAY: httpx writes a POST's headers and body separately; without it Nagle holds the
+    # body for the server's delayed ACK (~40 ms on Linux) and the client's latency shows that.
+    import socket
+
+    transport = httpx.AsyncHTTPTransport(
+        limits=limits, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    )
     async with httpx.AsyncClient(
-        base_url=url, headers=headers, limits=limits, timeout=120
+        base_url=url, headers=headers, timeout=120, transport=transport
     ) as client:
 
         async def worker(number: int) -> None:

@@ -85,7 +85,7 @@ def fan_out(
         return 0  # answered during the request itself, never queued
     owners = matching.candidate_owners(owner, platform)
     targets = []
-    for endpoint_owner, data in outbox.enabled_endpoints(uow.docs.raw, ENDPOINT_TYPE, owners):
+    for endpoint_owner, data in outbox.enabled_endpoints(uow.docs, ENDPOINT_TYPE, owners):
         endpoint = _loads(data)
         if matching.receives(endpoint, endpoint_owner, event, owner, platform):
             targets.append(endpoint["id"])

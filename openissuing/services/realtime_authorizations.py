@@ -60,7 +60,7 @@ class Pending:
 
 def find_endpoint(uow: UnitOfWork, scope: Scope) -> dict[str, Any] | None:
     owners = matching.candidate_owners(scope.account, scope.platform)
-    for owner, endpoint in enabled_webhook_endpoints(uow.docs.raw, owners):
+    for owner, endpoint in enabled_webhook_endpoints(uow.docs, owners):
         if REQUEST_EVENT in (endpoint.get("enabled_events") or []) and matching.hears_account(
             endpoint, owner, scope.account, scope.platform
         ):

@@ -22,25 +22,38 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.engine import Connection
 
 from openissuing.domain.errors import Conflict, IdempotencyMismatch
 from openissuing.secrets_box import SecretBox
+from openissuing.storage.raw import Raw
 from openissuing.storage.sealed import SEALED_BODY_PREFIX
 from openissuing.storage.tables import idempotency_keys as table
 
 MAX_KEY_LENGTH = 255
 
-_FIND = select(
-    table.c.request_hash, table.c.created, table.c.response_status, table.c.response_body
-).where(table.c.scope == bindparam("scope"), table.c.key == bindparam("key"))
+# Plain SQL on the transaction's cursor (storage/raw.py): both run on every idempotent POST.
+# The record is deferred to the unit of work's flush, just before the commit (a concurrent
+# request with the same key makes that flush fail on the primary key, as the insert did).
+_FIND = (
+    "SELECT request_hash, created, response_status, response_body FROM idempotency_keys "
+    'WHERE scope = ? AND "key" = ?'
+)
+_INSERT = (
+    'INSERT INTO idempotency_keys (scope, "key", request_hash, created, response_status, '
+    "response_body) VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
-_INSERT = insert(table)
+class _Row(NamedTuple):
+    request_hash: str
+    created: int
+    response_status: int | None
+    response_body: str | None
 
 
 @dataclass(frozen=True)
@@ -80,9 +93,10 @@ def find(
     ``recover`` is asked about a placeholder without an answer, given when it was made (its
     request may have died between its two transactions, ``api.resume``): an answer it
     returns is replayed; ``RUN_AFRESH`` means it dropped the placeholder."""
-    row = conn.execute(_FIND, {"scope": scope, "key": key}).first()
-    if row is None:
+    found = Raw(conn).one(_FIND, (scope, key))
+    if found is None:
         return None
+    row = _Row(*found)
     if row.created < now - retention_seconds:
         # Keys are kept at least the retention period; an older one runs afresh.
         conn.execute(delete(table).where(table.c.scope == scope, table.c.key == key))
@@ -98,7 +112,7 @@ def find(
         if recovered is None:
             raise conflict()
         return None if recovered is RUN_AFRESH else recovered
-    return Replay(row.response_status, _opened(row.response_body, box))
+    return Replay(row.response_status, _opened(row.response_body or "", box))
 
 
 def _sealed(body: str, box: SecretBox | None) -> str:
@@ -125,33 +139,13 @@ def record(
     body: str,
     box: SecretBox | None = None,
 ) -> None:
-    conn.execute(
-        _INSERT,
-        {
-            "scope": scope,
-            "key": key,
-            "request_hash": digest,
-            "created": now,
-            "response_status": status,
-            "response_body": _sealed(body, box),
-        },
-    )
+    Raw(conn).defer(_INSERT, (scope, key, digest, now, status, _sealed(body, box)))
 
 
 def placeholder(conn: Connection, scope: str, key: str, digest: str, now: int) -> None:
     """Claim the key before a request leaves its first transaction (real-time authorizations):
     a duplicate arriving meanwhile finds a row without an answer and gets 409."""
-    conn.execute(
-        _INSERT,
-        {
-            "scope": scope,
-            "key": key,
-            "request_hash": digest,
-            "created": now,
-            "response_status": None,
-            "response_body": None,
-        },
-    )
+    Raw(conn).defer(_INSERT, (scope, key, digest, now, None, None))
 
 
 def complete(

@@ -8,17 +8,23 @@ spending limits. All their SQL lives here.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+import orjson
 from sqlalchemy.engine import Connection
 
+from openissuing.storage import outbox
+from openissuing.storage.documents import Documents
 from openissuing.storage.raw import Raw, placeholders
-from openissuing.storage.tables import authorization_expiries, card_spend
 
-_INSERT_EXPIRY = insert(authorization_expiries)
-_INSERT_SPEND = insert(card_spend)
+# Plain SQL on the transaction's cursor, deferred to the unit of work's flush (storage/raw.py):
+# both tables are written on every authorization, and read only by statements that flush.
+_INSERT_EXPIRY = (
+    "INSERT INTO authorization_expiries (authorization_id, owner, expires_at) VALUES (?, ?, ?)"
+)
+_INSERT_SPEND = (
+    "INSERT INTO card_spend (card_id, cardholder_id, category, amount, at) VALUES (?, ?, ?, ?, ?)"
+)
 _DUE = (
     "SELECT authorization_id FROM authorization_expiries WHERE owner = ? AND expires_at <= ? "
     "ORDER BY expires_at LIMIT ?"
@@ -30,16 +36,11 @@ class Expiries:
         self._conn, self._raw = conn, raw
 
     def add(self, authorization_id: str, owner: str, expires_at: int) -> None:
-        self._conn.execute(
-            _INSERT_EXPIRY,
-            {"authorization_id": authorization_id, "owner": owner, "expires_at": expires_at},
-        )
+        self._raw.defer(_INSERT_EXPIRY, (authorization_id, owner, expires_at))
 
     def remove(self, authorization_id: str) -> None:
-        self._conn.execute(
-            delete(authorization_expiries).where(
-                authorization_expiries.c.authorization_id == authorization_id
-            )
+        self._raw.defer(
+            "DELETE FROM authorization_expiries WHERE authorization_id = ?", (authorization_id,)
         )
 
     def due(self, owner: str, now: int, limit: int) -> list[str]:
@@ -48,12 +49,12 @@ class Expiries:
 
 
 class Spend:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, raw: Raw | None = None) -> None:
         self._conn = conn
+        self._raw = raw or Raw(conn)
 
     def add(self, card: str, cardholder: str, category: str, amount: int, at: int) -> None:
-        row = {"card_id": card, "cardholder_id": cardholder, "category": category}
-        self._conn.execute(_INSERT_SPEND, {**row, "amount": amount, "at": at})
+        self._raw.defer(_INSERT_SPEND, (card, cardholder, category, amount, at))
 
     def total(
         self,
@@ -63,24 +64,27 @@ class Spend:
         since: int,
         categories: list[str] | None,
     ) -> int:
-        query = select(func.coalesce(func.sum(card_spend.c.amount), 0)).where(
-            card_spend.c.at >= since
-        )
+        sql = "SELECT COALESCE(SUM(amount), 0) FROM card_spend WHERE at >= ?"
+        params: list[Any] = [since]
         if card is not None:
-            query = query.where(card_spend.c.card_id == card)
+            sql += " AND card_id = ?"
+            params.append(card)
         if cardholder is not None:
-            query = query.where(card_spend.c.cardholder_id == cardholder)
+            sql += " AND cardholder_id = ?"
+            params.append(cardholder)
         if categories:
-            query = query.where(card_spend.c.category.in_(categories))
-        return int(self._conn.execute(query).scalar_one())
+            sql += f" AND category IN ({placeholders(len(categories))})"
+            params.extend(categories)
+        row = self._raw.one(sql, params)  # flushes: deferred spend rows count
+        return 0 if row is None else int(row[0])
 
 
-def enabled_webhook_endpoints(raw: Raw, owners: list[str]) -> list[tuple[str, dict[str, Any]]]:
-    """(owner, endpoint) of every enabled webhook endpoint of ``owners``, by id."""
-    rows = raw.all(
-        "SELECT o.owner, o.data FROM objects o JOIN object_keys k ON k.object_id = o.id "
-        f"WHERE o.type = 'webhook_endpoint' AND o.owner IN ({placeholders(len(owners))}) "
-        "AND k.name = 'status' AND k.value = 'enabled' ORDER BY o.id",
-        tuple(owners),
-    )
-    return [(owner, json.loads(data)) for owner, data in rows]
+def enabled_webhook_endpoints(
+    docs: Documents, owners: list[str]
+) -> list[tuple[str, dict[str, Any]]]:
+    """(owner, endpoint) of every enabled webhook endpoint of ``owners``, by id: the same
+    read as the event fan-out's (``outbox.enabled_endpoints``), so a transaction pays once."""
+    return [
+        (owner, orjson.loads(data))
+        for owner, data in outbox.enabled_endpoints(docs, "webhook_endpoint", owners)
+    ]

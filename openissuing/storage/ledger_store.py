@@ -45,6 +45,7 @@ _ADD_TOTALS_SQL = (
     "debits_posted + ?, "
     "credits_pending = credits_pending + ?, credits_posted = credits_posted + ? WHERE id = ?"
 )
+_ADVISORY_LOCK_SQL = "SELECT pg_advisory_xact_lock(?)"
 # Ledger account ids never change once committed, so lookups are cached per process.
 _known_ids: dict[tuple[str, str, str, str], str] = {}
 _known_lock = threading.Lock()
@@ -99,31 +100,41 @@ class LedgerStore:
         self.after_commit.append(remember)
 
     def _account_id(self, kind: str, reference: str, currency: str) -> str | None:
-        row = self.raw.one(_FIND_ID_SQL, (reference, kind, currency))
+        row = self.raw.one(_FIND_ID_SQL, (reference, kind, currency), independent=True)
         return None if row is None else row[0]
 
     def lock(self, account_ids: Iterable[str]) -> dict[str, Account]:
         wanted = sorted(set(account_ids))
+        sql = _READ_SQL.format(placeholders(len(wanted))) + (
+            " FOR UPDATE" if self._postgres else ""
+        )
         if self._postgres and _fair_queueing(self.conn):
             # PostgreSQL queues row-lock waiters unfairly: under contention a newcomer can take a
             # freed row ahead of older waiters, and tails reach seconds. Advisory locks queue in
             # order, so taking one per account first (same sorted order) makes the wait fair; the
-            # row lock below is what keeps the books correct either way.
-            for account_id in wanted:
-                self.raw.execute(
-                    "SELECT pg_advisory_xact_lock(?)", (_lock_key(account_id),)
-                ).close()
-        sql = _READ_SQL.format(placeholders(len(wanted))) + (
-            " FOR UPDATE" if self._postgres else ""
-        )
-        return {row[0]: _account_tuple(row) for row in self.raw.all(sql, wanted)}
+            # row lock below is what keeps the books correct either way. One round trip for
+            # all of them (pipeline mode): the server still runs them one after the other.
+            with self.raw.dbapi.pipeline():
+                cursors = [
+                    self.raw.execute(_ADVISORY_LOCK_SQL, (_lock_key(a),), independent=True)
+                    for a in wanted
+                ]
+                cursor = self.raw.execute(sql, wanted, independent=True)
+            rows = cursor.fetchall()
+            for done in (*cursors, cursor):
+                done.close()
+        else:
+            rows = self.raw.all(sql, wanted, independent=True)
+        return {row[0]: _account_tuple(row) for row in rows}
 
     def read(self, account_ids: Iterable[str]) -> dict[str, Account]:
         """Accounts without locking them (reports and tests)."""
         wanted = list(account_ids)
         return {
             row[0]: _account_tuple(row)
-            for row in self.raw.all(_READ_SQL.format(placeholders(len(wanted))), wanted)
+            for row in self.raw.all(
+                _READ_SQL.format(placeholders(len(wanted))), wanted, independent=True
+            )
         }
 
     def count(self) -> int:
@@ -131,7 +142,7 @@ class LedgerStore:
         return 0 if row is None else int(row[0])
 
     def find_account(self, kind: str, reference: str, currency: str) -> Account | None:
-        row = self.raw.one(_FIND_SQL, (reference, kind, currency))
+        row = self.raw.one(_FIND_SQL, (reference, kind, currency), independent=True)
         return None if row is None else _account_tuple(row)
 
     def transfers(self, transfer_ids: Iterable[str]) -> dict[str, Transfer]:
@@ -139,7 +150,7 @@ class LedgerStore:
         if not wanted:
             return {}
         sql = _TRANSFERS_SQL.format(placeholders(len(wanted)))
-        return {row[0]: _transfer_tuple(row) for row in self.raw.all(sql, wanted)}
+        return {row[0]: _transfer_tuple(row) for row in self.raw.all(sql, wanted, independent=True)}
 
     def resolved(self, pending_ids: Iterable[str]) -> set[str]:
         wanted = [p for p in set(pending_ids) if p]
@@ -149,9 +160,16 @@ class LedgerStore:
             "SELECT pending_id FROM ledger_transfers WHERE pending_id IN "
             f"({placeholders(len(wanted))})"
         )
-        return {row[0] for row in self.raw.all(sql, wanted)}
+        return {row[0] for row in self.raw.all(sql, wanted, independent=True)}
 
     def write(self, new_transfers: list[Transfer], deltas: dict[str, Totals], now: int) -> None:
+        if self._postgres:
+            with self.raw.dbapi.pipeline():  # the transfers and the totals in one round trip
+                self._write(new_transfers, deltas, now)
+        else:
+            self._write(new_transfers, deltas, now)
+
+    def _write(self, new_transfers: list[Transfer], deltas: dict[str, Totals], now: int) -> None:
         if new_transfers:
             self.raw.executemany(
                 _INSERT_TRANSFER_SQL,
@@ -170,6 +188,7 @@ class LedgerStore:
                     )
                     for t in new_transfers
                 ],
+                independent=True,
             )
         changes = [
             (*(getattr(delta, c) for c in TOTAL_COLUMNS), account_id)
@@ -177,7 +196,7 @@ class LedgerStore:
             if any(getattr(delta, c) for c in TOTAL_COLUMNS)
         ]
         if changes:
-            self.raw.executemany(_ADD_TOTALS_SQL, changes)
+            self.raw.executemany(_ADD_TOTALS_SQL, changes, independent=True)
 
     def flow_transfers(self, flow: str) -> list[Transfer]:
         rows = self.raw.all(

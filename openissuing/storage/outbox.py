@@ -16,7 +16,7 @@ from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from openissuing.storage.documents import CreatedRange, Page, require_cursors
+from openissuing.storage.documents import CreatedRange, Documents, Page, require_cursors
 from openissuing.storage.raw import Raw, placeholders
 from openissuing.storage.tables import object_keys, objects, webhook_attempts, webhook_deliveries
 
@@ -32,12 +32,14 @@ class Claim:
     lease: str
 
 
-def enabled_endpoints(raw: Raw, endpoint_type: str, owners: Sequence[str]) -> list[Any]:
-    """(owner, JSON) of the enabled endpoints of these owners: one indexed read per event."""
-    return raw.all(
+def enabled_endpoints(docs: Documents, endpoint_type: str, owners: Sequence[str]) -> list[Any]:
+    """(owner, JSON) of the enabled endpoints of these owners, by id: one indexed read per
+    transaction (until an endpoint is written in it), shared by every event it records."""
+    return docs.read_of_type(
+        endpoint_type,
         "SELECT o.owner, o.data FROM objects o JOIN object_keys k ON k.object_id = o.id "
         f"WHERE o.type = ? AND o.owner IN ({placeholders(len(owners))}) "
-        "AND k.name = 'status' AND k.value = 'enabled'",
+        "AND k.name = 'status' AND k.value = 'enabled' ORDER BY o.id",
         (endpoint_type, *owners),
     )
 

@@ -16,9 +16,11 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from openissuing.storage import raw
 from openissuing.storage.db import is_serializable
 from openissuing.storage.documents import Documents
 
@@ -69,6 +71,16 @@ def _driver_error(error: Exception) -> Exception | None:
     return None
 
 
+def is_integrity_error(error: BaseException) -> bool:
+    """A constraint refused a write (a primary key taken by a concurrent request, ...), whether
+    SQLAlchemy sent the statement or the raw cursor did (then the driver's own exception)."""
+    if isinstance(error, IntegrityError | sqlite3.IntegrityError):
+        return True
+    return type(error).__module__.startswith("psycopg") and str(
+        getattr(error, "sqlstate", "") or ""
+    ).startswith("23")
+
+
 def _is_retryable(error: Exception) -> bool:
     if isinstance(error, RunAgain):
         return True
@@ -78,6 +90,12 @@ def _is_retryable(error: Exception) -> bool:
     if getattr(orig, "sqlstate", None) in _RETRYABLE_SQLSTATES:
         return True
     return isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _flush_before_sqlalchemy_statements(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+    """Statements sent through SQLAlchemy see the documents a unit of work buffered."""
+    raw.before_statement(conn.connection.dbapi_connection, statement)
 
 
 _sqlite_writers: dict[int, threading.Lock] = {}
@@ -119,7 +137,12 @@ def transaction(
                     conn.info["sqlite_begin"] = "IMMEDIATE" if write else "DEFERRED"
                 with conn.begin():
                     uow = UnitOfWork(conn)
-                    result = work(uow)
+                    unregister = raw.register(conn, uow.docs)
+                    try:
+                        result = work(uow)
+                        uow.docs.flush()  # the buffered documents, before the commit
+                    finally:
+                        unregister()
             for callback in uow.after_commit:
                 callback()
             return result

@@ -358,10 +358,12 @@ def test_an_authorization_is_rendered_once_for_its_event_and_its_response(
     server, client, monkeypatch
 ):
     """The hot path renders the authorization for its ``created`` event, then answers with that
-    same rendering: no second read of the card and cardholder (and the same bytes)."""
+    same rendering (the same bytes, serialized once); and rendering reads nothing again: the
+    card and cardholder the decision loaded come from the transaction's identity map."""
     from openissuing.api import pipeline
     from openissuing.services import presenter
     from openissuing.storage.raw import Raw
+    from openissuing.wire import registry
 
     acct = account_without_card_issuing_terms(client)
     o = {"stripe_account": acct}
@@ -393,17 +395,19 @@ def test_an_authorization_is_rendered_once_for_its_event_and_its_response(
         options=o,
     )
     statements: list[str] = []
+    renderings: list[str] = []
     original = Raw.execute
+    serializer = registry.serializer
     original_execute = pipeline._execute
     # Only the request's own unit of work is counted: the dispatcher's polls, the housekeeper and
     # a key-cache miss (the sandbox lookup before the request runs) are other threads' or other
     # calls' statements, and a loaded machine makes them land inside the window at random.
     in_request = threading.local()
 
-    def counting(self, sql, params=()):
+    def counting(self, sql, params=(), **options):
         if getattr(in_request, "active", False):
             statements.append(sql)
-        return original(self, sql, params)
+        return original(self, sql, params, **options)
 
     def execute_counted(*args, **kwargs):
         in_request.active = True
@@ -412,9 +416,16 @@ def test_an_authorization_is_rendered_once_for_its_event_and_its_response(
         finally:
             in_request.active = False
 
-    def authorize() -> tuple[int, dict]:
+    def counting_serializer(object_type):
+        if object_type == "issuing.authorization":
+            renderings.append(object_type)
+        return serializer(object_type)
+
+    def authorize() -> tuple[int, int, dict]:
         statements.clear()
+        renderings.clear()
         monkeypatch.setattr(Raw, "execute", counting)
+        monkeypatch.setattr(registry, "serializer", counting_serializer)
         monkeypatch.setattr(pipeline, "_execute", execute_counted)
         try:
             auth = client.v1.test_helpers.issuing.authorizations.create(
@@ -422,15 +433,18 @@ def test_an_authorization_is_rendered_once_for_its_event_and_its_response(
             )
         finally:
             monkeypatch.setattr(Raw, "execute", original)
+            monkeypatch.setattr(registry, "serializer", serializer)
             monkeypatch.setattr(pipeline, "_execute", original_execute)
-        return len(statements), auth
+        return len(statements), len(renderings), auth
 
     authorize()  # the first purchase also creates the account's card network ledger account
-    once, auth = authorize()
+    once, rendered_once, auth = authorize()
+    assert rendered_once == 1
     monkeypatch.setattr(presenter, "_reuse", lambda *args: None)
-    twice, _ = authorize()
-    # Rendering again would read the card, find the cardholder's owner and read the cardholder.
-    assert twice - once == 3
+    twice, rendered_twice, _ = authorize()
+    assert rendered_twice == 2
+    # Rendering again reads nothing: the card and cardholder are already in the identity map.
+    assert twice == once
     event = client.v1.events.list(params={"type": "issuing_authorization.created"}, options=o)
     assert event.data[0].data.object.to_dict() != auth.to_dict()  # the second one's
     shown = next(e for e in event.data if e.data.object.id == auth.id)

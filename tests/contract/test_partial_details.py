@@ -222,9 +222,9 @@ def test_shaping_adds_no_statement_to_a_purchase(client, server, monkeypatch):
     statements: list[str] = []
     original = Raw.execute
 
-    def counting(self, sql, params=()):
+    def counting(self, sql, params=(), **options):
         statements.append(sql)
-        return original(self, sql, params)
+        return original(self, sql, params, **options)
 
     def through_sqlalchemy(conn, cursor, statement, *args):
         statements.append(statement)
