@@ -6,6 +6,9 @@ when the card cannot be found) and ``transactions`` (its rendered transactions, 
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from openissuing.wire import View, base, public
 
 
@@ -20,4 +23,18 @@ def authorization(record: dict, view: View) -> dict:
 
 
 def transaction(record: dict, view: View) -> dict:
-    return base(public(record), "issuing.transaction")
+    out = base(public(record), "issuing.transaction")
+    receipt = (out.get("purchase_details") or {}).get("receipt")
+    if receipt:
+        lines = [{**line, "quantity": json_number(line.get("quantity"))} for line in receipt]
+        out["purchase_details"] = {**out["purchase_details"], "receipt": lines}
+    return out
+
+
+def json_number(value: Any) -> Any:
+    """A quantity kept as an exact decimal string, as the JSON number the SDK declares: an
+    integer when whole (``"2.000"`` → ``2``), else the nearest float; not money."""
+    if not isinstance(value, str):
+        return value
+    number = Decimal(value)
+    return int(number) if number == number.to_integral_value() else float(number)

@@ -9,6 +9,7 @@ import pytest
 import stripe
 
 from openissuing.domain.issuing import details as d
+from openissuing.wire import View, issuing_money
 from tests import shapes
 
 NULL_FUEL = {
@@ -140,7 +141,8 @@ RECEIPTS: list[tuple[str, Any, Any]] = [
 )
 def test_receipt_quantity_is_a_json_number(given, expected):
     line = {"description": "Coffee"} if given is None else {"quantity": given}
-    shaped = d.shape(d.PURCHASE_DETAILS, {"receipt": [line]})
+    record = {"id": "ipi_1", "purchase_details": d.shape(d.PURCHASE_DETAILS, {"receipt": [line]})}
+    shaped = issuing_money.transaction(record, View())["purchase_details"]
     assert shaped["receipt"][0]["quantity"] == expected
     assert type(shaped["receipt"][0]["quantity"]) is type(expected)
 

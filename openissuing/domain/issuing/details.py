@@ -11,7 +11,8 @@ declares them (``issuing.Authorization.AmountDetails``, ``.Fleet``, ``.Fuel``;
   ``null`` (or the template's default, for the few fields the SDK declares never null);
 * each value is coerced to its declared type: integers stay ``int``, decimals become
   canonical decimal strings (``"10.50"`` stays exact, ``".5"`` reads ``"0.5"``), a receipt's
-  ``quantity`` (a decimal in the request) becomes a JSON number, ``""`` (unset) is ``null``;
+  ``quantity`` (a decimal in the request) is kept exact too and rendered as the JSON number the
+  SDK declares by ``wire.issuing_money``, ``""`` (unset) is ``null``;
 * ``base``: the shape already stored, which a later request's keys update
   (``finalize_amount`` sends the fleet and fuel data measured at the pump; what it does not
   send keeps its earlier value).
@@ -42,11 +43,10 @@ class Kind:
             return int(value)
         if self.name == "bool":
             return value if isinstance(value, bool) else str(value).lower() == "true"
-        if self.name == "decimal":
+        if self.name in ("decimal", "number"):
+            # Exact here; a ``number`` becomes a JSON number only on the wire
+            # (``wire.issuing_money``), never a float in the domain.
             return format(Decimal(str(value)), "f")
-        if self.name == "number":
-            number = Decimal(str(value))
-            return int(number) if number == number.to_integral_value() else float(number)
         return str(value)
 
 
