@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from openissuing.domain.connect import external_accounts
 from openissuing.domain.errors import InvalidRequest, InvalidStatusTransition
 
 Record = dict[str, Any]
@@ -32,29 +33,16 @@ PENDING, SUCCEEDED, FAILED, CANCELED = "pending", "succeeded", "failed", "cancel
 ISSUING, PAYMENTS = "issuing", "payments"
 DESTINATIONS = (ISSUING, PAYMENTS)
 
-# Stripe's Connect testing tokens for top-ups: the failure each one ends in.
-FAILING_SOURCES: dict[str, tuple[str, str]] = {
-    "btok_us_verified_noAccount": (
-        "no_account",
-        "The bank account details on file are probably incorrect. No bank account could be "
-        "located with those details.",
-    ),
-    "btok_us_verified_accountClosed": (
-        "account_closed",
-        "The bank account has been closed.",
-    ),
-    "btok_us_verified_insufficientFunds": (
-        "insufficient_funds",
-        "The bank account has insufficient funds to cover the top-up.",
-    ),
-    "btok_us_verified_debitNotAuthorized": (
-        "debit_not_authorized",
-        "The debit was not authorized by the account holder.",
-    ),
-    "btok_us_verified_invalidCurrency": (
-        "invalid_currency",
-        "The bank account does not support this currency.",
-    ),
+# What a top-up from one of Stripe's Connect testing bank tokens ends in: the token names a test
+# account number (``external_accounts.BANK_TOKENS``) whose failure code is Stripe's
+# (``external_accounts.TEST_ACCOUNT_NUMBERS``); the top-up's message for each code.
+FAILURE_MESSAGES: dict[str, str] = {
+    "no_account": "The bank account details on file are probably incorrect. No bank account "
+    "could be located with those details.",
+    "account_closed": "The bank account has been closed.",
+    "insufficient_funds": "The bank account has insufficient funds to cover the top-up.",
+    "debit_not_authorized": "The debit was not authorized by the account holder.",
+    "invalid_currency": "The bank account does not support this currency.",
 }
 
 # balance_transaction.type -> reporting_category (Stripe's reporting categories).
@@ -154,10 +142,11 @@ def is_due(topup: Record, now: int) -> bool:
 
 def outcome(topup: Record) -> tuple[str, str | None, str | None]:
     """(status, failure_code, failure_message) when a pending top-up settles."""
-    failing = FAILING_SOURCES.get(topup.get("_source") or "")
-    if failing is None:
+    number = external_accounts.BANK_TOKENS.get(topup.get("_source") or "")
+    code = external_accounts.TEST_ACCOUNT_NUMBERS.get(number) if number else None
+    if code is None:
         return SUCCEEDED, None, None
-    return FAILED, failing[0], failing[1]
+    return FAILED, code, FAILURE_MESSAGES[code]
 
 
 def require_cancelable(topup: Record) -> None:
