@@ -79,6 +79,7 @@ def count_statements(database_url: str | None, requests: int, show: bool) -> Non
     import uvicorn
     from sqlalchemy import event
 
+    from openissuing.api.http_server import uvicorn_options
     from openissuing.app import build_runtime, create_app
     from openissuing.settings import Settings
 
@@ -129,7 +130,13 @@ def count_statements(database_url: str | None, requests: int, show: bool) -> Non
 
         port = bench.free_port()
         server = uvicorn.Server(
-            uvicorn.Config(create_app(runtime), port=port, log_level="warning", lifespan="on")
+            uvicorn.Config(
+                create_app(runtime),
+                port=port,
+                log_level="warning",
+                lifespan="on",
+                **uvicorn_options(),
+            )
         )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

@@ -56,6 +56,8 @@ def build_runtime(
         realtime=RealtimeClient(settings),
     )
     runtime.sandboxes = Directory(engine, clock)
+    # SQLite in one process: each request's transaction on the event loop's thread (api.pipeline).
+    runtime.inline_database = engine.dialect.name == "sqlite" and settings.workers == 1
     transaction(
         engine,
         lambda uow: sandboxes.ensure_default(

@@ -145,13 +145,6 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-# h11 even where httptools is installed: httptools answers a malformed header with a plain-text 400
-# of its own, where every answer must be Stripe-shaped JSON (tests/contract/test_fuzz.py). Measured
-# with bench/servers.py + bench/hotpath.py: httptools + uvloop would save ~16% of an
-# authorization's instructions, uvloop alone with h11 saved none.
-HTTP_PARSER = "h11"
-
-
 def _serve_one(runtime, create_app, sock: socket.socket, listening: str) -> None:
     import uvicorn
 
@@ -161,9 +154,11 @@ def _serve_one(runtime, create_app, sock: socket.socket, listening: str) -> None
             if self.started:  # bound and serving: only now is "listening" true
                 _say(listening)
 
+    from openissuing.api.http_server import uvicorn_options
+
     config = uvicorn.Config(
         create_app(runtime),
-        http=HTTP_PARSER,
+        **uvicorn_options(),
         log_level="warning",
         access_log=False,
         lifespan="on",
@@ -186,6 +181,8 @@ def _serve_workers(
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
+    from openissuing.api.http_server import uvicorn_options
+
     # What the flags said, for the workers (they read OPENISSUING_* like any start would).
     os.environ["OPENISSUING_DATABASE_URL"] = settings.database_url
     os.environ["OPENISSUING_ACCESS_LOG"] = "true" if settings.access_log else "false"
@@ -194,7 +191,7 @@ def _serve_workers(
     config = uvicorn.Config(
         "openissuing.factory:create_app_from_environment",
         factory=True,
-        http=HTTP_PARSER,
+        **uvicorn_options(),
         workers=settings.workers,
         log_level="warning",
         access_log=False,

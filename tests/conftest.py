@@ -20,6 +20,7 @@ import pytest
 import stripe
 import uvicorn
 
+from openissuing.api.http_server import uvicorn_options
 from openissuing.app import build_runtime, create_app
 from openissuing.clock import OffsetClock
 from openissuing.domain.sandboxes import ClockState
@@ -97,7 +98,12 @@ def live_server(database_url, tmp_path_factory) -> RunningServer:
     runtime = build_runtime(settings, clock)
     port = _free_port()
     config = uvicorn.Config(
-        create_app(runtime), host="127.0.0.1", port=port, log_level="warning", access_log=False
+        create_app(runtime),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        **uvicorn_options(),
     )
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
@@ -149,6 +155,18 @@ class SandboxClock:
     def now(self) -> int:
         found = db_transaction(self.live.runtime.engine, self._sandbox, write=False)
         return self.live.runtime.sandboxes.clock(found).now()
+
+    def freeze(self) -> None:
+        """Stop the sandbox's clock where it reads now, so a test can step to an exact second
+        (a boundary such as a deadline) without the wall clock ticking past it."""
+
+        def work(uow):
+            found = self._sandbox(uow)
+            moved = found.clock.frozen(self.live.runtime.sandboxes.base_clock.now())
+            SandboxStore(uow.conn).set_clock(found.id, moved)
+            return dataclasses.replace(found, clock=moved)
+
+        self.live.runtime.sandboxes.remember(db_transaction(self.live.runtime.engine, work))
 
     def advance(self, seconds: int) -> None:
         def work(uow):

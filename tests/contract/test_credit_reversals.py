@@ -137,6 +137,7 @@ def test_wire_and_rtp_credits_are_network_restricted(client, server, acct, fa, n
 
 
 def test_the_deadline_passes(client, server, acct, fa):
+    server.clock.freeze()  # the boundary is exact: the wall clock must not tick past it
     credit = _credit(client, acct, fa, 1_000)
     server.clock.advance(5 * DAY)  # at the deadline: still reversible
     assert _restricted(client, acct, credit.id) == (None, credit.reversal_details.deadline)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx
+import orjson
 import pytest
 
 
@@ -56,3 +59,29 @@ def test_a_nul_in_a_control_api_json_body_is_400_and_creates_nothing(http, live_
         headers={"Content-Type": "application/json"},
     )
     assert faulted.status_code == 400 and faulted.json()["error"]["param"] == "path"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GET /v1/issuing/cards HTTP/1.1\r\nHost: x\r\nStripe-Version: \xc3\xa9\x00\r\n\r\n",
+        b"GET /v1/issuing/cards HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n",
+        b"NOT HTTP AT ALL\r\n\r\n",
+        b"POST /v1/issuing/cards HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+    ],
+)
+def test_bytes_the_http_parser_refuses_get_a_stripe_shaped_400(live_server, raw):
+    """The HTTP server's own answer to what it cannot parse is Stripe's JSON, not plain text."""
+    host, port = live_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(raw)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), received
+    assert b"content-type: application/json" in head.lower()
+    error = orjson.loads(body)["error"]
+    assert error["type"] == "invalid_request_error" and error["message"]
+    assert error["request_id"].startswith("req_")
+    assert f"request-id: {error['request_id']}".encode() in head
