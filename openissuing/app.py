@@ -26,6 +26,7 @@ from openissuing.maintenance import Housekeeper
 from openissuing.services import sandboxes
 from openissuing.services.sandboxes import Directory
 from openissuing.settings import Settings
+from openissuing.storage.checkpoints import Checkpointer
 from openissuing.storage.db import make_engine
 from openissuing.storage.migrate import upgrade
 from openissuing.storage.uow import transaction
@@ -94,9 +95,13 @@ def _lifespan(runtime: Runtime):
             dispatcher.start()
         housekeeper = Housekeeper(runtime)
         housekeeper.start()
+        checkpointer = Checkpointer(runtime.engine)
+        runtime.checkpointer = checkpointer  # type: ignore[attr-defined] - tests read it
+        checkpointer.start()
         try:
             yield
         finally:
+            await run_in_threadpool(checkpointer.stop)
             await run_in_threadpool(housekeeper.stop)
             if dispatcher is not None:
                 await run_in_threadpool(dispatcher.close)

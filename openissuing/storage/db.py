@@ -22,6 +22,10 @@ def is_serializable(engine: Engine) -> bool:
 _SERIALIZABLE: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
+# Each connection's own automatic WAL checkpoint threshold (pages of 4 KiB), far above the log
+# storage/checkpoints.py lets grow: a bound on the log for a process that runs no checkpointer.
+WAL_SAFETY_NET_PAGES = 20_000
+
 _BEGIN = {"IMMEDIATE": "BEGIN IMMEDIATE", "DEFERRED": "BEGIN DEFERRED"}
 
 
@@ -65,6 +69,8 @@ def _sqlite_engine(url: str, synchronous: str = "normal") -> Engine:
         cursor = dbapi_conn.cursor()
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
+            # The server checkpoints from its own thread (storage/checkpoints.py), not in commits.
+            cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_SAFETY_NET_PAGES}")
         cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")  # see Settings
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")

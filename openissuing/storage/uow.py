@@ -101,7 +101,7 @@ def _flush_before_sqlalchemy_statements(conn, cursor, statement, *args) -> None:
 _sqlite_writers: dict[int, threading.Lock] = {}
 
 
-def _writer_lock(engine: Engine) -> threading.Lock | contextlib.nullcontext[None]:
+def writer_lock(engine: Engine) -> threading.Lock | contextlib.nullcontext[None]:
     """One SQLite writer at a time per process, queued fairly in Python.
 
     SQLite allows one writer anyway; without this, threads of one server
@@ -130,7 +130,7 @@ def transaction(
     for attempt in range(attempts):
         try:
             with (
-                _writer_lock(engine) if write else contextlib.nullcontext(),
+                writer_lock(engine) if write else contextlib.nullcontext(),
                 engine.connect() as conn,
             ):
                 if engine.dialect.name == "sqlite":
