@@ -16,6 +16,7 @@ from openissuing.api import (
     routes,  # noqa: F401 - importing registers every endpoint
 )
 from openissuing.api.access import AccessLog
+from openissuing.api.fastpath import FastRoutes
 from openissuing.api.health import routes as health_routes
 from openissuing.api.pipeline import Runtime, handle
 from openissuing.api.routing import ENDPOINTS
@@ -115,6 +116,7 @@ def create_app(runtime: Runtime) -> Starlette:
         by_path.setdefault(endpoint.path, {})[endpoint.method] = endpoint
 
     routes_list = []
+    api_routes = []
     for path, methods in by_path.items():
 
         async def dispatch(request: Request, methods=methods):
@@ -124,6 +126,7 @@ def create_app(runtime: Runtime) -> Starlette:
             return await handle(runtime, endpoint, request)
 
         routes_list.append(Route(path, dispatch, methods=list(methods)))
+        api_routes.append((path, dispatch, methods))
     routes_list.extend(control.routes(runtime))
     routes_list += health_routes(runtime)  # /healthz, /metrics: outside /v1, unauthenticated
     # After the API's routes: the dashboard is a client of the API, built on first use.
@@ -138,6 +141,8 @@ def create_app(runtime: Runtime) -> Starlette:
     # redirect: an id of "/" (``/v1/issuing/cards/%2F``, ``/_openissuing/sandboxes/%2F``) used
     # to get Starlette's 307. The dashboard redirects its own entry URLs explicitly.
     app.router.redirect_slashes = False
+    # Inside the access log (added last, so outermost of the two): the API's own router.
+    app.add_middleware(FastRoutes, runtime=runtime, handle=handle, routes=api_routes)
     app.add_middleware(
         AccessLog, platform_id=runtime.platform_id, enabled=runtime.settings.access_log
     )
