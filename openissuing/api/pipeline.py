@@ -243,7 +243,14 @@ async def _database_work(runtime: Runtime, *args: Any) -> tuple[int, str, bool]:
     if not isinstance(first[0], Continuation):
         return first  # (status, body, replayed)
     continuation, call_for, idem = first
-    return await in_thread(_continue, runtime, continuation, call_for, idem)
+    if continuation.outside_async is None:
+        return await in_thread(_continue, runtime, continuation, call_for, idem)
+    try:
+        outside_result = await continuation.outside_async()
+    except Exception:
+        _release(runtime, idem)
+        raise
+    return _continue(runtime, continuation, call_for, idem, outside=(outside_result,))
 
 
 def _execute(
@@ -315,11 +322,16 @@ def _execute(
 
 
 def _continue(
-    runtime, continuation: Continuation, call_for, idem: Idempotency | None
+    runtime,
+    continuation: Continuation,
+    call_for,
+    idem: Idempotency | None,
+    outside: tuple[Any] | None = None,
 ) -> tuple[int, str, bool]:
-    """The second half of a two-phase request: network first (no transaction), then finish."""
+    """The second half of a two-phase request: network first (no transaction), then finish.
+    ``outside``: the network's answer when the caller already awaited it."""
     try:
-        outside_result = continuation.outside()
+        outside_result = continuation.outside() if outside is None else outside[0]
 
         def finish(uow: UnitOfWork):
             call = call_for(uow)
@@ -337,11 +349,14 @@ def _continue(
     except HandlerFailed:
         raise  # its answer is stored by the caller, completing the placeholder
     except Exception:
-        if idem is not None:
-            transaction(
-                runtime.engine, lambda uow: idempotency.release(uow.conn, idem.scope, idem.key)
-            )
+        _release(runtime, idem)
         raise
+
+
+def _release(runtime, idem: Idempotency | None) -> None:
+    """A two-phase request that failed unexpectedly frees its key (a retry runs it afresh)."""
+    if idem is not None:
+        transaction(runtime.engine, lambda uow: idempotency.release(uow.conn, idem.scope, idem.key))
 
 
 def _run_handler(handler):

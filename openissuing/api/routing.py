@@ -8,7 +8,7 @@ they call one service function and render its result.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +67,8 @@ class Continuation:
     # (kind, object id): how a restarted server concludes this request if the process dies
     # between the two transactions (``api.resume``, ``services.recovery.KINDS``).
     resume: tuple[str, str] | None = None
+    # ``outside`` as a coroutine, for a pipeline whose transactions run on the event loop.
+    outside_async: Callable[[], Awaitable[Any]] | None = None
 
 
 Handler = Callable[[Call], "Json | Continuation"]

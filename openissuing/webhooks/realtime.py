@@ -12,9 +12,11 @@ back until the handler acknowledges the headers.
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import logging
 import socket
+import ssl
 import threading
 import time
 from typing import Any
@@ -106,6 +108,97 @@ def _drop(netloc: str) -> None:
         connection.close()
 
 
+# --- the same call from the event loop (SQLite in one process: api.pipeline runs the request's
+# transactions on the loop's thread, and the wait for the platform is then an ``await``, not a
+# thread: a thread needs the GIL back after every read, and a busy loop holds it for up to the
+# interpreter's 5 ms switch interval each time, which put tens of milliseconds on every real-time
+# purchase at concurrency 8). The response is read by httptools (llhttp), the parser the API's
+# own HTTP server uses; one kept-alive connection per (event loop, host).
+
+_streams: dict[tuple[int, str], tuple[asyncio.StreamReader, asyncio.StreamWriter]] = {}
+
+
+class _Response:
+    """httptools' callbacks, collected."""
+
+    def __init__(self) -> None:
+        self.headers: dict[str, str] = {}
+        self.body = bytearray()
+        self.complete = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_body(self, body: bytes) -> None:
+        if len(self.body) < MAX_REPLY_BYTES:
+            self.body += body[: MAX_REPLY_BYTES - len(self.body)]
+
+    def on_message_complete(self) -> None:
+        self.complete = True
+
+
+async def ask_async(url: str, body: str, secret: str, deadline_seconds: float) -> Reply:
+    """``ask`` as a coroutine: the same request, headers, deadline and Replies."""
+    import httptools
+
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": USER_AGENT,
+        "Stripe-Signature": signer.header(body, secret, int(time.time())),
+    }
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    payload = body.encode("utf-8")
+    head = f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept-Encoding: identity\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    request = (head + f"Content-Length: {len(payload)}\r\n\r\n").encode("latin-1") + payload
+    key = (id(asyncio.get_running_loop()), f"{parts.scheme}://{parts.netloc}")
+    for attempt in range(2):
+        reused = key in _streams
+        try:
+            async with asyncio.timeout(deadline_seconds):
+                reader, writer = _streams.pop(key, None) or await _open(parts)
+                writer.write(request)
+                response = _Response()
+                parser = httptools.HttpResponseParser(response)
+                while not response.complete:
+                    data = await reader.read(65536)
+                    if not data:
+                        raise http.client.RemoteDisconnected("closed before a whole response")
+                    parser.feed_data(data)
+                if parser.should_keep_alive():
+                    _streams[key] = (reader, writer)
+                else:
+                    writer.close()
+                return Reply(
+                    status=parser.get_status_code(),
+                    headers=response.headers,
+                    body=bytes(response.body),
+                )
+        except TimeoutError:
+            log.warning("real-time authorization endpoint %s did not answer in time", url)
+            return Reply(timed_out=True)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+            if attempt == 0 and reused:
+                continue  # a kept-alive connection the handler had closed: one fresh try
+            return _unreachable(url, exc)
+        except (OSError, httptools.HttpParserError, ValueError) as exc:
+            return _unreachable(url, exc)
+    return _unreachable(url, None)
+
+
+async def _open(parts: Any) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    secure = parts.scheme == "https"
+    port = parts.port or (443 if secure else 80)
+    reader, writer = await asyncio.open_connection(
+        parts.hostname, port, ssl=ssl.create_default_context() if secure else None
+    )
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return reader, writer
+
+
 class RealtimeClient:
     """The real-time flow's call to the platform, built once by ``app.build_runtime`` and reached
     through the runtime (routes never build it). It reads the deadline and the timeout default
@@ -130,3 +223,16 @@ class RealtimeClient:
             return Reply(timed_out=True)
         time.sleep(latency_seconds)
         return ask(url, body, secret, deadline - latency_seconds)
+
+    async def ask_async(
+        self, url: str, body: str, secret: str, *, latency_seconds: float = 0
+    ) -> Reply:
+        """``ask`` from the event loop (see ``ask_async`` above)."""
+        deadline = self._settings.realtime_deadline_seconds
+        if latency_seconds <= 0:
+            return await ask_async(url, body, secret, deadline)
+        if latency_seconds >= deadline:
+            await asyncio.sleep(deadline)
+            return Reply(timed_out=True)
+        await asyncio.sleep(latency_seconds)
+        return await ask_async(url, body, secret, deadline - latency_seconds)

@@ -27,6 +27,9 @@ def create(call: Call) -> dict | Continuation:
             authorizations.conclude(again.uow, again.scope, result, reply, client.timeout_approves),
         ),
         resume=(recovery.REALTIME_AUTHORIZATION, result.authorization_id),
+        outside_async=lambda: client.ask_async(
+            result.url, result.body, result.secret, latency_seconds=result.latency_seconds
+        ),
     )
 
 
