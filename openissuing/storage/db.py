@@ -43,7 +43,10 @@ def make_engine(
         url,
         pool_size=20,
         max_overflow=20,
-        pool_pre_ping=True,
+        # No ping before each checkout (a round trip per transaction): a connection the server
+        # dropped fails its first statement, is invalidated, and the unit of work runs again on
+        # a fresh one (storage.uow, "a connection lost before the commit").
+        pool_pre_ping=False,
         isolation_level="SERIALIZABLE" if serializable else "READ COMMITTED",
     )
     if serializable:

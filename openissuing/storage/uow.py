@@ -98,6 +98,17 @@ def _flush_before_sqlalchemy_statements(conn, cursor, statement, *args) -> None:
     raw.before_statement(conn.connection.dbapi_connection, statement)
 
 
+def _connection_lost(conn: Connection) -> bool:
+    """The DB-API connection under ``conn`` is broken (PostgreSQL: closed or ``broken``)."""
+    if conn.invalidated:
+        return True
+    try:
+        dbapi = conn.connection.dbapi_connection
+    except Exception:  # noqa: BLE001 - a connection SQLAlchemy already gave up on
+        return True
+    return bool(getattr(dbapi, "broken", False) or getattr(dbapi, "closed", False) is True)
+
+
 _sqlite_writers: dict[int, threading.Lock] = {}
 
 
@@ -128,6 +139,7 @@ def transaction(
             attempts = 1_000_000  # the deadline below is the budget
             deadline = time.monotonic() + SERIALIZABLE_RETRY_SECONDS
     for attempt in range(attempts):
+        committing = lost = False
         try:
             with (
                 writer_lock(engine) if write else contextlib.nullcontext(),
@@ -135,20 +147,33 @@ def transaction(
             ):
                 if engine.dialect.name == "sqlite":
                     conn.info["sqlite_begin"] = "IMMEDIATE" if write else "DEFERRED"
-                with conn.begin():
-                    uow = UnitOfWork(conn)
-                    unregister = raw.register(conn, uow.docs)
-                    try:
-                        result = work(uow)
-                        uow.docs.flush()  # the buffered documents, before the commit
-                    finally:
-                        unregister()
+                try:
+                    with conn.begin():
+                        uow = UnitOfWork(conn)
+                        unregister = raw.register(conn, uow.docs)
+                        try:
+                            result = work(uow)
+                            uow.docs.flush()  # the buffered documents, before the commit
+                        finally:
+                            unregister()
+                        committing = True  # leaving this block commits
+                except Exception:
+                    lost = _connection_lost(conn)
+                    if lost:  # the server went away: so did every idle connection to it
+                        conn.invalidate()
+                        engine.pool.dispose()
+                    raise
             for callback in uow.after_commit:
                 callback()
             return result
         except Exception as error:  # noqa: BLE001 - only retryable database errors are retried
             out_of_time = deadline is not None and time.monotonic() > deadline
-            if attempt + 1 == attempts or out_of_time or not _is_retryable(error):
+            # A connection lost before the commit was sent (the server restarted, an idle
+            # timeout; the pool does not ping before each checkout): nothing of this unit of
+            # work was written, so it runs again on a fresh one. Lost during the commit, the
+            # outcome is unknown and the error is the answer.
+            again = _is_retryable(error) or (lost and not committing)
+            if attempt + 1 == attempts or out_of_time or not again:
                 raise
             log.info(
                 "retrying a transaction (attempt %d) after: %s",
