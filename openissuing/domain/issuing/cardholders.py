@@ -39,7 +39,7 @@ def new(cardholder_id: str, now: int, params: dict[str, Any]) -> Record:
 
 
 def update(existing: Record, params: dict[str, Any], *, creating: bool = False) -> Record:
-    record = copy.deepcopy(existing)
+    record = existing if creating else copy.deepcopy(existing)  # ``new`` built it just now
     if "name" in params or creating:
         record["name"] = _name(params["name"])
     if "billing" in params:
