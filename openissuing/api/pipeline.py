@@ -28,7 +28,12 @@ from openissuing.domain.errors import InvalidRequest, StripeError
 from openissuing.services import due, faults
 from openissuing.services.scope import Scope
 from openissuing.storage import idempotency
-from openissuing.storage.uow import UnitOfWork, is_integrity_error, transaction
+from openissuing.storage.uow import (
+    UnitOfWork,
+    is_integrity_error,
+    keep_connections_on_this_thread,
+    transaction,
+)
 
 log = logging.getLogger("openissuing.api")
 T = TypeVar("T")
@@ -239,6 +244,7 @@ async def _database_work(runtime: Runtime, *args: Any) -> tuple[int, str, bool]:
     """
     if not runtime.inline_database:
         return await in_thread(_execute, runtime, *args)
+    keep_connections_on_this_thread()
     first = _execute(runtime, *args, inline=True)
     if not isinstance(first[0], Continuation):
         return first  # (status, body, replayed)
