@@ -29,10 +29,10 @@ the account metadata key ``openissuing_realtime_timeout_decision``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from openissuing import wire
 from openissuing.domain import webhook_matching as matching
 from openissuing.domain.issuing import authorizations as domain
 from openissuing.domain.issuing import lifecycle
@@ -93,7 +93,7 @@ def begin(
     event = events.record(uow, scope, REQUEST_EVENT, TYPE, record)
     payload = presenter.present(uow, scope, "event", event)
     secret = webhook_endpoints.secret_for(uow, scope.box, endpoint["id"])
-    return Pending(record["id"], endpoint["url"], secret or "", json.dumps(payload, indent=2))
+    return Pending(record["id"], endpoint["url"], secret or "", wire.pretty(payload))
 
 
 def timeout_approves(uow: UnitOfWork, scope: Scope, default: bool) -> bool:

@@ -27,7 +27,6 @@ when they run out the delivery is ``failed``. The default resembles Stripe's
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import signal
@@ -40,7 +39,7 @@ from typing import Any
 
 import httpx
 
-from openissuing import observability
+from openissuing import observability, wire
 from openissuing.services import deliveries, doorbell, presenter, webhook_endpoints
 from openissuing.services.deliveries import Claim, Outcome
 from openissuing.services.scope import Scope
@@ -266,7 +265,7 @@ class Dispatcher:
         payload = presenter.present(uow, scope, "event", event)
         payload["api_version"] = endpoint.get("api_version") or self.api_version
         # Pretty-printed, as Stripe sends it; the signature covers these exact bytes.
-        return json.dumps(payload, indent=2)
+        return wire.pretty(payload)
 
     def _deliver_in_order(self, jobs: list[Job]) -> None:
         for index, job in enumerate(jobs):

@@ -13,11 +13,41 @@ happens).
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 Json = dict[str, Any]
+
+
+def pretty(payload: Any) -> str:
+    """``json.dumps(payload, indent=2)``, byte for byte: how a webhook's body is pretty-printed
+    (the signature covers those exact bytes).
+
+    The standard library's encoder is C only without ``indent``; with it, it walks the object
+    in Python, ~0.3 ms for an authorization's event, on every real-time purchase and every
+    webhook. orjson's two-space indent writes the same bytes wherever both can: ASCII text and
+    integers within 64 bits (the standard library escapes non-ASCII as ``\\uXXXX``, orjson writes
+    UTF-8) and no floats (the two format some differently: ``6.103515625e-05`` there,
+    ``0.00006103515625`` here), so a payload with either takes the standard library's path.
+    """
+    try:
+        text = orjson.dumps(payload, option=orjson.OPT_INDENT_2)
+    except TypeError:  # an integer beyond 64 bits, a type orjson does not know
+        return json.dumps(payload, indent=2)
+    if not text.isascii() or _FLOAT.search(text):
+        return json.dumps(payload, indent=2)
+    return text.decode("ascii")
+
+
+# A line whose value is a number with a fraction or an exponent: indented output puts every
+# value on its own line, after ``": `` or the indent, and a string's value starts with a quote.
+# (A key that looks like one merely takes the slower path.)
+_FLOAT = re.compile(rb'(?m)(?:": |^ *)-?[0-9]+[.eE]')
 
 
 @dataclass(frozen=True)
