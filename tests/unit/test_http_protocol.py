@@ -4,6 +4,7 @@ leaves in one write, and bytes the parser refuses get Stripe's JSON."""
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import orjson
 import pytest
@@ -64,7 +65,14 @@ def _exchange(raw: bytes) -> FakeTransport:
         protocol.connection_lost(None)
         return transport
 
-    return asyncio.run(scenario())
+    # On a thread of its own: the dashboard's browser tests leave Playwright's event loop
+    # running on the main thread, where asyncio.run refuses to start another.
+    done: list[FakeTransport] = []
+    runner = threading.Thread(target=lambda: done.append(asyncio.run(scenario())))
+    runner.start()
+    runner.join(timeout=30)
+    assert done, "the exchange did not finish"
+    return done[0]
 
 
 def _responses(transport: FakeTransport) -> list[bytes]:
