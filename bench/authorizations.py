@@ -287,6 +287,10 @@ def main() -> None:
                 f"# {label}; {args.requests} authorizations per run over {args.cards} card(s); "
                 f"preload {args.preload}; cpus {os.cpu_count()}"
             )
+            if any(sizes):
+                # One real purchase first: the ledger opens the card network's account for the
+                # connected account at its first authorization, and the synthetic rows use it.
+                asyncio.run(fire(url, targets[:1], 1, 1))
             grown = 0
             for size in sizes:
                 if size > grown:
