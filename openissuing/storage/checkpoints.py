@@ -34,12 +34,26 @@ log = logging.getLogger("openissuing.storage")
 INTERVAL_SECONDS = 1.0  # fewer, larger rounds: each round's fsyncs stall commits a moment
 # The log's length (pages of 4 KiB, ~16 MB) past which a round also empties it.
 RESET_PAGES = 4_000
+# How long a TRUNCATE checkpoint waits for readers before it gives up for this round.
+BUSY_TIMEOUT_MS = 20
 
 
 def applies(engine: Engine) -> bool:
     """A file database in WAL mode (an in-memory one has no log)."""
     database = engine.url.database
     return engine.dialect.name == "sqlite" and bool(database) and database != ":memory:"
+
+
+def _never_wait_for_readers(connection: Any) -> None:
+    """A TRUNCATE checkpoint waits for readers through the busy handler, and it holds the
+    process's writer lock meanwhile: a long reader (``openissuing check-ledger`` in another
+    process) would stall every write. With a short busy timeout it gives up instead, and the
+    log is emptied at a later round."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
 
 
 class Checkpointer:
@@ -69,6 +83,8 @@ class Checkpointer:
             try:
                 if connection is None:
                     connection = self.engine.raw_connection()
+                    connection.detach()  # its own: closed at the end, never back in the pool
+                    _never_wait_for_readers(connection)
                 self.checkpoint(connection)
             except Exception:  # noqa: BLE001 - a failed round is retried; commits still go on
                 log.exception("WAL checkpoint failed")
@@ -87,7 +103,8 @@ class Checkpointer:
 
     @staticmethod
     def _run(connection: Any, mode: str) -> int:
-        """The log's length in pages after a checkpoint in ``mode``."""
+        """The log's length in pages after a checkpoint in ``mode`` (a TRUNCATE that meets a
+        reader gives up: ``_never_wait_for_readers``)."""
         cursor = connection.cursor()
         try:
             _busy, logged, _copied = cursor.execute(f"PRAGMA wal_checkpoint({mode})").fetchone()

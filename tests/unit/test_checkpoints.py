@@ -4,6 +4,7 @@ the log is copied back and, once long, emptied; nothing committed is lost on the
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 
 from sqlalchemy import text
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from openissuing.storage import checkpoints
 from openissuing.storage.checkpoints import Checkpointer
 from openissuing.storage.db import WAL_SAFETY_NET_PAGES, make_engine
+from openissuing.storage.uow import writer_lock
 
 
 def _engine(tmp_path):
@@ -93,3 +95,31 @@ def test_no_thread_for_a_database_without_a_log():
     checkpointer.start()
     assert not checkpointer._thread.is_alive()
     checkpointer.stop()
+
+
+def test_a_reader_never_makes_the_truncate_wait_holding_the_writer_lock(tmp_path, monkeypatch):
+    """A long read (check-ledger in another process) must not stall every write: the TRUNCATE
+    gives up for this round, the writer lock is free again at once, and a later round empties
+    the log once the reader is gone."""
+    monkeypatch.setattr(checkpoints, "RESET_PAGES", 200)
+    engine = _engine(tmp_path)
+    _write(engine, 2_000)
+    reader = sqlite3.connect(tmp_path / "wal.sqlite3", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM t").fetchone()  # holds its snapshot of the log
+    checkpointer = Checkpointer(engine)
+    connection = engine.raw_connection()
+    connection.detach()
+    checkpoints._never_wait_for_readers(connection)
+    try:
+        started = time.monotonic()
+        checkpointer.checkpoint(connection)
+        assert time.monotonic() - started < 2
+        assert writer_lock(engine).acquire(timeout=0)
+        writer_lock(engine).release()
+        reader.execute("COMMIT")
+        checkpointer.checkpoint(connection)
+        assert _wal_pages(tmp_path) == 0
+    finally:
+        reader.close()
+        connection.close()
