@@ -113,10 +113,24 @@ def class_for(object_name: str) -> type[StripeObject] | None:
     return getattr(importlib.import_module(module), name)
 
 
+# Bodies are checked on many threads at once (load generators, webhook receivers) and the
+# declarations below are read lazily, on first use. Before 3.11.8, CPython kept ast.parse's
+# recursion count in state all threads share, so a parse that lets another thread run (a
+# garbage collection inside it) can fail with a spurious "SystemError: AST constructor
+# recursion depth mismatch" (python/cpython#106905). Reading is serialized; once cached,
+# declarations are read without the lock.
+_READING_DECLARATIONS = threading.RLock()
+
+
 @functools.cache
 def _module_namespace(module_name: str) -> dict[str, Any]:
     """The module's globals plus the names it imports only under ``TYPE_CHECKING`` (the
     SDK's forward references like ``"Card"`` point there)."""
+    with _READING_DECLARATIONS:
+        return _read_module_namespace(module_name)
+
+
+def _read_module_namespace(module_name: str) -> dict[str, Any]:
     module = sys.modules[module_name]
     namespace = dict(vars(module))
     source = module.__file__ or ""
@@ -137,6 +151,11 @@ def _module_namespace(module_name: str) -> dict[str, Any]:
 @functools.cache
 def fields_of(cls: type) -> dict[str, Any]:
     """Wire name → resolved annotation, for every public field ``cls`` declares."""
+    with _READING_DECLARATIONS:
+        return _read_fields(cls)
+
+
+def _read_fields(cls: type) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for klass in reversed(cls.__mro__):
         own = klass.__dict__.get("__annotations__") or {}
