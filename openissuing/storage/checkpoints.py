@@ -82,9 +82,7 @@ class Checkpointer:
         while not self._stop.wait(self.interval_seconds):
             try:
                 if connection is None:
-                    connection = self.engine.raw_connection()
-                    connection.detach()  # its own: closed at the end, never back in the pool
-                    _never_wait_for_readers(connection)
+                    connection = self.connect()
                 self.checkpoint(connection)
             except Exception:  # noqa: BLE001 - a failed round is retried; commits still go on
                 log.exception("WAL checkpoint failed")
@@ -93,6 +91,14 @@ class Checkpointer:
                     connection = None
         if connection is not None:
             connection.close()
+
+    def connect(self) -> Any:
+        """The thread's own DB-API connection: detached from the pool (closed at the end, never
+        handed to a request), and never waiting long for a reader."""
+        connection = self.engine.raw_connection()
+        connection.detach()
+        _never_wait_for_readers(connection)
+        return connection
 
     def checkpoint(self, connection: Any) -> None:
         """One round: copy what the log holds; empty the log once it has grown long."""

@@ -32,14 +32,19 @@ _connections = threading.local()
 log = logging.getLogger("openissuing.realtime")
 
 
-def ask(url: str, body: str, secret: str, deadline_seconds: float) -> Reply:
+def _signed_request(url: str, body: str, secret: str) -> tuple[Any, str, dict[str, str]]:
+    """The URL's parts, the request path and the headers of the POST, signed as a webhook."""
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         "User-Agent": USER_AGENT,
         "Stripe-Signature": signer.header(body, secret, int(time.time())),
     }
     parts = urlsplit(url)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return parts, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), headers
+
+
+def ask(url: str, body: str, secret: str, deadline_seconds: float) -> Reply:
+    parts, path, headers = _signed_request(url, body, secret)
     for attempt in range(2):
         connection = None
         try:
@@ -141,13 +146,7 @@ async def ask_async(url: str, body: str, secret: str, deadline_seconds: float) -
     """``ask`` as a coroutine: the same request, headers, deadline and Replies."""
     import httptools
 
-    headers = {
-        "Content-Type": "application/json; charset=utf-8",
-        "User-Agent": USER_AGENT,
-        "Stripe-Signature": signer.header(body, secret, int(time.time())),
-    }
-    parts = urlsplit(url)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    parts, path, headers = _signed_request(url, body, secret)
     payload = body.encode("utf-8")
     head = f"POST {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept-Encoding: identity\r\n"
     head += "".join(f"{name}: {value}\r\n" for name, value in headers.items())
@@ -212,27 +211,32 @@ class RealtimeClient:
         """The decision when the platform does not answer in time (per-account override aside)."""
         return self._settings.realtime_timeout_decision == "approve"
 
-    def ask(self, url: str, body: str, secret: str, *, latency_seconds: float = 0) -> Reply:
+    def _slowed(self, latency_seconds: float) -> tuple[float, float | None]:
         """``latency_seconds`` simulates a slow handler (a sandbox's realtime_slow fault): the
-        deadline runs while it passes, and past the deadline the handler is never asked."""
+        deadline runs while it passes, and past the deadline the handler is never asked.
+        Returns how long to wait first, and the deadline left for asking (None: do not ask)."""
         deadline = self._settings.realtime_deadline_seconds
         if latency_seconds <= 0:
-            return ask(url, body, secret, deadline)
+            return 0, deadline
         if latency_seconds >= deadline:
-            time.sleep(deadline)
+            return deadline, None
+        return latency_seconds, deadline - latency_seconds
+
+    def ask(self, url: str, body: str, secret: str, *, latency_seconds: float = 0) -> Reply:
+        wait, remaining = self._slowed(latency_seconds)
+        if wait:
+            time.sleep(wait)
+        if remaining is None:
             return Reply(timed_out=True)
-        time.sleep(latency_seconds)
-        return ask(url, body, secret, deadline - latency_seconds)
+        return ask(url, body, secret, remaining)
 
     async def ask_async(
         self, url: str, body: str, secret: str, *, latency_seconds: float = 0
     ) -> Reply:
         """``ask`` from the event loop (see ``ask_async`` above)."""
-        deadline = self._settings.realtime_deadline_seconds
-        if latency_seconds <= 0:
-            return await ask_async(url, body, secret, deadline)
-        if latency_seconds >= deadline:
-            await asyncio.sleep(deadline)
+        wait, remaining = self._slowed(latency_seconds)
+        if wait:
+            await asyncio.sleep(wait)
+        if remaining is None:
             return Reply(timed_out=True)
-        await asyncio.sleep(latency_seconds)
-        return await ask_async(url, body, secret, deadline - latency_seconds)
+        return await ask_async(url, body, secret, remaining)

@@ -38,10 +38,10 @@ def pretty(payload: Any) -> str:
     try:
         text = orjson.dumps(payload, option=orjson.OPT_INDENT_2)
     except TypeError:  # an integer beyond 64 bits, a type orjson does not know
-        return json.dumps(payload, indent=2)
-    if not text.isascii() or _FLOAT.search(text):
-        return json.dumps(payload, indent=2)
-    return text.decode("ascii")
+        text = b""
+    if text and text.isascii() and not _FLOAT.search(text):
+        return text.decode("ascii")
+    return json.dumps(payload, indent=2)
 
 
 # A line whose value is a number with a fraction or an exponent: indented output puts every

@@ -108,9 +108,7 @@ def test_a_reader_never_makes_the_truncate_wait_holding_the_writer_lock(tmp_path
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM t").fetchone()  # holds its snapshot of the log
     checkpointer = Checkpointer(engine)
-    connection = engine.raw_connection()
-    connection.detach()
-    checkpoints._never_wait_for_readers(connection)
+    connection = checkpointer.connect()
     try:
         started = time.monotonic()
         checkpointer.checkpoint(connection)
